@@ -1,0 +1,22 @@
+namespace GovernedExecution.Testing;
+
+/// <summary>Locates the repository root and the external conformance material beside it.</summary>
+public static class TestPaths
+{
+    /// <summary>The repository root (the folder holding GovernedExecution.Core.sln).</summary>
+    public static string RepositoryRoot { get; } = FindRoot();
+
+    /// <summary>The expected location of the shared conformance material: ../shared/conformance from the root.</summary>
+    public static string ConformanceRoot { get; } = Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "conformance"));
+
+    private static string FindRoot()
+    {
+        var dir = new DirectoryInfo(AppContext.BaseDirectory);
+        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GovernedExecution.Core.sln")))
+        {
+            dir = dir.Parent;
+        }
+
+        return dir?.FullName ?? throw new InvalidOperationException("Repository root (GovernedExecution.Core.sln) not found above " + AppContext.BaseDirectory);
+    }
+}
