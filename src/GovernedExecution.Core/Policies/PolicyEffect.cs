@@ -1,11 +1,11 @@
 namespace GovernedExecution.Policies;
 
-/// <summary>The effect of a policy: permit or forbid.</summary>
+/// <summary>The effect of a policy when it applies.</summary>
 public enum PolicyEffect
 {
-    /// <summary>The policy permits the request when it applies.</summary>
-    Permit = 0,
+    /// <summary>The policy forbids; a forbid overrides every permit.</summary>
+    Forbid = 0,
 
-    /// <summary>The policy forbids the request when it applies; a forbid overrides every permit.</summary>
-    Forbid = 1,
+    /// <summary>The policy permits.</summary>
+    Permit = 1,
 }

@@ -1,0 +1,50 @@
+using GovernedExecution.Policies;
+
+namespace GovernedExecution.Artifacts;
+
+/// <summary>What to mint: a permit decision bound to the digest of one intent, for one audience.</summary>
+public sealed class ArtifactRequest
+{
+    /// <summary>Creates a request.</summary>
+    /// <param name="intentDigest">The SHA-256 digest of the intent.</param>
+    /// <param name="subject">The principal, in Cedar form.</param>
+    /// <param name="audience">The runtime that will verify and run it.</param>
+    /// <param name="decision">The permit decision.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="decision"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The digest is not 32 bytes, a string is empty, or the decision is not a permit.</exception>
+    public ArtifactRequest(ReadOnlyMemory<byte> intentDigest, string subject, string audience, PolicyDecision decision)
+    {
+        if (intentDigest.Length != 32)
+        {
+            throw new ArgumentException("An intent digest is 32 bytes (SHA-256).", nameof(intentDigest));
+        }
+
+        ArgumentException.ThrowIfNullOrEmpty(subject);
+        ArgumentException.ThrowIfNullOrEmpty(audience);
+        ArgumentNullException.ThrowIfNull(decision);
+        if (!decision.IsPermitted)
+        {
+            throw new ArgumentException("Only a permit decision can be minted into an artifact.", nameof(decision));
+        }
+
+        IntentDigest = intentDigest;
+        Subject = subject;
+        Audience = audience;
+        Decision = decision;
+    }
+
+    /// <summary>The SHA-256 digest of the intent.</summary>
+    public ReadOnlyMemory<byte> IntentDigest { get; }
+
+    /// <summary>The principal.</summary>
+    public string Subject { get; }
+
+    /// <summary>The audience.</summary>
+    public string Audience { get; }
+
+    /// <summary>The permit decision.</summary>
+    public PolicyDecision Decision { get; }
+
+    /// <summary>The lifetime; <see langword="null"/> for the issuer's default. A <c>ttl</c> obligation can only shorten it.</summary>
+    public TimeSpan? Lifetime { get; init; }
+}

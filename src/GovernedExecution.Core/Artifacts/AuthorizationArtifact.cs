@@ -1,0 +1,40 @@
+using System.Security.Cryptography;
+
+namespace GovernedExecution.Artifacts;
+
+/// <summary>
+/// An encoded authorization artifact: a tagged COSE_Sign1 message whose payload binds a policy decision to the digest
+/// of one intent (format in docs/artifact-format.md). Holding one proves nothing until it is verified.
+/// </summary>
+public sealed class AuthorizationArtifact
+{
+    private readonly byte[] _encoded;
+
+    private AuthorizationArtifact(byte[] encoded) => _encoded = encoded;
+
+    /// <summary>The encoded COSE_Sign1 message.</summary>
+    public ReadOnlyMemory<byte> Encoded => _encoded;
+
+    /// <summary>Wraps encoded bytes (copied). Nothing is checked here: verification does that.</summary>
+    /// <param name="encoded">The COSE_Sign1 bytes.</param>
+    /// <returns>The artifact.</returns>
+    /// <exception cref="ArgumentException"><paramref name="encoded"/> is empty.</exception>
+    public static AuthorizationArtifact FromBytes(ReadOnlySpan<byte> encoded)
+    {
+        if (encoded.IsEmpty)
+        {
+            throw new ArgumentException("An artifact cannot be empty.", nameof(encoded));
+        }
+
+        return new AuthorizationArtifact(encoded.ToArray());
+    }
+
+    /// <summary>The SHA-256 digest of the encoded artifact, as lowercase hex (how lineage and child artifacts refer to it).</summary>
+    /// <returns>The digest.</returns>
+    public string ComputeDigest() => Convert.ToHexStringLower(SHA256.HashData(_encoded));
+
+    internal static AuthorizationArtifact Wrap(byte[] encoded) => new(encoded);
+
+    /// <summary>The size and digest; never the content.</summary>
+    public override string ToString() => $"AuthorizationArtifact {{ Length = {_encoded.Length}, Digest = {ComputeDigest()} }}";
+}

@@ -1,0 +1,120 @@
+using System.Formats.Cbor;
+using System.Security.Cryptography;
+using System.Security.Cryptography.Cose;
+using GovernedExecution.Artifacts.Keys;
+
+namespace GovernedExecution.Artifacts;
+
+/// <summary>Mints COSE_Sign1 artifacts (docs/artifact-format.md).</summary>
+internal sealed class CoseArtifactIssuer : IArtifactIssuer
+{
+    private readonly ISigningKeyProvider _keys;
+    private readonly TimeProvider _time;
+    private readonly string _issuer;
+    private readonly TimeSpan _defaultLifetime;
+
+    internal CoseArtifactIssuer(ISigningKeyProvider keys, TimeProvider time, string issuer, TimeSpan defaultLifetime)
+    {
+        _keys = keys;
+        _time = time;
+        _issuer = issuer;
+        _defaultLifetime = defaultLifetime;
+    }
+
+    public async ValueTask<AuthorizationArtifact> IssueAsync(ArtifactRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        SigningKey? key;
+        try
+        {
+            key = await _keys.GetSigningKeyAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            throw new KeyUnavailableException("The signing key provider failed.", ex);
+        }
+
+        if (key is null)
+        {
+            throw new KeyUnavailableException("The signing key provider returned no key.", new InvalidOperationException("null key"));
+        }
+        var lifetime = request.Lifetime ?? _defaultLifetime;
+        if (lifetime <= TimeSpan.Zero)
+        {
+            throw new ArgumentException("An artifact lifetime must be positive.", nameof(request));
+        }
+
+        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+        var expires = now + Math.Max(1, (long)Math.Ceiling(lifetime.TotalSeconds));
+        var payload = EncodeClaims(request, now, expires, Guid.NewGuid());
+        return AuthorizationArtifact.Wrap(Sign(key, payload));
+    }
+
+    internal static byte[] Sign(SigningKey key, byte[] payload)
+    {
+        var protectedHeaders = new CoseHeaderMap
+        {
+            { CoseHeaderLabel.KeyIdentifier, System.Text.Encoding.UTF8.GetBytes(key.KeyId) },
+            { CoseHeaderLabel.ContentType, ArtifactFormat.ContentType },
+        };
+        var hash = KeyMaterial.HashFor(key.Algorithm);
+        CoseSigner signer = key.Key switch
+        {
+            ECDsa ec => new CoseSigner(ec, hash, protectedHeaders),
+            RSA rsa => new CoseSigner(rsa, RSASignaturePadding.Pss, hash, protectedHeaders),
+            _ => throw new InvalidOperationException("Unsupported key type."),
+        };
+        return CoseSign1Message.SignEmbedded(payload, signer);
+    }
+
+    private byte[] EncodeClaims(ArtifactRequest request, long issuedAt, long expires, Guid tokenId)
+    {
+        var decision = request.Decision;
+        var writer = new CborWriter(CborConformanceMode.Canonical);
+        writer.WriteStartMap(12);
+        writer.WriteInt32(ArtifactFormat.Iss);
+        writer.WriteTextString(_issuer);
+        writer.WriteInt32(ArtifactFormat.Sub);
+        writer.WriteTextString(request.Subject);
+        writer.WriteInt32(ArtifactFormat.Aud);
+        writer.WriteTextString(request.Audience);
+        writer.WriteInt32(ArtifactFormat.Exp);
+        writer.WriteInt64(expires);
+        writer.WriteInt32(ArtifactFormat.Nbf);
+        writer.WriteInt64(issuedAt);
+        writer.WriteInt32(ArtifactFormat.Iat);
+        writer.WriteInt64(issuedAt);
+        writer.WriteInt32(ArtifactFormat.Cti);
+        Span<byte> id = stackalloc byte[16];
+        tokenId.TryWriteBytes(id, bigEndian: true, out _);
+        writer.WriteByteString(id);
+        writer.WriteInt32(ArtifactFormat.IntentDigest);
+        writer.WriteByteString(request.IntentDigest.Span);
+        writer.WriteInt32(ArtifactFormat.Decision);
+        writer.WriteInt32((int)decision.Kind);
+        writer.WriteInt32(ArtifactFormat.PolicySetDigest);
+        writer.WriteTextString(decision.PolicySetDigest);
+        writer.WriteInt32(ArtifactFormat.DeterminingPolicies);
+        writer.WriteStartArray(decision.DeterminingPolicies.Count);
+        foreach (var id2 in decision.DeterminingPolicies)
+        {
+            writer.WriteTextString(id2);
+        }
+
+        writer.WriteEndArray();
+        writer.WriteInt32(ArtifactFormat.Obligations);
+        writer.WriteStartArray(decision.Obligations.Count);
+        foreach (var obligation in decision.Obligations)
+        {
+            writer.WriteStartArray(3);
+            writer.WriteTextString(obligation.Name);
+            writer.WriteTextString(obligation.Value);
+            writer.WriteTextString(obligation.PolicyId);
+            writer.WriteEndArray();
+        }
+
+        writer.WriteEndArray();
+        writer.WriteEndMap();
+        return writer.Encode();
+    }
+}

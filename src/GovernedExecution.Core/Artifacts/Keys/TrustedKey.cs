@@ -1,0 +1,138 @@
+using System.Security.Cryptography;
+
+namespace GovernedExecution.Artifacts.Keys;
+
+/// <summary>
+/// A public key that artifacts may be signed with, pinned to one algorithm, with an optional validity period.
+/// Disposable; its <see cref="ToString"/> never shows key material.
+/// </summary>
+public sealed class TrustedKey : IDisposable
+{
+    private readonly AsymmetricAlgorithm _key;
+    private int _disposed;
+
+    private TrustedKey(AsymmetricAlgorithm key, ArtifactAlgorithm algorithm, string? keyId)
+    {
+        KeyMaterial.EnsureMatches(key, algorithm);
+        _key = key;
+        Algorithm = algorithm;
+        KeyId = keyId ?? KeyMaterial.Thumbprint(key);
+        if (KeyId.Length == 0)
+        {
+            throw new ArgumentException("A key id cannot be empty.", nameof(keyId));
+        }
+    }
+
+    /// <summary>The key id an artifact names in its protected header.</summary>
+    public string KeyId { get; }
+
+    /// <summary>The only algorithm accepted for this key.</summary>
+    public ArtifactAlgorithm Algorithm { get; }
+
+    /// <summary>Artifacts issued before this time are not trusted (optional).</summary>
+    public DateTimeOffset? NotBefore { get; init; }
+
+    /// <summary>Artifacts are not trusted after this time (optional); use it to retire a key during rotation.</summary>
+    public DateTimeOffset? NotAfter { get; init; }
+
+    internal AsymmetricAlgorithm Key
+    {
+        get
+        {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+            return _key;
+        }
+    }
+
+    /// <summary>Loads an SPKI public key from PEM text.</summary>
+    /// <param name="pem">The PEM text (<c>PUBLIC KEY</c>).</param>
+    /// <param name="algorithm">The algorithm to pin; by default the one the key's type and curve imply (PS256 for RSA).</param>
+    /// <param name="keyId">The key id; by default the RFC 7638 JWK thumbprint.</param>
+    /// <returns>The trusted key.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="pem"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The PEM holds no supported public key, or the key does not fit the algorithm.</exception>
+    public static TrustedKey FromPem(string pem, ArtifactAlgorithm? algorithm = null, string? keyId = null)
+    {
+        ArgumentNullException.ThrowIfNull(pem);
+        AsymmetricAlgorithm? key = null;
+        try
+        {
+            var ec = ECDsa.Create();
+            try
+            {
+                ec.ImportFromPem(pem);
+                key = ec;
+            }
+            catch (CryptographicException)
+            {
+                ec.Dispose();
+                var rsa = RSA.Create();
+                try
+                {
+                    rsa.ImportFromPem(pem);
+                    key = rsa;
+                }
+                catch (CryptographicException ex)
+                {
+                    rsa.Dispose();
+                    throw new ArgumentException("The PEM text holds no supported public key (SPKI EC P-256/384/521 or RSA).", nameof(pem), ex);
+                }
+            }
+
+            var pinned = algorithm ?? (key is ECDsa e ? KeyMaterial.AlgorithmFor(e) : ArtifactAlgorithm.PS256);
+            return new TrustedKey(key, pinned, keyId);
+        }
+        catch
+        {
+            key?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Wraps an ECDSA public key; the result owns it.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="algorithm">The algorithm to pin; by default the one the curve implies.</param>
+    /// <param name="keyId">The key id; by default the RFC 7638 JWK thumbprint.</param>
+    /// <returns>The trusted key.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The key does not fit the algorithm.</exception>
+    public static TrustedKey FromECDsa(ECDsa key, ArtifactAlgorithm? algorithm = null, string? keyId = null)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return new TrustedKey(key, algorithm ?? KeyMaterial.AlgorithmFor(key), keyId);
+    }
+
+    /// <summary>Wraps an RSA public key, pinned to PS256; the result owns it.</summary>
+    /// <param name="key">The key.</param>
+    /// <param name="keyId">The key id; by default the RFC 7638 JWK thumbprint.</param>
+    /// <returns>The trusted key.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The key is smaller than 2048 bits.</exception>
+    public static TrustedKey FromRsa(RSA key, string? keyId = null)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return new TrustedKey(key, ArtifactAlgorithm.PS256, keyId);
+    }
+
+    /// <summary>Exports the public key as SPKI PEM.</summary>
+    /// <returns>The PEM text.</returns>
+    /// <exception cref="ObjectDisposedException">The key was disposed.</exception>
+    public string ExportPublicKeyPem() => Key.ExportSubjectPublicKeyInfoPem();
+
+    /// <summary>Whether the key may be used at <paramref name="time"/>.</summary>
+    /// <param name="time">The time of use.</param>
+    /// <returns><see langword="true"/> inside the validity period.</returns>
+    public bool IsValidAt(DateTimeOffset time) => (NotBefore is null || time >= NotBefore) && (NotAfter is null || time <= NotAfter);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _key.Dispose();
+        }
+    }
+
+    /// <summary>The key id and algorithm; never key material.</summary>
+    public override string ToString() => $"TrustedKey {{ KeyId = {KeyId}, Algorithm = {Algorithm} }}";
+}

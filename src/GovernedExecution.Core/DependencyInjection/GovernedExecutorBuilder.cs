@@ -1,0 +1,187 @@
+using GovernedExecution.Artifacts;
+using GovernedExecution.Artifacts.Keys;
+using GovernedExecution.Execution;
+using GovernedExecution.Lineage;
+using GovernedExecution.Policies;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace GovernedExecution.DependencyInjection;
+
+/// <summary>
+/// Builds a governed executor: standalone with <see cref="Build()"/>, or inside a host's dependency injection through
+/// <see cref="GovernedExecutionServiceCollectionExtensions.AddGovernedExecution"/>, where components not set here are
+/// resolved from the container. Options and components are validated when the executor is built (at host start with
+/// dependency injection), reporting every failure at once.
+/// </summary>
+public sealed class GovernedExecutorBuilder
+{
+    private readonly List<Action<GovernedExecutionOptions>> _configure = [];
+    private readonly List<LineageSinkRegistration> _sinks = [];
+    private IPolicyEvaluator? _evaluator;
+    private ISigningKeyProvider? _signingKeys;
+    private ITrustedKeyStore? _trustedKeys;
+    private IReplayGuard? _replayGuard;
+    private TimeProvider? _time;
+    private ILoggerFactory? _loggers;
+
+    /// <summary>Creates a standalone builder.</summary>
+    public GovernedExecutorBuilder()
+    {
+    }
+
+    internal GovernedExecutorBuilder(IServiceCollection services) => Services = services;
+
+    /// <summary>The service collection, when the builder came from <c>AddGovernedExecution</c>.</summary>
+    public IServiceCollection? Services { get; }
+
+    /// <summary>Configures options.</summary>
+    /// <param name="configure">The configuration.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="configure"/> is <see langword="null"/>.</exception>
+    public GovernedExecutorBuilder Configure(Action<GovernedExecutionOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        _configure.Add(configure);
+        Services?.Configure(configure);
+        return this;
+    }
+
+    /// <summary>Sets the policy evaluator.</summary>
+    /// <param name="evaluator">The evaluator.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="evaluator"/> is <see langword="null"/>.</exception>
+    public GovernedExecutorBuilder UsePolicies(IPolicyEvaluator evaluator) => Set(ref _evaluator, evaluator);
+
+    /// <summary>Signs artifacts with a fixed key (the builder does not take ownership).</summary>
+    /// <param name="key">The key.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="key"/> is <see langword="null"/>.</exception>
+    public GovernedExecutorBuilder UseSigningKey(SigningKey key) => Set(ref _signingKeys, new StaticSigningKeyProvider(key));
+
+    /// <summary>Sets the signing key provider.</summary>
+    /// <param name="provider">The provider.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="provider"/> is <see langword="null"/>.</exception>
+    public GovernedExecutorBuilder UseSigningKeyProvider(ISigningKeyProvider provider) => Set(ref _signingKeys, provider);
+
+    /// <summary>Trusts the given public keys (in an <see cref="InMemoryTrustedKeyStore"/>).</summary>
+    /// <param name="keys">The keys.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="keys"/> is <see langword="null"/>.</exception>
+    public GovernedExecutorBuilder UseTrustedKeys(params IEnumerable<TrustedKey> keys) => Set(ref _trustedKeys, new InMemoryTrustedKeyStore(keys));
+
+    /// <summary>Sets the trusted-key store.</summary>
+    /// <param name="store">The store.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="store"/> is <see langword="null"/>.</exception>
+    public GovernedExecutorBuilder UseTrustedKeyStore(ITrustedKeyStore store) => Set(ref _trustedKeys, store);
+
+    /// <summary>Sets the replay guard (an <see cref="InMemoryReplayGuard"/> by default).</summary>
+    /// <param name="guard">The guard.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="guard"/> is <see langword="null"/>.</exception>
+    public GovernedExecutorBuilder UseReplayGuard(IReplayGuard guard) => Set(ref _replayGuard, guard);
+
+    /// <summary>Sets the clock (<see cref="TimeProvider.System"/> by default).</summary>
+    /// <param name="timeProvider">The clock.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="timeProvider"/> is <see langword="null"/>.</exception>
+    public GovernedExecutorBuilder UseTimeProvider(TimeProvider timeProvider) => Set(ref _time, timeProvider);
+
+    /// <summary>Sets the logger factory (none by default).</summary>
+    /// <param name="loggerFactory">The factory.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="loggerFactory"/> is <see langword="null"/>.</exception>
+    public GovernedExecutorBuilder UseLoggerFactory(ILoggerFactory loggerFactory) => Set(ref _loggers, loggerFactory);
+
+    /// <summary>Adds a lineage sink.</summary>
+    /// <param name="sink">The sink.</param>
+    /// <param name="mode">Required (its failure denies; the default) or best effort.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="sink"/> is <see langword="null"/>.</exception>
+    public GovernedExecutorBuilder AddLineageSink(ILineageSink sink, LineageSinkMode mode = LineageSinkMode.Required)
+    {
+        _sinks.Add(new LineageSinkRegistration(sink, mode));
+        return this;
+    }
+
+    /// <summary>Builds a standalone executor.</summary>
+    /// <returns>The executor.</returns>
+    /// <exception cref="OptionsValidationException">The options or components are invalid; every failure is listed.</exception>
+    public IGovernedExecutor Build()
+    {
+        var options = new GovernedExecutionOptions();
+        foreach (var configure in _configure)
+        {
+            configure(options);
+        }
+
+        return Build(options, null);
+    }
+
+    internal IGovernedExecutor Build(GovernedExecutionOptions options, IServiceProvider? services)
+    {
+        var evaluator = _evaluator ?? services?.GetService<IPolicyEvaluator>();
+        var signingKeys = _signingKeys ?? services?.GetService<ISigningKeyProvider>();
+        var trustedKeys = _trustedKeys ?? services?.GetService<ITrustedKeyStore>();
+        var failures = Validate(options, evaluator, signingKeys, trustedKeys);
+        if (failures.Count > 0)
+        {
+            throw new OptionsValidationException(Options.DefaultName, typeof(GovernedExecutionOptions), failures);
+        }
+
+        var time = _time ?? services?.GetService<TimeProvider>() ?? TimeProvider.System;
+        var loggers = _loggers ?? services?.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
+        var replay = _replayGuard ?? services?.GetService<IReplayGuard>() ?? new InMemoryReplayGuard(time);
+        var sinks = new List<LineageSinkRegistration>(_sinks);
+        if (services is not null)
+        {
+            sinks.AddRange(services.GetServices<LineageSinkRegistration>());
+        }
+
+        var issuer = options.VerifyOnly ? null : new CoseArtifactIssuer(signingKeys!, time, options.Issuer, options.ArtifactLifetime);
+        var verifier = new CoseArtifactVerifier(trustedKeys!, replay, time, options.ClockSkew, options.AllowedAlgorithms);
+        return new GovernedExecutor(options.VerifyOnly ? null : evaluator, issuer, verifier, sinks, time, loggers.CreateLogger("GovernedExecution"), options);
+    }
+
+    internal List<string> Validate(GovernedExecutionOptions options, IServiceProvider? services) => Validate(
+        options,
+        _evaluator ?? services?.GetService<IPolicyEvaluator>(),
+        _signingKeys ?? services?.GetService<ISigningKeyProvider>(),
+        _trustedKeys ?? services?.GetService<ITrustedKeyStore>());
+
+    private static List<string> Validate(GovernedExecutionOptions options, IPolicyEvaluator? evaluator, ISigningKeyProvider? signingKeys, ITrustedKeyStore? trustedKeys)
+    {
+        var failures = options.Validate();
+        if (trustedKeys is null)
+        {
+            failures.Add("A trusted-key store is required: artifacts are verified before every execution (UseTrustedKeys or UseTrustedKeyStore).");
+        }
+
+        if (!options.VerifyOnly)
+        {
+            if (signingKeys is null)
+            {
+                failures.Add("A signing key is required to mint artifacts (UseSigningKey), unless VerifyOnly is set.");
+            }
+
+            if (evaluator is null)
+            {
+                failures.Add("A policy evaluator is required (UsePolicies), unless VerifyOnly is set.");
+            }
+        }
+
+        return failures;
+    }
+
+    private GovernedExecutorBuilder Set<T>(ref T? field, T value)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        field = value;
+        return this;
+    }
+}

@@ -1,0 +1,23 @@
+using GovernedExecution.Execution;
+using Microsoft.Extensions.Logging;
+
+namespace GovernedExecution.Diagnostics;
+
+/// <summary>Source-generated log methods with fixed event ids. They never log keys, arguments or context values.</summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 1000, Level = LogLevel.Debug, Message = "Execution {ExecutionId} permitted for {Principal} -> {Action} on {Resource}")]
+    internal static partial void ExecutionPermitted(ILogger logger, Guid executionId, string principal, string action, string resource);
+
+    [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Execution {ExecutionId} denied ({Reason}): {Detail}")]
+    internal static partial void ExecutionDenied(ILogger logger, Guid executionId, DenialReason reason, string detail);
+
+    [LoggerMessage(EventId = 1002, Level = LogLevel.Warning, Message = "Execution {ExecutionId}: governance fault in {Phase}, denied")]
+    internal static partial void GovernanceFault(ILogger logger, Guid executionId, string phase, Exception exception);
+
+    [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Lineage sink {Sink} ({Mode}) failed to accept {Count} event(s) of execution {ExecutionId}")]
+    internal static partial void LineageSinkFailed(ILogger logger, string sink, string mode, int count, Guid executionId, Exception exception);
+
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "The policy set has no policies: every execution will be denied (NotPermitted)")]
+    internal static partial void EmptyPolicySet(ILogger logger);
+}

@@ -1,0 +1,77 @@
+using GovernedExecution.Artifacts;
+
+namespace GovernedExecution.Execution;
+
+/// <summary>Options of a governed executor. Validated when the executor is built; every default is the safe one.</summary>
+public sealed class GovernedExecutionOptions
+{
+    /// <summary>This runtime's audience name: artifacts must be minted for it. Required.</summary>
+    public string Audience { get; set; } = string.Empty;
+
+    /// <summary>
+    /// Whether this executor only runs artifacts minted elsewhere: it holds trusted public keys and no signing key,
+    /// and refuses to mint. False by default, and then a signing key and policies are required at start.
+    /// </summary>
+    public bool VerifyOnly { get; set; }
+
+    /// <summary>The issuer name written to minted artifacts.</summary>
+    public string Issuer { get; set; } = "governed-execution";
+
+    /// <summary>The lifetime of minted artifacts (60 seconds by default; at most 1 hour). A <c>ttl</c> obligation can shorten it.</summary>
+    public TimeSpan ArtifactLifetime { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>The clock skew tolerated when checking validity windows (30 seconds by default; at most 5 minutes).</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a dependency (evaluator, key provider, key store, replay guard, sink) may take before the execution is denied (5 seconds by default).</summary>
+    public TimeSpan DependencyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The algorithms artifacts may be signed with. ES256 only by default; ES384, ES512 and PS256 may be added.</summary>
+    public ISet<ArtifactAlgorithm> AllowedAlgorithms { get; } = new HashSet<ArtifactAlgorithm> { ArtifactAlgorithm.ES256 };
+
+    /// <summary>Checks the options and returns every failure at once (empty when valid).</summary>
+    /// <returns>The failures.</returns>
+    internal List<string> Validate()
+    {
+        var failures = new List<string>();
+        if (string.IsNullOrWhiteSpace(Audience))
+        {
+            failures.Add("Audience is required: it names this runtime, and artifacts are only accepted for it.");
+        }
+
+        if (string.IsNullOrWhiteSpace(Issuer))
+        {
+            failures.Add("Issuer cannot be empty.");
+        }
+
+        if (ArtifactLifetime <= TimeSpan.Zero || ArtifactLifetime > TimeSpan.FromHours(1))
+        {
+            failures.Add("ArtifactLifetime must be positive and at most 1 hour.");
+        }
+
+        if (ClockSkew < TimeSpan.Zero || ClockSkew > TimeSpan.FromMinutes(5))
+        {
+            failures.Add("ClockSkew must be between 0 and 5 minutes.");
+        }
+
+        if (DependencyTimeout <= TimeSpan.Zero || DependencyTimeout > TimeSpan.FromMinutes(5))
+        {
+            failures.Add("DependencyTimeout must be positive and at most 5 minutes.");
+        }
+
+        if (AllowedAlgorithms.Count == 0)
+        {
+            failures.Add("AllowedAlgorithms cannot be empty.");
+        }
+
+        foreach (var algorithm in AllowedAlgorithms)
+        {
+            if (!Enum.IsDefined(algorithm))
+            {
+                failures.Add($"Algorithm {(int)algorithm} is not supported.");
+            }
+        }
+
+        return failures;
+    }
+}

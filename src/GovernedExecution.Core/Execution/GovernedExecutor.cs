@@ -1,0 +1,494 @@
+using System.Diagnostics;
+using GovernedExecution.Artifacts;
+using GovernedExecution.Artifacts.Keys;
+using GovernedExecution.Diagnostics;
+using GovernedExecution.Intents;
+using GovernedExecution.Lineage;
+using GovernedExecution.Policies;
+using Microsoft.Extensions.Logging;
+
+namespace GovernedExecution.Execution;
+
+/// <summary>
+/// The executor: the only path to a governed delegate. Every phase that can fail ends in a denial; the delegate is
+/// invoked only after the last check has passed.
+/// </summary>
+internal sealed class GovernedExecutor : IGovernedExecutor
+{
+    private readonly IPolicyEvaluator? _evaluator;
+    private readonly IArtifactIssuer? _issuer;
+    private readonly IArtifactVerifier _verifier;
+    private readonly LineageSinkRegistration[] _sinks;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly string _audience;
+    private readonly TimeSpan _lifetime;
+    private readonly TimeSpan _timeout;
+
+    internal GovernedExecutor(
+        IPolicyEvaluator? evaluator,
+        IArtifactIssuer? issuer,
+        IArtifactVerifier verifier,
+        IEnumerable<LineageSinkRegistration> sinks,
+        TimeProvider time,
+        ILogger logger,
+        GovernedExecutionOptions options)
+    {
+        _evaluator = evaluator;
+        _issuer = issuer;
+        _verifier = verifier;
+        _sinks = [.. sinks];
+        _time = time;
+        _logger = logger;
+        _audience = options.Audience;
+        _lifetime = options.ArtifactLifetime;
+        _timeout = options.DependencyTimeout;
+    }
+
+    public ValueTask<GovernedOutcome<TResult>> RunOutcomeAsync<TState, TResult>(
+        ExecutionIntent intent,
+        TState state,
+        Func<TState, GovernedContext, CancellationToken, ValueTask<TResult>> operation,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(intent);
+        ArgumentNullException.ThrowIfNull(operation);
+        return RunCoreAsync(intent, presented: false, null, state, operation, cancellationToken);
+    }
+
+    public ValueTask<GovernedOutcome<TResult>> RunOutcomeAsync<TState, TResult>(
+        ExecutionIntent intent,
+        AuthorizationArtifact? artifact,
+        TState state,
+        Func<TState, GovernedContext, CancellationToken, ValueTask<TResult>> operation,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(intent);
+        ArgumentNullException.ThrowIfNull(operation);
+        return RunCoreAsync(intent, presented: true, artifact, state, operation, cancellationToken);
+    }
+
+    public async ValueTask<ArtifactIssuance> IssueAsync(ExecutionIntent intent, string? audience = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(intent);
+        var run = new Run(this, ResolveParent(intent), LineageEventKind.ArtifactIssued);
+        try
+        {
+            var decision = await run.DecideAsync(cancellationToken).ConfigureAwait(false);
+            if (run.Denial is null)
+            {
+                var artifact = await run.MintAsync(decision!, audience ?? _audience, cancellationToken).ConfigureAwait(false);
+                if (run.Denial is null)
+                {
+                    await run.AppendAsync(required: true, cancellationToken).ConfigureAwait(false);
+                    if (run.Denial is null)
+                    {
+                        return new ArtifactIssuance(artifact, null);
+                    }
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            run.Fault(ex, cancellationToken);
+        }
+
+        await run.RecordDenialAsync().ConfigureAwait(false);
+        return new ArtifactIssuance(null, run.Denial);
+    }
+
+    public async ValueTask<AuthorizationResult> AuthorizeAsync(ExecutionIntent intent, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(intent);
+        var run = new Run(this, ResolveParent(intent), LineageEventKind.DryRun);
+        PolicyDecision? decision = null;
+        try
+        {
+            decision = await run.DecideAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            run.Fault(ex, cancellationToken);
+        }
+
+        run.Add(LineageEventKind.DryRun, [new("allowed", run.Denial is null ? "true" : "false"), .. DenialAttributes(run.Denial)]);
+        await run.AppendAsync(required: false, CancellationToken.None).ConfigureAwait(false);
+        return new AuthorizationResult(run.ExecutionId, decision, run.Denial);
+    }
+
+    private async ValueTask<GovernedOutcome<TResult>> RunCoreAsync<TState, TResult>(
+        ExecutionIntent intent,
+        bool presented,
+        AuthorizationArtifact? artifact,
+        TState state,
+        Func<TState, GovernedContext, CancellationToken, ValueTask<TResult>> operation,
+        CancellationToken cancellationToken)
+    {
+        using var activity = GovernedTelemetry.Source.StartActivity("governed " + intent.Action.Id);
+        var run = new Run(this, ResolveParent(intent), LineageEventKind.IntentSubmitted);
+        activity?.SetTag("governed.execution_id", run.ExecutionId.ToString("D"));
+        GovernedContext? context = null;
+        try
+        {
+            context = presented
+                ? await run.VerifyPresentedAsync(artifact, cancellationToken).ConfigureAwait(false)
+                : await run.AuthorizeAndMintAsync(cancellationToken).ConfigureAwait(false);
+            if (context is not null)
+            {
+                run.Add(LineageEventKind.ExecutionStarted, []);
+                await run.AppendAsync(required: true, cancellationToken).ConfigureAwait(false);
+                if (run.Denial is null && cancellationToken.IsCancellationRequested)
+                {
+                    run.Deny(DenialReason.Canceled, "cancellation was requested before the operation started");
+                }
+            }
+        }
+        catch (Exception ex)
+        {
+            run.Fault(ex, cancellationToken);
+        }
+
+        if (run.Denial is not null || context is null)
+        {
+            if (run.Denial is null)
+            {
+                run.Deny(DenialReason.GovernanceFault, "no verified context");
+            }
+
+            activity?.SetStatus(ActivityStatusCode.Error, run.Denial!.Reason.ToString());
+            await run.RecordDenialAsync().ConfigureAwait(false);
+            return GovernedOutcome<TResult>.Denied(run.Denial!);
+        }
+
+        // Every check passed: the only place the operation is invoked.
+        var started = _time.GetTimestamp();
+        GovernedOutcome<TResult> outcome;
+        var previous = GovernedContext.Swap(context);
+        try
+        {
+            var result = await operation(state, context, cancellationToken).ConfigureAwait(false);
+            outcome = GovernedOutcome<TResult>.Success(result, run.ExecutionId);
+        }
+        catch (Exception ex)
+        {
+            outcome = GovernedOutcome<TResult>.Faulted(ex, run.ExecutionId);
+        }
+        finally
+        {
+            GovernedContext.Swap(previous);
+        }
+
+        var micros = (long)_time.GetElapsedTime(started).TotalMicroseconds;
+        await run.RecordOutcomeAsync(outcome.IsSuccess, outcome.Exception, micros).ConfigureAwait(false);
+        GovernedTelemetry.Executions.Add(1, new KeyValuePair<string, object?>("outcome", outcome.IsSuccess ? "succeeded" : "faulted"));
+        return outcome;
+    }
+
+    private static ExecutionIntent ResolveParent(ExecutionIntent intent) =>
+        intent.ParentExecutionId is null && GovernedContext.Current is { } current ? intent.WithParent(current.ExecutionId) : intent;
+
+    private static KeyValuePair<string, string>[] DenialAttributes(ExecutionDenial? denial) => denial is null
+        ? []
+        : [new("reason", denial.Reason.ToString()), new("reason_code", ((int)denial.Reason).ToString(System.Globalization.CultureInfo.InvariantCulture)), new("detail", denial.Detail)];
+
+    private static DenialReason ReasonFor(PolicyDecision decision)
+    {
+        if (decision.Kind == PolicyDecisionKind.Forbidden)
+        {
+            return DenialReason.PolicyDenied;
+        }
+
+        // An erroring forbid might have applied; an erroring permit might have been the one that permits.
+        return decision.Errors.Count == 0 ? DenialReason.NotPermitted : DenialReason.PolicyError;
+    }
+
+    /// <summary>The state of one execution: its id, intent, digest, collected lineage events and denial.</summary>
+    private sealed class Run
+    {
+        private readonly GovernedExecutor _owner;
+        private readonly List<LineageEvent> _pending = new(6);
+        private readonly DateTimeOffset _startTime;
+        private readonly string _phaseForFault;
+        private string _phase = "clock";
+
+        internal Run(GovernedExecutor owner, ExecutionIntent intent, LineageEventKind mode)
+        {
+            _owner = owner;
+            Intent = intent;
+            _phaseForFault = mode.ToString();
+            ExecutionId = Guid.NewGuid();
+            try
+            {
+                _startTime = owner._time.GetUtcNow();
+            }
+            catch (Exception ex)
+            {
+                _startTime = DateTimeOffset.UnixEpoch;
+                Fault(ex, CancellationToken.None);
+            }
+        }
+
+        internal Guid ExecutionId { get; }
+
+        internal ExecutionIntent Intent { get; }
+
+        internal byte[]? IntentDigest { get; private set; }
+
+        internal ExecutionDenial? Denial { get; private set; }
+
+        internal PolicyDecision? Decision { get; private set; }
+
+        internal void Add(LineageEventKind kind, KeyValuePair<string, string>[] attributes) =>
+            _pending.Add(new LineageEvent(kind, ExecutionId, Intent.ParentExecutionId, Now(), attributes));
+
+        internal void Deny(DenialReason reason, string detail) => Denial ??= new ExecutionDenial(reason, detail, ExecutionId, Decision);
+
+        internal void Fault(Exception ex, CancellationToken cancellationToken)
+        {
+            switch (ex)
+            {
+                case OperationCanceledException when cancellationToken.IsCancellationRequested:
+                    Deny(DenialReason.Canceled, "cancellation was requested during " + _phase);
+                    break;
+                case KeyUnavailableException:
+                    Deny(DenialReason.KeyUnavailable, "the signing key is unavailable");
+                    Log.GovernanceFault(_owner._logger, ExecutionId, _phase, ex);
+                    break;
+                case TimeoutException:
+                    Deny(_phase == "lineage" ? DenialReason.LineageUnavailable : DenialReason.GovernanceFault, _phase + " timed out");
+                    Log.GovernanceFault(_owner._logger, ExecutionId, _phase, ex);
+                    break;
+                default:
+                    Deny(_phase == "lineage" ? DenialReason.LineageUnavailable : DenialReason.GovernanceFault, _phase + " failed: " + ex.GetType().Name);
+                    Log.GovernanceFault(_owner._logger, ExecutionId, _phase, ex);
+                    break;
+            }
+        }
+
+        internal async ValueTask<PolicyDecision?> DecideAsync(CancellationToken cancellationToken)
+        {
+            if (Denial is not null)
+            {
+                return null;
+            }
+
+            _phase = "intent";
+            cancellationToken.ThrowIfCancellationRequested();
+            IntentDigest = IntentEncoding.Digest(Intent);
+            Add(LineageEventKind.IntentSubmitted,
+            [
+                new("mode", _phaseForFault),
+                new("principal", Intent.Principal.ToString()),
+                new("action", Intent.Action.ToString()),
+                new("resource", Intent.Resource.ToString()),
+                new("intent_digest", Convert.ToHexStringLower(IntentDigest)),
+                new("arguments_digest", Convert.ToHexStringLower(Intent.ArgumentsDigest.Span)),
+            ]);
+
+            _phase = "policy";
+            if (_owner._evaluator is null)
+            {
+                Deny(DenialReason.NotPermitted, "this executor has no policies: it only runs presented artifacts");
+                return null;
+            }
+
+            var decision = await _owner.GuardAsync(_owner._evaluator.EvaluateAsync(Intent, _startTime, cancellationToken), cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException("The policy evaluator returned no decision.");
+            Decision = decision;
+            Add(LineageEventKind.PolicyEvaluated,
+            [
+                new("decision", decision.Kind.ToString()),
+                new("policies", string.Join(",", decision.DeterminingPolicies)),
+                new("errors", string.Join(",", decision.Errors.Select(e => e.PolicyId))),
+                new("policy_set", decision.PolicySetDigest),
+            ]);
+            if (!decision.IsPermitted)
+            {
+                Deny(ReasonFor(decision), decision.Kind == PolicyDecisionKind.Forbidden ? "a forbid policy applied"
+                    : decision.Errors.Count == 0 ? "no permit policy applied" : "a policy could not be evaluated");
+                return null;
+            }
+
+            foreach (var obligation in decision.Obligations)
+            {
+                if (!CoseArtifactVerifier.IsSatisfiable(obligation))
+                {
+                    Deny(DenialReason.ObligationUnsatisfied, $"obligation '{obligation.Name}' of policy '{obligation.PolicyId}' is unknown or cannot be satisfied");
+                    return null;
+                }
+            }
+
+            return decision;
+        }
+
+        internal async ValueTask<AuthorizationArtifact?> MintAsync(PolicyDecision decision, string audience, CancellationToken cancellationToken)
+        {
+            _phase = "issuer";
+            if (_owner._issuer is null)
+            {
+                Deny(DenialReason.KeyUnavailable, "this executor has no signing key: it only runs presented artifacts");
+                return null;
+            }
+
+            var lifetime = _owner._lifetime;
+            foreach (var obligation in decision.Obligations)
+            {
+                if (obligation.Name == "ttl" && ObligationValues.TryParseDuration(obligation.Value, out var ttl) && ttl < lifetime)
+                {
+                    lifetime = ttl;
+                }
+            }
+
+            var request = new ArtifactRequest(IntentDigest!, Intent.Principal.ToString(), audience, decision) { Lifetime = lifetime };
+            var artifact = await _owner.GuardAsync(_owner._issuer.IssueAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException("The issuer returned no artifact.");
+            Add(LineageEventKind.ArtifactIssued, [new("artifact_digest", artifact.ComputeDigest()), new("audience", audience)]);
+            return artifact;
+        }
+
+        internal async ValueTask<GovernedContext?> AuthorizeAndMintAsync(CancellationToken cancellationToken)
+        {
+            var decision = await DecideAsync(cancellationToken).ConfigureAwait(false);
+            if (decision is null)
+            {
+                return null;
+            }
+
+            var artifact = await MintAsync(decision, _owner._audience, cancellationToken).ConfigureAwait(false);
+            return artifact is null ? null : await VerifyAsync(artifact, decision, cancellationToken).ConfigureAwait(false);
+        }
+
+        internal async ValueTask<GovernedContext?> VerifyPresentedAsync(AuthorizationArtifact? artifact, CancellationToken cancellationToken)
+        {
+            if (Denial is not null)
+            {
+                return null;
+            }
+
+            _phase = "intent";
+            cancellationToken.ThrowIfCancellationRequested();
+            IntentDigest = IntentEncoding.Digest(Intent);
+            Add(LineageEventKind.IntentSubmitted,
+            [
+                new("mode", "presented"),
+                new("principal", Intent.Principal.ToString()),
+                new("action", Intent.Action.ToString()),
+                new("resource", Intent.Resource.ToString()),
+                new("intent_digest", Convert.ToHexStringLower(IntentDigest)),
+                new("arguments_digest", Convert.ToHexStringLower(Intent.ArgumentsDigest.Span)),
+                new("artifact_digest", artifact?.ComputeDigest() ?? string.Empty),
+            ]);
+            if (artifact is null)
+            {
+                Deny(DenialReason.ArtifactMissing, "no artifact was presented");
+                return null;
+            }
+
+            return await VerifyAsync(artifact, null, cancellationToken).ConfigureAwait(false);
+        }
+
+        internal async ValueTask AppendAsync(bool required, CancellationToken cancellationToken)
+        {
+            _phase = "lineage";
+            var events = _pending.ToArray();
+            _pending.Clear();
+            foreach (var registration in _owner._sinks)
+            {
+                var mustAccept = required && registration.Mode == LineageSinkMode.Required;
+                try
+                {
+                    await _owner.GuardAsync(registration.Sink.AppendAsync(events, mustAccept ? cancellationToken : CancellationToken.None), mustAccept ? cancellationToken : CancellationToken.None).ConfigureAwait(false);
+                    GovernedTelemetry.LineageRecords.Add(events.Length);
+                }
+                catch (Exception ex)
+                {
+                    GovernedTelemetry.LineageFailures.Add(1, new KeyValuePair<string, object?>("mode", registration.Mode.ToString()));
+                    Log.LineageSinkFailed(_owner._logger, registration.Sink.GetType().Name, registration.Mode.ToString(), events.Length, ExecutionId, ex);
+                    if (mustAccept)
+                    {
+                        Fault(ex, cancellationToken);
+                        return;
+                    }
+                }
+            }
+        }
+
+        internal async ValueTask RecordDenialAsync()
+        {
+            var denial = Denial!;
+            GovernedTelemetry.Denials.Add(1, new KeyValuePair<string, object?>("reason", denial.Reason.ToString()));
+            GovernedTelemetry.Executions.Add(1, new KeyValuePair<string, object?>("outcome", "denied"));
+            Log.ExecutionDenied(_owner._logger, ExecutionId, denial.Reason, denial.Detail);
+            Add(LineageEventKind.ExecutionDenied, DenialAttributes(denial));
+
+            // Best effort everywhere: the denial stands whatever the sinks do.
+            await AppendAsync(required: false, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        internal async ValueTask RecordOutcomeAsync(bool succeeded, Exception? exception, long micros)
+        {
+            var duration = new KeyValuePair<string, string>("duration_us", micros.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Add(succeeded ? LineageEventKind.ExecutionCompleted : LineageEventKind.ExecutionFailed,
+                succeeded ? [duration] : [duration, new("exception", exception!.GetType().FullName ?? "Exception")]);
+            await AppendAsync(required: false, CancellationToken.None).ConfigureAwait(false);
+        }
+
+        private async ValueTask<GovernedContext?> VerifyAsync(AuthorizationArtifact artifact, PolicyDecision? decision, CancellationToken cancellationToken)
+        {
+            _phase = "verifier";
+            var verification = new ArtifactVerificationContext(IntentDigest!, _owner._audience)
+            {
+                AcceptedPolicySetDigest = _owner._evaluator?.PolicySetDigest,
+            };
+            var result = await _owner.GuardAsync(_owner._verifier.VerifyAsync(artifact, verification, cancellationToken), cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException("The verifier returned no result.");
+            Add(LineageEventKind.ArtifactVerified,
+            [
+                new("verdict", result.Verdict.ToString()),
+                new("checks", string.Join(",", result.Checks)),
+                new("artifact_digest", artifact.ComputeDigest()),
+            ]);
+            if (!result.IsVerified || result.Claims is null)
+            {
+                Deny(result.Reason == DenialReason.Unspecified ? DenialReason.GovernanceFault : result.Reason, result.Detail);
+                return null;
+            }
+
+            var claims = result.Claims;
+            Decision = decision ?? new PolicyDecision(claims.Decision, claims.DeterminingPolicies, [], claims.Obligations, claims.PolicySetDigest);
+            return new GovernedContext(ExecutionId, Intent, Decision, artifact, claims);
+        }
+
+        private DateTimeOffset Now()
+        {
+            try
+            {
+                return _owner._time.GetUtcNow();
+            }
+            catch (Exception)
+            {
+                return _startTime;
+            }
+        }
+    }
+
+    private async ValueTask<T> GuardAsync<T>(ValueTask<T> task, CancellationToken cancellationToken)
+    {
+        if (task.IsCompletedSuccessfully)
+        {
+            return task.Result;
+        }
+
+        return await task.AsTask().WaitAsync(_timeout, _time, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async ValueTask GuardAsync(ValueTask task, CancellationToken cancellationToken)
+    {
+        if (task.IsCompletedSuccessfully)
+        {
+            return;
+        }
+
+        await task.AsTask().WaitAsync(_timeout, _time, cancellationToken).ConfigureAwait(false);
+    }
+}

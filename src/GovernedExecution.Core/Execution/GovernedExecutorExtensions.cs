@@ -1,0 +1,160 @@
+using GovernedExecution.Intents;
+
+namespace GovernedExecution.Execution;
+
+/// <summary>
+/// The convenience overloads of <see cref="IGovernedExecutor"/>: <c>RunAsync</c> throws
+/// <see cref="ExecutionDeniedException"/> for a denial and lets the operation's own exceptions through unchanged;
+/// <c>RunOutcomeAsync</c> never throws for a denial.
+/// </summary>
+public static class GovernedExecutorExtensions
+{
+    /// <summary>Runs an operation returning a value if authorized; throws <see cref="ExecutionDeniedException"/> otherwise.</summary>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="executor">The executor.</param>
+    /// <param name="intent">What is to run.</param>
+    /// <param name="operation">The operation.</param>
+    /// <param name="cancellationToken">Cancels the execution.</param>
+    /// <returns>The operation's result.</returns>
+    /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
+    /// <exception cref="ExecutionDeniedException">The execution was denied; the operation did not run.</exception>
+    public static async ValueTask<TResult> RunAsync<TResult>(
+        this IGovernedExecutor executor, ExecutionIntent intent, Func<GovernedContext, CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(executor);
+        ArgumentNullException.ThrowIfNull(operation);
+        var outcome = await executor.RunOutcomeAsync(intent, operation, static (op, context, ct) => op(context, ct), cancellationToken).ConfigureAwait(false);
+        return outcome.GetResultOrThrow();
+    }
+
+    /// <summary>Runs an operation with state (for <see langword="static"/> lambdas) if authorized; throws <see cref="ExecutionDeniedException"/> otherwise.</summary>
+    /// <typeparam name="TState">The state type.</typeparam>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="executor">The executor.</param>
+    /// <param name="intent">What is to run.</param>
+    /// <param name="state">The state.</param>
+    /// <param name="operation">The operation.</param>
+    /// <param name="cancellationToken">Cancels the execution.</param>
+    /// <returns>The operation's result.</returns>
+    /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
+    /// <exception cref="ExecutionDeniedException">The execution was denied; the operation did not run.</exception>
+    public static async ValueTask<TResult> RunAsync<TState, TResult>(
+        this IGovernedExecutor executor, ExecutionIntent intent, TState state, Func<TState, GovernedContext, CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(executor);
+        var outcome = await executor.RunOutcomeAsync(intent, state, operation, cancellationToken).ConfigureAwait(false);
+        return outcome.GetResultOrThrow();
+    }
+
+    /// <summary>Runs an operation without a result if authorized; throws <see cref="ExecutionDeniedException"/> otherwise.</summary>
+    /// <param name="executor">The executor.</param>
+    /// <param name="intent">What is to run.</param>
+    /// <param name="operation">The operation.</param>
+    /// <param name="cancellationToken">Cancels the execution.</param>
+    /// <returns>A task that completes when the operation has.</returns>
+    /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
+    /// <exception cref="ExecutionDeniedException">The execution was denied; the operation did not run.</exception>
+    public static async ValueTask RunAsync(
+        this IGovernedExecutor executor, ExecutionIntent intent, Func<GovernedContext, CancellationToken, ValueTask> operation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(executor);
+        ArgumentNullException.ThrowIfNull(operation);
+        var outcome = await executor.RunOutcomeAsync(intent, operation, static async (op, context, ct) =>
+        {
+            await op(context, ct).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).ConfigureAwait(false);
+        outcome.GetResultOrThrow();
+    }
+
+    /// <summary>
+    /// Runs a <see cref="Task{TResult}"/>-returning operation that needs no <see cref="GovernedContext"/> (a method
+    /// group such as <c>client.SendAsync</c>) if authorized; throws <see cref="ExecutionDeniedException"/> otherwise.
+    /// </summary>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="executor">The executor.</param>
+    /// <param name="intent">What is to run.</param>
+    /// <param name="operation">The operation.</param>
+    /// <param name="cancellationToken">Cancels the execution.</param>
+    /// <returns>The operation's result.</returns>
+    /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
+    /// <exception cref="ExecutionDeniedException">The execution was denied; the operation did not run.</exception>
+    public static Task<TResult> RunAsync<TResult>(
+        this IGovernedExecutor executor, ExecutionIntent intent, Func<CancellationToken, Task<TResult>> operation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return executor.RunAsync(intent, operation, static (op, context, ct) => new ValueTask<TResult>(op(ct)), cancellationToken).AsTask();
+    }
+
+    /// <summary>
+    /// Runs a <see cref="Task"/>-returning operation that needs no <see cref="GovernedContext"/> if authorized; throws
+    /// <see cref="ExecutionDeniedException"/> otherwise.
+    /// </summary>
+    /// <param name="executor">The executor.</param>
+    /// <param name="intent">What is to run.</param>
+    /// <param name="operation">The operation.</param>
+    /// <param name="cancellationToken">Cancels the execution.</param>
+    /// <returns>A task that completes when the operation has.</returns>
+    /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
+    /// <exception cref="ExecutionDeniedException">The execution was denied; the operation did not run.</exception>
+    public static Task RunAsync(
+        this IGovernedExecutor executor, ExecutionIntent intent, Func<CancellationToken, Task> operation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(operation);
+        return executor.RunAsync(intent, operation, static async (op, context, ct) =>
+        {
+            await op(ct).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).AsTask();
+    }
+
+    /// <summary>Runs an operation if authorized and returns its outcome; never throws for a denial.</summary>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="executor">The executor.</param>
+    /// <param name="intent">What is to run.</param>
+    /// <param name="operation">The operation.</param>
+    /// <param name="cancellationToken">Cancels the execution.</param>
+    /// <returns>The result, the operation's exception, or the denial.</returns>
+    /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
+    public static ValueTask<GovernedOutcome<TResult>> RunOutcomeAsync<TResult>(
+        this IGovernedExecutor executor, ExecutionIntent intent, Func<GovernedContext, CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(executor);
+        ArgumentNullException.ThrowIfNull(operation);
+        return executor.RunOutcomeAsync(intent, operation, static (op, context, ct) => op(context, ct), cancellationToken);
+    }
+
+    /// <summary>Runs an operation on a presented artifact if it verifies, and returns its outcome; never throws for a denial.</summary>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="executor">The executor.</param>
+    /// <param name="intent">What is to run.</param>
+    /// <param name="artifact">The artifact minted elsewhere.</param>
+    /// <param name="operation">The operation.</param>
+    /// <param name="cancellationToken">Cancels the execution.</param>
+    /// <returns>The result, the operation's exception, or the denial.</returns>
+    /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
+    public static ValueTask<GovernedOutcome<TResult>> RunOutcomeAsync<TResult>(
+        this IGovernedExecutor executor, ExecutionIntent intent, Artifacts.AuthorizationArtifact? artifact, Func<GovernedContext, CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(executor);
+        ArgumentNullException.ThrowIfNull(operation);
+        return executor.RunOutcomeAsync(intent, artifact, operation, static (op, context, ct) => op(context, ct), cancellationToken);
+    }
+
+    /// <summary>Runs an operation on a presented artifact if it verifies; throws <see cref="ExecutionDeniedException"/> otherwise.</summary>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="executor">The executor.</param>
+    /// <param name="intent">What is to run.</param>
+    /// <param name="artifact">The artifact minted elsewhere.</param>
+    /// <param name="operation">The operation.</param>
+    /// <param name="cancellationToken">Cancels the execution.</param>
+    /// <returns>The operation's result.</returns>
+    /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
+    /// <exception cref="ExecutionDeniedException">The execution was denied; the operation did not run.</exception>
+    public static async ValueTask<TResult> RunAsync<TResult>(
+        this IGovernedExecutor executor, ExecutionIntent intent, Artifacts.AuthorizationArtifact? artifact, Func<GovernedContext, CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken = default)
+    {
+        var outcome = await executor.RunOutcomeAsync(intent, artifact, operation, cancellationToken).ConfigureAwait(false);
+        return outcome.GetResultOrThrow();
+    }
+}

@@ -1,0 +1,14 @@
+namespace GovernedExecution.Execution;
+
+/// <summary>What became of a governed execution. The default, <see cref="Denied"/>, means the delegate did not run.</summary>
+public enum GovernedOutcomeKind
+{
+    /// <summary>The execution was denied; the delegate did not run.</summary>
+    Denied = 0,
+
+    /// <summary>The delegate ran and returned a result.</summary>
+    Succeeded = 1,
+
+    /// <summary>The delegate ran and threw.</summary>
+    Faulted = 2,
+}

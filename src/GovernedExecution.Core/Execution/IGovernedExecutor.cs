@@ -1,0 +1,69 @@
+using GovernedExecution.Artifacts;
+using GovernedExecution.Intents;
+
+namespace GovernedExecution.Execution;
+
+/// <summary>
+/// Runs operations only when they are authorized: policies permit the intent, a signed artifact bound to the intent
+/// verifies, and the required lineage has accepted the pre-execution records. Otherwise the operation never runs.
+/// The convenience overloads (<c>RunAsync</c>, and <c>RunOutcomeAsync</c> without state) are extension methods in
+/// <see cref="GovernedExecutorExtensions"/>.
+/// </summary>
+public interface IGovernedExecutor
+{
+    /// <summary>
+    /// Runs <paramref name="operation"/> if and only if the execution is authorized; never throws for a denial.
+    /// </summary>
+    /// <typeparam name="TState">State passed to the operation, so that a <see langword="static"/> lambda needs no closure.</typeparam>
+    /// <typeparam name="TResult">The operation's result.</typeparam>
+    /// <param name="intent">What is to run.</param>
+    /// <param name="state">The state.</param>
+    /// <param name="operation">The operation.</param>
+    /// <param name="cancellationToken">Cancels the execution; before the operation starts, a cancellation is a denial.</param>
+    /// <returns>The result, the operation's exception, or the denial.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="intent"/> or <paramref name="operation"/> is <see langword="null"/>.</exception>
+    ValueTask<GovernedOutcome<TResult>> RunOutcomeAsync<TState, TResult>(
+        ExecutionIntent intent,
+        TState state,
+        Func<TState, GovernedContext, CancellationToken, ValueTask<TResult>> operation,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> on an artifact minted elsewhere (for example by an authorization service) if
+    /// and only if it verifies against this intent and runtime; never throws for a denial. Policies are not evaluated
+    /// here: the artifact carries the decision.
+    /// </summary>
+    /// <typeparam name="TState">State passed to the operation.</typeparam>
+    /// <typeparam name="TResult">The operation's result.</typeparam>
+    /// <param name="intent">What is to run.</param>
+    /// <param name="artifact">The presented artifact; <see langword="null"/> is a denial (<see cref="DenialReason.ArtifactMissing"/>).</param>
+    /// <param name="state">The state.</param>
+    /// <param name="operation">The operation.</param>
+    /// <param name="cancellationToken">Cancels the execution.</param>
+    /// <returns>The result, the operation's exception, or the denial.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="intent"/> or <paramref name="operation"/> is <see langword="null"/>.</exception>
+    ValueTask<GovernedOutcome<TResult>> RunOutcomeAsync<TState, TResult>(
+        ExecutionIntent intent,
+        AuthorizationArtifact? artifact,
+        TState state,
+        Func<TState, GovernedContext, CancellationToken, ValueTask<TResult>> operation,
+        CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Mints an artifact for an intent without running anything (an authorization service's call). The artifact is
+    /// for <paramref name="audience"/>, or this executor's audience.
+    /// </summary>
+    /// <param name="intent">The intent.</param>
+    /// <param name="audience">The runtime that will run it; <see langword="null"/> for this executor's audience.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The artifact, or the denial.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="intent"/> is <see langword="null"/>.</exception>
+    ValueTask<ArtifactIssuance> IssueAsync(ExecutionIntent intent, string? audience = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Dry run: would this intent be allowed, and why. Mints nothing, runs nothing; recorded in lineage as a dry run.</summary>
+    /// <param name="intent">The intent.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The decision and, if denied, the denial.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="intent"/> is <see langword="null"/>.</exception>
+    ValueTask<AuthorizationResult> AuthorizeAsync(ExecutionIntent intent, CancellationToken cancellationToken = default);
+}

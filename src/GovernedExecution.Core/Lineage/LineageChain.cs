@@ -1,0 +1,162 @@
+using System.Buffers;
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace GovernedExecution.Lineage;
+
+/// <summary>
+/// Gives events their place in a hash chain: sequence, previous hash, canonical JSON line and hash. Thread-safe;
+/// records are produced in the order <see cref="Append"/> is entered.
+/// </summary>
+internal sealed class LineageChain
+{
+    internal const int FormatVersion = 1;
+    internal static readonly string GenesisHash = new('0', 64);
+    private static readonly byte[] HashMemberPrefix = ",\"hash\":\""u8.ToArray();
+
+    private readonly Lock _lock = new();
+    private long _sequence;
+    private string _head = GenesisHash;
+
+    internal LineageChain(long sequence = 0, string? head = null)
+    {
+        _sequence = sequence;
+        _head = head ?? GenesisHash;
+    }
+
+    internal long Sequence
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _sequence;
+            }
+        }
+    }
+
+    internal string Head
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _head;
+            }
+        }
+    }
+
+    /// <summary>Chains a batch of events; the caller must hand the records to storage before chaining more from the same writer, if order matters.</summary>
+    internal LineageRecord[] Append(IReadOnlyList<LineageEvent> events)
+    {
+        var records = new LineageRecord[events.Count];
+        lock (_lock)
+        {
+            for (var i = 0; i < events.Count; i++)
+            {
+                var record = Create(_sequence + 1, events[i], _head);
+                _sequence++;
+                _head = record.Hash;
+                records[i] = record;
+            }
+        }
+
+        return records;
+    }
+
+    /// <summary>Builds the record line: the canonical JSON without the hash member, hashed, then the hash member appended.</summary>
+    internal static LineageRecord Create(long sequence, LineageEvent e, string previousHash)
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false, SkipValidation = false }))
+        {
+            writer.WriteStartObject();
+            writer.WriteNumber("v", FormatVersion);
+            writer.WriteNumber("seq", sequence);
+            writer.WriteString("time", e.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
+            writer.WriteString("exec", e.ExecutionId.ToString("D"));
+            if (e.ParentExecutionId is { } parent)
+            {
+                writer.WriteString("parent", parent.ToString("D"));
+            }
+            else
+            {
+                writer.WriteNull("parent");
+            }
+
+            writer.WriteString("kind", KindName(e.Kind));
+            writer.WriteStartObject("data");
+            foreach (var pair in e.Attributes)
+            {
+                writer.WriteString(pair.Key, pair.Value);
+            }
+
+            writer.WriteEndObject();
+            writer.WriteString("prev", previousHash);
+            writer.WriteEndObject();
+        }
+
+        var body = buffer.WrittenSpan; // ends with '}'
+        var hash = Convert.ToHexStringLower(SHA256.HashData(body));
+        var line = new byte[body.Length - 1 + HashMemberPrefix.Length + 64 + 2];
+        body[..^1].CopyTo(line);
+        var offset = body.Length - 1;
+        HashMemberPrefix.CopyTo(line.AsSpan(offset));
+        offset += HashMemberPrefix.Length;
+        System.Text.Encoding.ASCII.GetBytes(hash, line.AsSpan(offset));
+        offset += 64;
+        line[offset] = (byte)'"';
+        line[offset + 1] = (byte)'}';
+        return new LineageRecord(sequence, e, previousHash, hash, line);
+    }
+
+    /// <summary>Splits a line into the hashed body (without the hash member) and the stated hash; false when the shape is wrong.</summary>
+    internal static bool TrySplitLine(ReadOnlySpan<byte> line, out byte[] body, out string statedHash)
+    {
+        body = [];
+        statedHash = string.Empty;
+        var tail = HashMemberPrefix.Length + 64 + 2;
+        if (line.Length < tail + 2 || line[^1] != (byte)'}' || line[^2] != (byte)'"')
+        {
+            return false;
+        }
+
+        var start = line.Length - tail;
+        if (!line.Slice(start, HashMemberPrefix.Length).SequenceEqual(HashMemberPrefix))
+        {
+            return false;
+        }
+
+        var hex = line.Slice(start + HashMemberPrefix.Length, 64);
+        foreach (var b in hex)
+        {
+            if (!((b >= '0' && b <= '9') || (b >= 'a' && b <= 'f')))
+            {
+                return false;
+            }
+        }
+
+        statedHash = System.Text.Encoding.ASCII.GetString(hex);
+        body = new byte[start + 1];
+        line[..start].CopyTo(body);
+        body[start] = (byte)'}';
+        return true;
+    }
+
+    internal static string KindName(LineageEventKind kind) => kind switch
+    {
+        LineageEventKind.IntentSubmitted => "intent_submitted",
+        LineageEventKind.PolicyEvaluated => "policy_evaluated",
+        LineageEventKind.ArtifactIssued => "artifact_issued",
+        LineageEventKind.ArtifactVerified => "artifact_verified",
+        LineageEventKind.ExecutionStarted => "execution_started",
+        LineageEventKind.ExecutionCompleted => "execution_completed",
+        LineageEventKind.ExecutionFailed => "execution_failed",
+        LineageEventKind.ExecutionDenied => "execution_denied",
+        LineageEventKind.DryRun => "dry_run",
+        LineageEventKind.Checkpoint => "checkpoint",
+        LineageEventKind.Repair => "repair",
+        _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown lineage event kind."),
+    };
+}

@@ -1,0 +1,22 @@
+namespace GovernedExecution.Lineage;
+
+/// <summary>A lineage sink with its mode.</summary>
+public sealed class LineageSinkRegistration
+{
+    /// <summary>Registers a sink.</summary>
+    /// <param name="sink">The sink.</param>
+    /// <param name="mode">Required (its failure denies) or best effort.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="sink"/> is <see langword="null"/>.</exception>
+    public LineageSinkRegistration(ILineageSink sink, LineageSinkMode mode = LineageSinkMode.Required)
+    {
+        ArgumentNullException.ThrowIfNull(sink);
+        Sink = sink;
+        Mode = mode;
+    }
+
+    /// <summary>The sink.</summary>
+    public ILineageSink Sink { get; }
+
+    /// <summary>The mode.</summary>
+    public LineageSinkMode Mode { get; }
+}
