@@ -20,8 +20,12 @@ public sealed class ArtifactClaims
         ImmutableArray<string> determiningPolicies,
         ImmutableArray<PolicyObligation> obligations,
         string keyId,
-        ArtifactAlgorithm algorithm)
+        ArtifactAlgorithm algorithm,
+        ReadOnlyMemory<byte> parentArtifactDigest,
+        DelegationScope? scope)
     {
+        ParentArtifactDigest = parentArtifactDigest;
+        Scope = scope;
         Issuer = issuer;
         Subject = subject;
         Audience = audience;
@@ -79,4 +83,10 @@ public sealed class ArtifactClaims
 
     /// <summary>The signature algorithm (protected header).</summary>
     public ArtifactAlgorithm Algorithm { get; }
+
+    /// <summary>The SHA-256 digest of the artifact this one was delegated from; empty for a root artifact.</summary>
+    public ReadOnlyMemory<byte> ParentArtifactDigest { get; }
+
+    /// <summary>The delegated scope; <see langword="null"/> when the artifact grants none (it cannot be delegated from).</summary>
+    public DelegationScope? Scope { get; }
 }

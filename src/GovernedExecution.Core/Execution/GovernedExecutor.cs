@@ -68,22 +68,47 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         return RunCoreAsync(intent, presented: true, artifact, state, operation, cancellationToken);
     }
 
-    public async ValueTask<ArtifactIssuance> IssueAsync(ExecutionIntent intent, string? audience = null, CancellationToken cancellationToken = default)
+    public ValueTask<ArtifactIssuance> IssueAsync(ExecutionIntent intent, string? audience = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(intent);
-        var run = new Run(this, ResolveParent(intent), LineageEventKind.ArtifactIssued);
+        return IssueCoreAsync(ResolveParent(intent), audience, null, null, cancellationToken);
+    }
+
+    public ValueTask<ArtifactIssuance> IssueAsync(ExecutionIntent intent, string? audience, DelegationScope scope, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(intent);
+        ArgumentNullException.ThrowIfNull(scope);
+        return IssueCoreAsync(ResolveParent(intent), audience, scope, null, cancellationToken);
+    }
+
+    internal ValueTask<ArtifactIssuance> DelegateAsync(GovernedContext parent, ExecutionIntent childIntent, DelegationScope scope, string? audience, CancellationToken cancellationToken) =>
+        IssueCoreAsync(childIntent.ParentExecutionId is null ? childIntent.WithParent(parent.ExecutionId) : childIntent, audience, scope, parent, cancellationToken);
+
+    private async ValueTask<ArtifactIssuance> IssueCoreAsync(ExecutionIntent intent, string? audience, DelegationScope? scope, GovernedContext? parent, CancellationToken cancellationToken)
+    {
+        var run = new Run(this, intent, LineageEventKind.ArtifactIssued);
         try
         {
+            if (_issuer is null)
+            {
+                run.Deny(DenialReason.KeyUnavailable, "this executor is verify-only: it holds no signing key and refuses to mint");
+            }
+
             var decision = await run.DecideAsync(cancellationToken).ConfigureAwait(false);
             if (run.Denial is null)
             {
-                var artifact = await run.MintAsync(decision!, audience ?? _audience, cancellationToken).ConfigureAwait(false);
+                run.CheckScope(scope, parent);
+            }
+
+            if (run.Denial is null)
+            {
+                var artifact = await run.MintAsync(decision!, audience ?? _audience, scope, parent, cancellationToken).ConfigureAwait(false);
                 if (run.Denial is null)
                 {
                     await run.AppendAsync(required: true, cancellationToken).ConfigureAwait(false);
                     if (run.Denial is null)
                     {
-                        return new ArtifactIssuance(artifact, null);
+                        return new ArtifactIssuance(parent is null ? artifact : artifact!.WithParent(parent.Artifact), null);
                     }
                 }
             }
@@ -321,7 +346,24 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             return decision;
         }
 
-        internal async ValueTask<AuthorizationArtifact?> MintAsync(PolicyDecision decision, string audience, CancellationToken cancellationToken)
+        /// <summary>The scope rules of delegation, checked before minting (the verifier checks them again).</summary>
+        internal void CheckScope(DelegationScope? scope, GovernedContext? parent)
+        {
+            if (scope is not null && !scope.Allows(Intent))
+            {
+                Deny(DenialReason.ScopeViolation, "the intent is outside the scope it asks for");
+            }
+            else if (parent is not null && parent.Claims.Scope is null)
+            {
+                Deny(DenialReason.ScopeViolation, "the parent artifact grants no delegation scope");
+            }
+            else if (parent is not null && !scope!.IsWithin(parent.Claims.Scope!))
+            {
+                Deny(DenialReason.ScopeViolation, "the requested scope is not within the parent's");
+            }
+        }
+
+        internal async ValueTask<AuthorizationArtifact?> MintAsync(PolicyDecision decision, string audience, DelegationScope? scope, GovernedContext? parent, CancellationToken cancellationToken)
         {
             _phase = "issuer";
             if (_owner._issuer is null)
@@ -339,10 +381,24 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 }
             }
 
-            var request = new ArtifactRequest(IntentDigest!, Intent.Principal.ToString(), audience, decision) { Lifetime = lifetime };
+            if (parent is not null && parent.Claims.ExpiresAt <= Now())
+            {
+                Deny(DenialReason.ScopeViolation, "the parent artifact has expired: nothing can be delegated from it");
+                return null;
+            }
+
+            var request = new ArtifactRequest(IntentDigest!, Intent.Principal.ToString(), audience, decision)
+            {
+                Lifetime = lifetime,
+                Scope = scope,
+                Parent = parent?.Artifact,
+                ExpiresNoLaterThan = parent?.Claims.ExpiresAt,
+            };
             var artifact = await _owner.GuardAsync(_owner._issuer.IssueAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException("The issuer returned no artifact.");
-            Add(LineageEventKind.ArtifactIssued, [new("artifact_digest", artifact.ComputeDigest()), new("audience", audience)]);
+            Add(LineageEventKind.ArtifactIssued, parent is null
+                ? [new("artifact_digest", artifact.ComputeDigest()), new("audience", audience)]
+                : [new("artifact_digest", artifact.ComputeDigest()), new("audience", audience), new("parent_artifact_digest", parent.Artifact.ComputeDigest())]);
             return artifact;
         }
 
@@ -354,7 +410,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 return null;
             }
 
-            var artifact = await MintAsync(decision, _owner._audience, cancellationToken).ConfigureAwait(false);
+            var artifact = await MintAsync(decision, _owner._audience, null, null, cancellationToken).ConfigureAwait(false);
             return artifact is null ? null : await VerifyAsync(artifact, decision, cancellationToken).ConfigureAwait(false);
         }
 
@@ -436,9 +492,10 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         private async ValueTask<GovernedContext?> VerifyAsync(AuthorizationArtifact artifact, PolicyDecision? decision, CancellationToken cancellationToken)
         {
             _phase = "verifier";
-            var verification = new ArtifactVerificationContext(IntentDigest!, _owner._audience)
+            var verification = new ArtifactVerificationContext(IntentDigest!, _owner._audience, Intent)
             {
                 AcceptedPolicySetDigest = _owner._evaluator?.PolicySetDigest,
+                KnownArtifacts = GovernedContext.Current is { } ambient ? [ambient.Artifact] : [],
             };
             var result = await _owner.GuardAsync(_owner._verifier.VerifyAsync(artifact, verification, cancellationToken), cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException("The verifier returned no result.");
@@ -456,7 +513,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
 
             var claims = result.Claims;
             Decision = decision ?? new PolicyDecision(claims.Decision, claims.DeterminingPolicies, [], claims.Obligations, claims.PolicySetDigest);
-            return new GovernedContext(ExecutionId, Intent, Decision, artifact, claims);
+            return new GovernedContext(_owner, ExecutionId, Intent, Decision, artifact, claims);
         }
 
         private DateTimeOffset Now()
