@@ -119,6 +119,31 @@ public sealed class TrustedKey : IDisposable
     /// <exception cref="ObjectDisposedException">The key was disposed.</exception>
     public string ExportPublicKeyPem() => Key.ExportSubjectPublicKeyInfoPem();
 
+    /// <summary>
+    /// A copy of this key (same key id and algorithm, its own copy of the public key) trusted only from
+    /// <paramref name="notBefore"/> to <paramref name="notAfter"/>: how a retiring or future key is configured during rotation.
+    /// </summary>
+    /// <param name="notBefore">Not trusted before this time; <see langword="null"/> for no start.</param>
+    /// <param name="notAfter">Not trusted after this time; <see langword="null"/> for no end.</param>
+    /// <returns>A new trusted key, owned by the caller.</returns>
+    /// <exception cref="ArgumentException"><paramref name="notAfter"/> is before <paramref name="notBefore"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The key was disposed.</exception>
+    public TrustedKey WithValidity(DateTimeOffset? notBefore, DateTimeOffset? notAfter)
+    {
+        if (notBefore is not null && notAfter is not null && notAfter < notBefore)
+        {
+            throw new ArgumentException("The validity period ends before it starts.", nameof(notAfter));
+        }
+
+        AsymmetricAlgorithm copy = Key switch
+        {
+            ECDsa ec => ECDsa.Create(ec.ExportParameters(false)),
+            RSA rsa => RSA.Create(rsa.ExportParameters(false)),
+            _ => throw new InvalidOperationException("Unsupported key type."),
+        };
+        return new TrustedKey(copy, Algorithm, KeyId) { NotBefore = notBefore, NotAfter = notAfter };
+    }
+
     /// <summary>Whether the key may be used at <paramref name="time"/>.</summary>
     /// <param name="time">The time of use.</param>
     /// <returns><see langword="true"/> inside the validity period.</returns>
