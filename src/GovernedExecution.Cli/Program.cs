@@ -3,4 +3,6 @@ using GovernedExecution.Cli.Commands;
 
 var root = new RootCommand("govexec: audit governed executions offline (policies, artifacts, lineage).");
 PolicyCommands.Register(root);
+KeyCommands.Register(root);
+ArtifactCommands.Register(root);
 return await root.Parse(args).InvokeAsync();

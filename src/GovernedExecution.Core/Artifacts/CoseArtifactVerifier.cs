@@ -286,7 +286,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         new(verdict, reason, detail, checks.ToImmutable(), claims);
 
     /// <summary>Section 1.1 and 1.2: exactly alg, content type and kid, all protected; no crit anywhere.</summary>
-    private static bool TryReadHeaders(CoseSign1Message message, out string keyId, out string error)
+    internal static bool TryReadHeaders(CoseSign1Message message, out string keyId, out string error)
     {
         keyId = string.Empty;
         error = string.Empty;
@@ -345,7 +345,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         return true;
     }
 
-    private static ArtifactClaims? TryDecodeClaims(ReadOnlyMemory<byte> payload, string keyId, ArtifactAlgorithm algorithm)
+    internal static ArtifactClaims? TryDecodeClaims(ReadOnlyMemory<byte> payload, string keyId, ArtifactAlgorithm algorithm)
     {
         try
         {
