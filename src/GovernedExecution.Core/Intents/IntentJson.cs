@@ -140,7 +140,13 @@ internal static class IntentJson
 
                 return IntentValue.Set(items);
             case JsonValueKind.Object:
-                if (element.TryGetProperty("__entity", out var entity))
+                var escaped = element.TryGetProperty("__entity", out var entity) || element.TryGetProperty("__extn", out _);
+                if (escaped && element.EnumerateObject().Count() != 1)
+                {
+                    throw new FormatException($"{path}: an __entity or __extn escape is the object's only member.");
+                }
+
+                if (entity.ValueKind != JsonValueKind.Undefined)
                 {
                     return IntentValue.Entity(Entity(entity, path + ".__entity"));
                 }

@@ -96,6 +96,7 @@ public sealed class IntentVectorTests
     [InlineData("""{"principal":{"type":"A","id":"x"},"action":{"type":"Action","id":"y"},"resource":{"type":"R","id":"z"},"extra":1}""", "extra")]
     [InlineData("""{"principal":{"type":"1A","id":"x"},"action":{"type":"Action","id":"y"},"resource":{"type":"R","id":"z"}}""", "principal")]
     [InlineData("""{"principal":{"type":"A","id":"x"},"action":{"type":"Action","id":"y"},"resource":{"type":"R","id":"z"},"arguments":"00"}""", "arguments")]
+    [InlineData("""{"principal":{"type":"A","id":"x"},"action":{"type":"Action","id":"y"},"resource":{"type":"R","id":"z"},"context":{"e":{"__entity":{"type":"A","id":"x"},"extra":1}}}""", "only member")]
     public void Malformed_requests_are_refused_with_the_path(string json, string mentioned)
     {
         var ex = Assert.Throws<FormatException>(() => IntentJson.Parse(json));
