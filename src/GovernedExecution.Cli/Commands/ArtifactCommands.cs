@@ -20,7 +20,7 @@ internal static class ArtifactCommands
     internal const int Rejected = 12;
     internal const int CannotEvaluate = 13;
 
-    private static readonly JsonWriterOptions Indented = new() { Indented = true };
+    private static readonly JsonWriterOptions Indented = new() { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     internal static void Register(RootCommand root)
     {

@@ -193,6 +193,104 @@ public sealed class ArtifactVerdictTests : IDisposable
         await AssertVerdictAsync(Worker(), intent, forge.Sign(_issuer.SigningKey), ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "claims");
     }
 
+    [Fact]
+    public async Task Detached_payload_is_Invalid()
+    {
+        var intent = GovernedTestHost.Intent("read");
+        var forge = Forge(intent);
+        var bytes = forge.SignBytes(_issuer.SigningKey.Key, ArtifactAlgorithm.ES256, _issuer.SigningKey.KeyId);
+        var reader = new System.Formats.Cbor.CborReader(bytes);
+        reader.ReadTag();
+        reader.ReadStartArray();
+        var writer = new System.Formats.Cbor.CborWriter();
+        writer.WriteTag((System.Formats.Cbor.CborTag)18);
+        writer.WriteStartArray(4);
+        writer.WriteEncodedValue(reader.ReadEncodedValue().Span);
+        writer.WriteEncodedValue(reader.ReadEncodedValue().Span);
+        reader.SkipValue();
+        writer.WriteNull();
+        writer.WriteEncodedValue(reader.ReadEncodedValue().Span);
+        writer.WriteEndArray();
+
+        await AssertVerdictAsync(Worker(), intent, AuthorizationArtifact.FromBytes(writer.Encode()), ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "structure");
+    }
+
+    [Theory]
+    [InlineData("unsorted")]
+    [InlineData("empty")]
+    [InlineData("not-entities")]
+    public async Task Malformed_delegated_scope_is_Invalid(string how)
+    {
+        var intent = GovernedTestHost.Intent("read");
+        var forge = Forge(intent).Set(ArtifactFormat.Scope, w =>
+        {
+            w.WriteStartMap(2);
+            w.WriteTextString("actions");
+            switch (how)
+            {
+                case "unsorted":
+                    w.WriteStartArray(2);
+                    WriteEntity(w, "Action", "audit"); // 5 letters: its encoding sorts after "read"
+                    WriteEntity(w, "Action", "read");
+                    w.WriteEndArray();
+                    break;
+                case "empty":
+                    w.WriteStartArray(0);
+                    w.WriteEndArray();
+                    break;
+                default:
+                    w.WriteStartArray(1);
+                    w.WriteTextString("Action::\"read\"");
+                    w.WriteEndArray();
+                    break;
+            }
+
+            w.WriteTextString("resources");
+            w.WriteStartArray(1);
+            WriteEntity(w, "Ticket", "ticket-1");
+            w.WriteEndArray();
+            w.WriteEndMap();
+        });
+
+        await AssertVerdictAsync(Worker(), intent, forge.Sign(_issuer.SigningKey), ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "claims");
+    }
+
+    // ---- The same verdicts on the executor's own mint-and-verify path (no presented artifact) ----
+
+    [Fact]
+    public async Task Own_artifact_with_an_untrusted_signing_key_is_Untrusted()
+    {
+        using var host = new GovernedTestHost(b => b.UseTrustedKeyStore(new InMemoryTrustedKeyStore()));
+        var ran = false;
+        var outcome = await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, ct) => { ran = true; return ValueTask.FromResult(1); });
+
+        AssertDenied(outcome, ran, DenialReason.UntrustedKey);
+        Assert.Equal(nameof(ArtifactVerdict.Untrusted), host.Lineage.Records.Last(r => r.Event.Kind == LineageEventKind.ArtifactVerified).Event["verdict"]);
+    }
+
+    [Fact]
+    public async Task Own_artifact_when_the_key_store_fails_is_CannotEvaluate()
+    {
+        using var host = new GovernedTestHost(b => b.UseTrustedKeyStore(new FaultyTrustedKeyStore(new InMemoryTrustedKeyStore(), FaultKind.Throws)));
+        var ran = false;
+        var outcome = await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, ct) => { ran = true; return ValueTask.FromResult(1); });
+
+        AssertDenied(outcome, ran, DenialReason.KeyUnavailable);
+        Assert.Equal(nameof(ArtifactVerdict.CannotEvaluate), host.Lineage.Records.Last(r => r.Event.Kind == LineageEventKind.ArtifactVerified).Event["verdict"]);
+    }
+
+    [Fact]
+    public async Task Own_artifact_signed_with_an_algorithm_not_allowed_is_Invalid()
+    {
+        using var es512 = SigningKey.Generate(ArtifactAlgorithm.ES512);
+        using var host = new GovernedTestHost(b => b.UseSigningKey(es512).UseTrustedKeys(es512.ToTrustedKey()));
+        var ran = false;
+        var outcome = await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, ct) => { ran = true; return ValueTask.FromResult(1); });
+
+        AssertDenied(outcome, ran, DenialReason.SignatureInvalid);
+        Assert.Equal(nameof(ArtifactVerdict.Invalid), host.Lineage.Records.Last(r => r.Event.Kind == LineageEventKind.ArtifactVerified).Event["verdict"]);
+    }
+
     // ---- Untrusted ----
 
     [Fact]
@@ -360,6 +458,15 @@ public sealed class ArtifactVerdictTests : IDisposable
     {
         Assert.Equal(ArtifactVerdict.NotVerified, default(ArtifactVerdict));
         Assert.Equal(DenialReason.Unspecified, default(DenialReason));
+    }
+
+    private static void WriteEntity(System.Formats.Cbor.CborWriter writer, string type, string id)
+    {
+        writer.WriteTag((System.Formats.Cbor.CborTag)39001);
+        writer.WriteStartArray(2);
+        writer.WriteTextString(type);
+        writer.WriteTextString(id);
+        writer.WriteEndArray();
     }
 
     private ArtifactForge Forge(ExecutionIntent intent) => new(intent, GovernedTestHost.Audience, _time.GetUtcNow(), _issuer.Policies.PolicySetDigest);

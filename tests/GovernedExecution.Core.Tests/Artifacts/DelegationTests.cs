@@ -64,6 +64,8 @@ public sealed class DelegationTests : IDisposable
         Assert.Equal(parent.ComputeDigest(), Convert.ToHexStringLower(claims.ParentArtifactDigest.Span));
         Assert.Equal([Search], claims.Scope!.Actions);
         Assert.Equal(parent.Encoded.ToArray(), child.Artifact!.Parent!.Encoded.ToArray());
+        Assert.Contains(_host.Lineage.Records, r => r.Event.Kind == GovernedExecution.Lineage.LineageEventKind.ArtifactIssued
+            && r.Event["parent_artifact_digest"] == parent.ComputeDigest() && r.Event["artifact_digest"] == child.Artifact.ComputeDigest());
 
         // A verify-only worker elsewhere: refuses the child alone, runs it when the parent is presented along.
         var worker = Worker();
