@@ -56,6 +56,9 @@ internal sealed class CedarFunctionInfo
     /// <summary>Number of arguments, counting the receiver of a method.</summary>
     public int Arity { get; }
 
+    /// <summary>Gets a value indicating whether this is an extension function, whose argument count is checked when it is called.</summary>
+    public bool IsExtension => Function >= CedarFunction.Ip;
+
     public static CedarFunctionInfo? Lookup(string name) => ByName.TryGetValue(name, out var f) ? f : null;
 
     private static Dictionary<string, CedarFunctionInfo> Build()
@@ -125,6 +128,17 @@ internal sealed class CallExpr : CedarExpr
 
     public override CedarValue Eval(EvalEnv env)
     {
+        if (Args.Count != Info.Arity)
+        {
+            // Extension calls are checked here, after their arguments are evaluated, as the language defines.
+            foreach (var arg in Args)
+            {
+                arg.Eval(env);
+            }
+
+            throw new CedarEvaluationException("wrong number of arguments for " + Info.Name);
+        }
+
         var a0 = Args[0].Eval(env);
         switch (Info.Function)
         {

@@ -635,7 +635,7 @@ internal sealed class CedarParser
 
     private static void CheckArity(CedarFunctionInfo info, int count, Token at)
     {
-        if (count != info.Arity)
+        if (count != info.Arity && !info.IsExtension)
         {
             int shown = info.IsMethod ? info.Arity - 1 : info.Arity;
             int got = info.IsMethod ? count - 1 : count;

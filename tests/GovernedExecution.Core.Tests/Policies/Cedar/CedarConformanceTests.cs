@@ -9,7 +9,7 @@ namespace GovernedExecution.Tests.Policies.Cedar;
 public sealed class CedarConformanceTests
 {
     /// <summary>The corpus pass count reached so far; it may only go up.</summary>
-    private const int CorpusPassFloor = 0;
+    private const int CorpusPassFloor = 62_472;
 
     private const int CorpusRequests = 62_472;
 
