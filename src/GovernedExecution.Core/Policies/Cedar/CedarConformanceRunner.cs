@@ -30,16 +30,25 @@ internal sealed class CedarConformanceRunner
     private readonly Dictionary<string, string> _files;
     private readonly Dictionary<string, object?> _cache = new(StringComparer.Ordinal);
 
-    private CedarConformanceRunner(Dictionary<string, string> files) => _files = files;
+    private CedarConformanceRunner(Dictionary<string, string> files, bool preferJson)
+    {
+        _files = files;
+        PreferJsonPolicies = preferJson;
+    }
+
+    /// <summary>Gets a value indicating whether a policy file <c>X.cedar</c> is replaced by <c>json-policies/X.json</c> when that exists.</summary>
+    private bool PreferJsonPolicies { get; }
 
     /// <summary>Runs every test under <paramref name="path"/> (a folder or a .tar.gz archive).</summary>
-    public static CedarConformanceResult Run(string path)
+    /// <param name="path">The folder or archive.</param>
+    /// <param name="preferJsonPolicies">Read each test's policies from its JSON (EST) counterpart under <c>json-policies/</c> when there is one.</param>
+    public static CedarConformanceResult Run(string path, bool preferJsonPolicies = false)
     {
         ArgumentNullException.ThrowIfNull(path);
         var files = path.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase)
             ? ReadTarGz(path)
             : ReadFolder(path);
-        return new CedarConformanceRunner(files).RunAll();
+        return new CedarConformanceRunner(files, preferJsonPolicies).RunAll();
     }
 
     private static Dictionary<string, string> ReadFolder(string root)
@@ -257,6 +266,16 @@ internal sealed class CedarConformanceRunner
     private CedarPolicySet LoadPolicies(string testFile, string relative, bool json)
     {
         var path = Resolve(testFile, relative);
+        if (PreferJsonPolicies && path.EndsWith(".cedar", StringComparison.Ordinal))
+        {
+            var alt = "json-policies/" + path[..^".cedar".Length] + ".json";
+            if (_files.ContainsKey(alt))
+            {
+                path = alt;
+                json = true;
+            }
+        }
+
         var key = "policies:" + path;
         if (!_cache.TryGetValue(key, out var cached))
         {

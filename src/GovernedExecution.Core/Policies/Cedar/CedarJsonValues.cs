@@ -61,7 +61,7 @@ internal static class CedarJsonValues
         return new EntityUid(t.GetString()!, id.GetString()!);
     }
 
-    public static CedarValue ParseValue(JsonElement e, SchemaType? hint)
+    public static CedarValue ParseValue(JsonElement e, SchemaType? hint, bool implicitEntities = true)
     {
         hint ??= SchemaType.Unknown;
         switch (e.ValueKind)
@@ -92,20 +92,20 @@ internal static class CedarJsonValues
                     var list = new List<CedarValue>();
                     foreach (var item in e.EnumerateArray())
                     {
-                        list.Add(ParseValue(item, hint.Element));
+                        list.Add(ParseValue(item, hint.Element, implicitEntities));
                     }
 
                     return SetValue.Create(list);
                 }
 
             case JsonValueKind.Object:
-                return ParseObject(e, hint);
+                return ParseObject(e, hint, implicitEntities);
             default:
                 throw new CedarEvaluationException("unsupported JSON value " + e.ValueKind);
         }
     }
 
-    public static RecordValue ParseRecord(JsonElement e, SchemaType? hint)
+    public static RecordValue ParseRecord(JsonElement e, SchemaType? hint, bool implicitEntities = true)
     {
         if (e.ValueKind != JsonValueKind.Object)
         {
@@ -117,7 +117,7 @@ internal static class CedarJsonValues
         {
             SchemaType? attrHint = null;
             hint?.Attributes?.TryGetValue(p.Name, out attrHint);
-            if (!d.TryAdd(p.Name, ParseValue(p.Value, attrHint)))
+            if (!d.TryAdd(p.Name, ParseValue(p.Value, attrHint, implicitEntities)))
             {
                 throw new CedarEvaluationException("duplicate key " + CedarText.Quote(p.Name));
             }
@@ -126,7 +126,7 @@ internal static class CedarJsonValues
         return new RecordValue(d);
     }
 
-    private static CedarValue ParseObject(JsonElement e, SchemaType hint)
+    private static CedarValue ParseObject(JsonElement e, SchemaType hint, bool implicitEntities)
     {
         if (e.TryGetProperty("__entity", out _))
         {
@@ -140,12 +140,12 @@ internal static class CedarJsonValues
 
         bool looksLikeUid = CountProperties(e) == 2 && e.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String
             && e.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String;
-        if (hint.Kind == SchemaTypeKind.Entity || (hint.Kind == SchemaTypeKind.Unknown && looksLikeUid))
+        if (hint.Kind == SchemaTypeKind.Entity || (hint.Kind == SchemaTypeKind.Unknown && looksLikeUid && implicitEntities))
         {
             return ParseUid(e);
         }
 
-        return ParseRecord(e, hint.Kind == SchemaTypeKind.Record ? hint : null);
+        return ParseRecord(e, hint.Kind == SchemaTypeKind.Record ? hint : null, implicitEntities);
     }
 
     private static int CountProperties(JsonElement e)
