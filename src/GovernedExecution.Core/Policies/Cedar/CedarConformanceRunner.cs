@@ -30,11 +30,15 @@ internal sealed class CedarConformanceRunner
     private readonly Dictionary<string, string> _files;
     private readonly Dictionary<string, object?> _cache = new(StringComparer.Ordinal);
 
-    private CedarConformanceRunner(Dictionary<string, string> files, bool preferJson)
+    private CedarConformanceRunner(Dictionary<string, string> files, bool preferJson, bool roundTrip)
     {
         _files = files;
         PreferJsonPolicies = preferJson;
+        RoundTripText = roundTrip;
     }
+
+    /// <summary>Gets a value indicating whether policies are formatted to canonical text and parsed again before use.</summary>
+    private bool RoundTripText { get; }
 
     /// <summary>Gets a value indicating whether a policy file <c>X.cedar</c> is replaced by <c>json-policies/X.json</c> when that exists.</summary>
     private bool PreferJsonPolicies { get; }
@@ -42,13 +46,14 @@ internal sealed class CedarConformanceRunner
     /// <summary>Runs every test under <paramref name="path"/> (a folder or a .tar.gz archive).</summary>
     /// <param name="path">The folder or archive.</param>
     /// <param name="preferJsonPolicies">Read each test's policies from its JSON (EST) counterpart under <c>json-policies/</c> when there is one.</param>
-    public static CedarConformanceResult Run(string path, bool preferJsonPolicies = false)
+    /// <param name="roundTripText">Format each policy set to canonical text and parse it again before evaluating (checks the formatter).</param>
+    public static CedarConformanceResult Run(string path, bool preferJsonPolicies = false, bool roundTripText = false)
     {
         ArgumentNullException.ThrowIfNull(path);
         var files = path.EndsWith(".tar.gz", StringComparison.OrdinalIgnoreCase) || path.EndsWith(".tgz", StringComparison.OrdinalIgnoreCase)
             ? ReadTarGz(path)
             : ReadFolder(path);
-        return new CedarConformanceRunner(files, preferJsonPolicies).RunAll();
+        return new CedarConformanceRunner(files, preferJsonPolicies, roundTripText).RunAll();
     }
 
     private static Dictionary<string, string> ReadFolder(string root)
@@ -282,6 +287,11 @@ internal sealed class CedarConformanceRunner
             cached = json || path.EndsWith(".json", StringComparison.Ordinal)
                 ? CedarPolicySet.ParseJson(_files[path], path)
                 : CedarPolicySet.Parse(_files[path], path);
+            if (RoundTripText)
+            {
+                cached = CedarPolicySet.Parse(((CedarPolicySet)cached).ToCedarText(), path + " (formatted)");
+            }
+
             _cache[key] = cached;
         }
 

@@ -48,6 +48,18 @@ public sealed class CedarConformanceTests
         Assert.True(watch.Elapsed < TimeSpan.FromMinutes(2), "the corpus must run in under two minutes");
     }
 
+    [SkippableFact]
+    public void Corpus_passes_after_formatting_and_reparsing_every_policy()
+    {
+        var archive = Path.Combine(CedarRoot, "corpus-tests.tar.gz");
+        Skip.If(!File.Exists(archive), $"Cedar corpus not found at {archive}");
+
+        var result = CedarConformanceRunner.Run(archive, roundTripText: true);
+        Report(result);
+        Assert.Equal(CorpusRequests, result.Requests);
+        Assert.True(result.Passed >= CorpusPassFloor, $"corpus passes {result.Passed} after formatting, floor is {CorpusPassFloor}");
+    }
+
     private void Report(CedarConformanceResult result)
     {
         _output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"files={result.TestFiles} requests={result.Requests} passed={result.Passed} failed={result.Failures.Count}"));
