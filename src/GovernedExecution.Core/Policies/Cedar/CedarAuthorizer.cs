@@ -23,15 +23,18 @@ internal sealed class CedarAuthorizationResult
 }
 
 /// <summary>
-/// A policy set compiled for evaluation: policies sorted by id, and an index from action to the policies whose
-/// action scope can match it, so that only candidates are evaluated.
+/// A policy set compiled for evaluation: policies sorted by id, and one index per scope variable (by exact entity,
+/// by ancestor for <c>in</c>, by entity type for <c>is</c>) so that only policies whose three scope constraints can
+/// all match are evaluated.
 /// </summary>
 internal sealed class CedarCompiledPolicySet
 {
+    private const int StackMarks = 512;
+
     private readonly CedarPolicy[] _policies;
-    private readonly int[] _anyAction;
-    private readonly Dictionary<EntityUid, int[]> _actionEq;
-    private readonly Dictionary<EntityUid, int[]> _actionIn;
+    private readonly ScopeIndex _principal;
+    private readonly ScopeIndex _action;
+    private readonly ScopeIndex _resource;
 
     public CedarCompiledPolicySet(IEnumerable<CedarPolicy> policies)
     {
@@ -46,63 +49,57 @@ internal sealed class CedarCompiledPolicySet
 
         list.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
         _policies = [.. list];
-        var any = new List<int>();
-        var eq = new Dictionary<EntityUid, List<int>>();
-        var inn = new Dictionary<EntityUid, List<int>>();
-        for (int i = 0; i < _policies.Length; i++)
-        {
-            var a = _policies[i].Action;
-            switch (a.Kind)
-            {
-                case ScopeKind.Eq when a.Entity is not null:
-                    Add(eq, a.Entity, i);
-                    break;
-                case ScopeKind.In when a.Entity is not null:
-                    Add(inn, a.Entity, i);
-                    break;
-                case ScopeKind.In when a.Entities is not null:
-                    foreach (var e in a.Entities)
-                    {
-                        Add(inn, e, i);
-                    }
-
-                    break;
-                default:
-                    any.Add(i);
-                    break;
-            }
-        }
-
-        _anyAction = [.. any];
-        _actionEq = Freeze(eq);
-        _actionIn = Freeze(inn);
+        _principal = new ScopeIndex(_policies, static p => p.Principal);
+        _action = new ScopeIndex(_policies, static p => p.Action);
+        _resource = new ScopeIndex(_policies, static p => p.Resource);
     }
 
     public IReadOnlyList<CedarPolicy> Policies => _policies;
 
     public CedarAuthorizationResult Authorize(EvalEnv env)
     {
-        var candidates = Candidates(env);
         var permits = new List<string>();
         var forbids = new List<string>();
         var errors = new List<CedarPolicyError>();
-        foreach (var i in candidates)
+        int n = _policies.Length;
+        byte[]? rented = null;
+        Span<byte> marks = n <= StackMarks ? stackalloc byte[n] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(n)).AsSpan(0, n);
+        marks.Clear();
+        try
         {
-            var p = _policies[i];
-            bool applies;
-            try
+            _principal.Mark(env.Principal, env.Entities, marks, 1);
+            _action.Mark(env.Action, env.Entities, marks, 2);
+            _resource.Mark(env.Resource, env.Entities, marks, 4);
+            for (int i = 0; i < n; i++)
             {
-                applies = p.Evaluate(env);
-            }
-            catch (CedarEvaluationException e)
-            {
-                errors.Add(new CedarPolicyError(p.Id, e.Message));
-                continue;
-            }
+                if (marks[i] != 7)
+                {
+                    continue;
+                }
 
-            if (applies)
+                var p = _policies[i];
+                bool applies;
+                try
+                {
+                    applies = p.Evaluate(env);
+                }
+                catch (CedarEvaluationException e)
+                {
+                    errors.Add(new CedarPolicyError(p.Id, e.Message));
+                    continue;
+                }
+
+                if (applies)
+                {
+                    (p.Effect == PolicyEffect.Forbid ? forbids : permits).Add(p.Id);
+                }
+            }
+        }
+        finally
+        {
+            if (rented is not null)
             {
-                (p.Effect == PolicyEffect.Forbid ? forbids : permits).Add(p.Id);
+                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
             }
         }
 
@@ -111,69 +108,123 @@ internal sealed class CedarCompiledPolicySet
         return new CedarAuthorizationResult(allowed, forbidden, forbidden ? forbids : permits, errors);
     }
 
-    private List<int> Candidates(EvalEnv env)
+    /// <summary>Candidate policies for one scope variable.</summary>
+    private sealed class ScopeIndex
     {
-        var result = new List<int>(_anyAction);
-        if (_actionEq.TryGetValue(env.Action, out var eq))
-        {
-            result.AddRange(eq);
-        }
+        private readonly int[] _any;
+        private readonly Dictionary<EntityUid, int[]> _eq;
+        private readonly Dictionary<EntityUid, int[]> _in;
+        private readonly Dictionary<string, int[]> _type;
 
-        if (_actionIn.Count > 0)
+        public ScopeIndex(CedarPolicy[] policies, Func<CedarPolicy, ScopeConstraint> select)
         {
-            if (_actionIn.TryGetValue(env.Action, out var own))
+            var any = new List<int>();
+            var eq = new Dictionary<EntityUid, List<int>>();
+            var inn = new Dictionary<EntityUid, List<int>>();
+            var type = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+            for (int i = 0; i < policies.Length; i++)
             {
-                result.AddRange(own);
+                var c = select(policies[i]);
+                switch (c.Kind)
+                {
+                    case ScopeKind.Eq when c.Entity is not null:
+                        Add(eq, c.Entity, i);
+                        break;
+                    case ScopeKind.In or ScopeKind.IsIn when c.Entity is not null:
+                        Add(inn, c.Entity, i);
+                        break;
+                    case ScopeKind.In when c.Entities is not null:
+                        foreach (var e in c.Entities)
+                        {
+                            Add(inn, e, i);
+                        }
+
+                        break;
+                    case ScopeKind.Is when c.EntityType is not null:
+                        Add(type, c.EntityType, i);
+                        break;
+                    default:
+                        any.Add(i);
+                        break;
+                }
             }
 
-            var entity = env.Entities.Get(env.Action);
-            if (entity is not null)
+            _any = [.. any];
+            _eq = Freeze(eq);
+            _in = Freeze(inn);
+            _type = Freeze(type);
+        }
+
+        public void Mark(EntityUid uid, CedarEntityStore store, Span<byte> marks, byte bit)
+        {
+            foreach (var i in _any)
             {
-                foreach (var ancestor in entity.Ancestors)
+                marks[i] |= bit;
+            }
+
+            if (_eq.TryGetValue(uid, out var eq))
+            {
+                MarkAll(eq, marks, bit);
+            }
+
+            if (_type.TryGetValue(uid.Type, out var byType))
+            {
+                MarkAll(byType, marks, bit);
+            }
+
+            if (_in.Count > 0)
+            {
+                if (_in.TryGetValue(uid, out var own))
                 {
-                    if (_actionIn.TryGetValue(ancestor, out var viaParent))
+                    MarkAll(own, marks, bit);
+                }
+
+                var entity = store.Get(uid);
+                if (entity is not null)
+                {
+                    foreach (var ancestor in entity.Ancestors)
                     {
-                        result.AddRange(viaParent);
+                        if (_in.TryGetValue(ancestor, out var viaAncestor))
+                        {
+                            MarkAll(viaAncestor, marks, bit);
+                        }
                     }
                 }
             }
         }
 
-        result.Sort();
-        int w = 0;
-        for (int r = 0; r < result.Count; r++)
+        private static void MarkAll(int[] indices, Span<byte> marks, byte bit)
         {
-            if (w == 0 || result[w - 1] != result[r])
+            foreach (var i in indices)
             {
-                result[w++] = result[r];
+                marks[i] |= bit;
             }
         }
 
-        result.RemoveRange(w, result.Count - w);
-        return result;
-    }
-
-    private static void Add(Dictionary<EntityUid, List<int>> d, EntityUid key, int index)
-    {
-        if (!d.TryGetValue(key, out var list))
+        private static void Add<TKey>(Dictionary<TKey, List<int>> d, TKey key, int index)
+            where TKey : notnull
         {
-            d[key] = list = [];
+            if (!d.TryGetValue(key, out var list))
+            {
+                d[key] = list = [];
+            }
+
+            if (list.Count == 0 || list[^1] != index)
+            {
+                list.Add(index);
+            }
         }
 
-        if (list.Count == 0 || list[^1] != index)
+        private static Dictionary<TKey, int[]> Freeze<TKey>(Dictionary<TKey, List<int>> d)
+            where TKey : notnull
         {
-            list.Add(index);
-        }
-    }
+            var r = new Dictionary<TKey, int[]>(d.Count, d.Comparer);
+            foreach (var kv in d)
+            {
+                r[kv.Key] = [.. kv.Value];
+            }
 
-    private static Dictionary<EntityUid, int[]> Freeze(Dictionary<EntityUid, List<int>> d)
-    {
-        var r = new Dictionary<EntityUid, int[]>(d.Count);
-        foreach (var kv in d)
-        {
-            r[kv.Key] = [.. kv.Value];
+            return r;
         }
-
-        return r;
     }
 }
