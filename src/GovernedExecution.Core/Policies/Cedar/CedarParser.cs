@@ -757,7 +757,7 @@ internal sealed class CedarParser
                 Next();
                 return new LiteralExpr(BoolValue.False);
             case "if":
-                return ParseExpr();
+                throw Error(t, "'if' must be parenthesised here: expected an operand");
             case "principal" when !pathFollows:
                 Next();
                 return new VarExpr(VarKind.Principal);

@@ -150,6 +150,25 @@ public sealed class CedarPolicySet
         return new CedarPolicySet([.. _policies, LinkTemplate(_policies, templateId, newId, values)]);
     }
 
+    /// <summary>Gets the annotations of a policy or template (for example obligations carried by a determining policy).</summary>
+    /// <param name="policyId">The policy id.</param>
+    /// <returns>The annotations in source order; an annotation without a value maps to the empty string.</returns>
+    /// <exception cref="ArgumentNullException">When <paramref name="policyId"/> is null.</exception>
+    /// <exception cref="KeyNotFoundException">When there is no policy with that id.</exception>
+    public IReadOnlyList<KeyValuePair<string, string>> GetAnnotations(string policyId)
+    {
+        ArgumentNullException.ThrowIfNull(policyId);
+        foreach (var p in _policies)
+        {
+            if (string.Equals(p.Id, policyId, StringComparison.Ordinal))
+            {
+                return p.Annotations;
+            }
+        }
+
+        throw new KeyNotFoundException("no policy with id " + policyId);
+    }
+
     /// <summary>Evaluates a request.</summary>
     /// <param name="request">The request.</param>
     /// <param name="entities">The entities.</param>
@@ -178,6 +197,10 @@ public sealed class CedarPolicySet
 
         return sb.ToString();
     }
+
+    /// <summary>Evaluates directly from in-memory values (no JSON); see <see cref="CedarValues"/> to build them.</summary>
+    internal CedarResponse Evaluate(EntityUid principal, EntityUid action, EntityUid resource, RecordValue? context, CedarEntities entities) =>
+        CedarResponse.From(Authorize(principal, action, resource, context, entities.Store));
 
     /// <summary>Evaluates directly from in-memory values (no JSON).</summary>
     internal CedarAuthorizationResult Authorize(EntityUid principal, EntityUid action, EntityUid resource, RecordValue? context, CedarEntityStore entities) =>
