@@ -111,6 +111,7 @@ internal sealed class CallExpr : CedarExpr
     {
         Info = info;
         Args = args;
+        Over(args);
     }
 
     public CedarFunctionInfo Info { get; }

@@ -50,7 +50,20 @@ internal enum BinaryOp
 /// <summary>An expression node; it evaluates itself.</summary>
 internal abstract class CedarExpr
 {
+    /// <summary>Gets the height of the expression tree (a leaf is 1); the parsers bound it so evaluation cannot exhaust the stack.</summary>
+    public int Height { get; private set; } = 1;
+
     public abstract CedarValue Eval(EvalEnv env);
+
+    protected void Over(CedarExpr child) => Height = Math.Max(Height, child.Height + 1);
+
+    protected void Over(IEnumerable<CedarExpr> children)
+    {
+        foreach (var c in children)
+        {
+            Over(c);
+        }
+    }
 
     /// <summary>Writes the expression in canonical Cedar text (fully parenthesised where precedence matters).</summary>
     public abstract void Write(StringBuilder sb);
@@ -153,6 +166,9 @@ internal sealed class IfExpr : CedarExpr
         Cond = cond;
         Then = then;
         Else = otherwise;
+        Over(cond);
+        Over(then);
+        Over(otherwise);
     }
 
     public CedarExpr Cond { get; }
@@ -181,6 +197,8 @@ internal sealed class AndExpr : CedarExpr
     {
         Left = left;
         Right = right;
+        Over(left);
+        Over(right);
     }
 
     public CedarExpr Left { get; }
@@ -213,6 +231,8 @@ internal sealed class OrExpr : CedarExpr
     {
         Left = left;
         Right = right;
+        Over(left);
+        Over(right);
     }
 
     public CedarExpr Left { get; }
@@ -241,7 +261,11 @@ internal sealed class OrExpr : CedarExpr
 
 internal sealed class NotExpr : CedarExpr
 {
-    public NotExpr(CedarExpr operand) => Operand = operand;
+    public NotExpr(CedarExpr operand)
+    {
+        Operand = operand;
+        Over(operand);
+    }
 
     public CedarExpr Operand { get; }
 
@@ -257,7 +281,11 @@ internal sealed class NotExpr : CedarExpr
 
 internal sealed class NegExpr : CedarExpr
 {
-    public NegExpr(CedarExpr operand) => Operand = operand;
+    public NegExpr(CedarExpr operand)
+    {
+        Operand = operand;
+        Over(operand);
+    }
 
     public CedarExpr Operand { get; }
 
@@ -282,6 +310,8 @@ internal sealed class BinaryExpr : CedarExpr
         Op = op;
         Left = left;
         Right = right;
+        Over(left);
+        Over(right);
     }
 
     public BinaryOp Op { get; }
@@ -428,6 +458,7 @@ internal sealed class HasExpr : CedarExpr
     {
         Target = target;
         Attr = attr;
+        Over(target);
     }
 
     public CedarExpr Target { get; }
@@ -452,6 +483,7 @@ internal sealed class GetAttrExpr : CedarExpr
     {
         Target = target;
         Attr = attr;
+        Over(target);
     }
 
     public CedarExpr Target { get; }
@@ -476,17 +508,22 @@ internal sealed class LikeExpr : CedarExpr
     {
         Target = target;
         Pattern = pattern;
+        _chars = Flatten(pattern);
+        Over(target);
     }
+
+    private readonly int[] _chars;
 
     public CedarExpr Target { get; }
 
     public IReadOnlyList<string?> Pattern { get; }
 
-    public static bool Match(string s, IReadOnlyList<string?> pattern)
+    public static bool Match(string s, IReadOnlyList<string?> pattern) => Match(s, Flatten(pattern));
+
+    private static bool Match(string s, int[] chars)
     {
-        // Greedy matching with backtracking to the last wildcard (linear in practice).
+        // Greedy matching with backtracking to the last wildcard: O(n*m) at worst, no recursion.
         int si = 0, pi = 0, starPi = -1, starSi = 0;
-        var chars = Flatten(pattern);
         while (si < s.Length)
         {
             if (pi < chars.Length && chars[pi] >= 0 && chars[pi] == s[si])
@@ -518,7 +555,7 @@ internal sealed class LikeExpr : CedarExpr
         return pi == chars.Length;
     }
 
-    public override CedarValue Eval(EvalEnv env) => BoolValue.Of(Match(AsString(Target.Eval(env)), Pattern));
+    public override CedarValue Eval(EvalEnv env) => BoolValue.Of(Match(AsString(Target.Eval(env)), _chars));
 
     public override void Write(StringBuilder sb)
     {
@@ -578,6 +615,11 @@ internal sealed class IsExpr : CedarExpr
         Target = target;
         EntityType = entityType;
         InExpr = inExpr;
+        Over(target);
+        if (inExpr is not null)
+        {
+            Over(inExpr);
+        }
     }
 
     public CedarExpr Target { get; }
@@ -614,7 +656,11 @@ internal sealed class IsExpr : CedarExpr
 
 internal sealed class SetExpr : CedarExpr
 {
-    public SetExpr(IReadOnlyList<CedarExpr> items) => Items = items;
+    public SetExpr(IReadOnlyList<CedarExpr> items)
+    {
+        Items = items;
+        Over(items);
+    }
 
     public IReadOnlyList<CedarExpr> Items { get; }
 
@@ -648,7 +694,14 @@ internal sealed class SetExpr : CedarExpr
 
 internal sealed class RecordExpr : CedarExpr
 {
-    public RecordExpr(IReadOnlyList<KeyValuePair<string, CedarExpr>> fields) => Fields = fields;
+    public RecordExpr(IReadOnlyList<KeyValuePair<string, CedarExpr>> fields)
+    {
+        Fields = fields;
+        foreach (var f in fields)
+        {
+            Over(f.Value);
+        }
+    }
 
     public IReadOnlyList<KeyValuePair<string, CedarExpr>> Fields { get; }
 

@@ -5,8 +5,11 @@ namespace GovernedExecution.Policies.Cedar;
 /// <summary>Recursive-descent parser for Cedar policy text. Depth is bounded, so hostile input fails cleanly.</summary>
 internal sealed class CedarParser
 {
-    /// <summary>The deepest expression nesting accepted (parentheses, operator chains and calls all count).</summary>
+    /// <summary>The deepest expression nesting accepted (parentheses, brackets, braces, calls and accesses).</summary>
     public const int MaxDepth = 200;
+
+    /// <summary>The tallest expression tree accepted; operator chains such as <c>a || b || c</c> count one per operand.</summary>
+    public const int MaxHeight = 1000;
 
     private const int MaxUnary = 4;
 
@@ -375,6 +378,18 @@ internal sealed class CedarParser
         {
             throw Error(Cur, "expression nested too deeply (the limit is " + MaxDepth.ToString(CultureInfo.InvariantCulture) + ")");
         }
+
+    }
+
+    private T Check<T>(T node)
+        where T : CedarExpr
+    {
+        if (node.Height > MaxHeight)
+        {
+            throw Error(Cur, "expression nested too deeply (operator chains and nesting exceed " + MaxHeight.ToString(CultureInfo.InvariantCulture) + " levels)");
+        }
+
+        return node;
     }
 
     private CedarExpr ParseExpr()
@@ -389,10 +404,10 @@ internal sealed class CedarParser
                 var t = ParseExpr();
                 ExpectIdent("else");
                 var e = ParseExpr();
-                return new IfExpr(c, t, e);
+                return Check(new IfExpr(c, t, e));
             }
 
-            return ParseOr();
+            return Check(ParseOr());
         }
         finally
         {
@@ -402,29 +417,23 @@ internal sealed class CedarParser
 
     private CedarExpr ParseOr()
     {
-        int saved = _depth;
         var left = ParseAnd();
         while (Accept(TokenKind.OrOr))
         {
-            Enter();
-            left = new OrExpr(left, ParseAnd());
+            left = Check(new OrExpr(left, ParseAnd()));
         }
 
-        _depth = saved;
         return left;
     }
 
     private CedarExpr ParseAnd()
     {
-        int saved = _depth;
         var left = ParseRelation();
         while (Accept(TokenKind.AndAnd))
         {
-            Enter();
-            left = new AndExpr(left, ParseRelation());
+            left = Check(new AndExpr(left, ParseRelation()));
         }
 
-        _depth = saved;
         return left;
     }
 
@@ -463,7 +472,7 @@ internal sealed class CedarParser
             {
                 Next();
                 var attr = Next().Text;
-                result = new AndExpr(result, new HasExpr(path, attr));
+                result = Check(new AndExpr(result, new HasExpr(path, attr)));
                 path = new GetAttrExpr(path, attr);
             }
 
@@ -500,30 +509,24 @@ internal sealed class CedarParser
 
     private CedarExpr ParseAdd()
     {
-        int saved = _depth;
         var left = ParseMult();
         while (Is(TokenKind.Plus) || Is(TokenKind.Minus))
         {
             var op = Next().Kind == TokenKind.Plus ? BinaryOp.Add : BinaryOp.Sub;
-            Enter();
-            left = new BinaryExpr(op, left, ParseMult());
+            left = Check(new BinaryExpr(op, left, ParseMult()));
         }
 
-        _depth = saved;
         return left;
     }
 
     private CedarExpr ParseMult()
     {
-        int saved = _depth;
         var left = ParseUnary();
         while (Accept(TokenKind.Star))
         {
-            Enter();
-            left = new BinaryExpr(BinaryOp.Mul, left, ParseUnary());
+            left = Check(new BinaryExpr(BinaryOp.Mul, left, ParseUnary()));
         }
 
-        _depth = saved;
         return left;
     }
 
@@ -591,7 +594,6 @@ internal sealed class CedarParser
     private CedarExpr ParseMember()
     {
         var target = ParsePrimary();
-        int saved = _depth;
         while (true)
         {
             if (Accept(TokenKind.Dot))
@@ -609,26 +611,22 @@ internal sealed class CedarParser
                     var args = new List<CedarExpr> { target };
                     ParseArgs(args);
                     CheckArity(info, args.Count, name);
-                    Enter();
-                    target = new CallExpr(info, args);
+                    target = Check(new CallExpr(info, args));
                 }
                 else
                 {
-                    Enter();
-                    target = new GetAttrExpr(target, name.Text);
+                    target = Check(new GetAttrExpr(target, name.Text));
                 }
             }
             else if (Accept(TokenKind.LBracket))
             {
                 var attr = ExpectString("string literal in '[..]'");
                 Expect(TokenKind.RBracket, "']'");
-                Enter();
-                target = new GetAttrExpr(target, attr);
+                target = Check(new GetAttrExpr(target, attr));
             }
             else
             {
-                _depth = saved;
-                return target;
+                        return target;
             }
         }
     }

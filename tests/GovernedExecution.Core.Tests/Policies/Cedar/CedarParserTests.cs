@@ -91,10 +91,45 @@ public sealed class CedarParserTests
         Assert.Contains("nested too deeply", e.Diagnostics[0].Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public void Long_operator_chains_are_bounded()
+    [Theory]
+    [InlineData(" && ", "true")]
+    [InlineData(" + ", "1")]
+    [InlineData(".", "principal")]
+    public void Long_operator_chains_are_bounded(string separator, string operand)
     {
-        var text = "permit(principal, action, resource) when { " + string.Join(" && ", Enumerable.Repeat("true", 100_000)) + " };";
+        var text = "permit(principal, action, resource) when { " + string.Join(separator, Enumerable.Repeat(operand, 100_000)) + " };";
+        var e = Assert.Throws<CedarParseException>(() => CedarPolicySet.Parse(text));
+        Assert.Contains("nested too deeply", e.Diagnostics[0].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Chains_nested_in_parentheses_are_bounded_by_total_height()
+    {
+        // Each level is a modest chain, but together they would make a very tall tree.
+        var sb = new System.Text.StringBuilder("permit(principal, action, resource) when { ");
+        sb.Append(new string('(', 150)).Append("true");
+        for (int i = 0; i < 150; i++)
+        {
+            sb.Append(string.Concat(Enumerable.Repeat(" || false", 20))).Append(')');
+        }
+
+        sb.Append(" };");
+        var e = Assert.Throws<CedarParseException>(() => CedarPolicySet.Parse(sb.ToString()));
+        Assert.Contains("nested too deeply", e.Diagnostics[0].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_policy_with_hundreds_of_alternatives_is_accepted()
+    {
+        var text = "permit(principal, action, resource) when { " + string.Join(" || ", Enumerable.Range(0, 500).Select(i => $"principal == User::\"u{i}\"")) + " };";
+        var set = CedarPolicySet.Parse(text);
+        Assert.True(set.Evaluate(CedarRequest.Create("User::\"u499\"", "A::\"a\"", "R::\"r\""), CedarEntities.Empty).IsAllowed);
+    }
+
+    [Fact]
+    public void Has_chains_are_bounded()
+    {
+        var text = "permit(principal, action, resource) when { principal has " + string.Join(".", Enumerable.Repeat("a", 50_000)) + " };";
         var e = Assert.Throws<CedarParseException>(() => CedarPolicySet.Parse(text));
         Assert.Contains("nested too deeply", e.Diagnostics[0].Message, StringComparison.Ordinal);
     }
