@@ -84,7 +84,8 @@ public sealed class CedarPolicySet
 
     /// <summary>
     /// Reads <c>.cedar</c> files. Files are taken in ordinal order of their full paths, and the n-th policy of a
-    /// file gets the id <c>name:policyN</c> where name is the file name, so ids do not depend on the order given.
+    /// file gets the id <c>name:policyN</c>, where name is the file's path relative to the folder that holds all the
+    /// files (with <c>/</c> separators), so ids do not depend on the order the files are given in.
     /// </summary>
     /// <param name="paths">The files.</param>
     /// <returns>The policy set.</returns>
@@ -100,11 +101,12 @@ public sealed class CedarPolicySet
         }
 
         sorted.Sort(StringComparer.Ordinal);
+        var root = CommonFolder(sorted);
         var all = new List<CedarPolicy>();
         var problems = new List<CedarDiagnostic>();
         foreach (var path in sorted)
         {
-            var name = Path.GetFileName(path);
+            var name = Path.GetRelativePath(root, path).Replace('\\', '/');
             try
             {
                 all.AddRange(CedarParser.ParsePolicies(File.ReadAllText(path), path, i => name + ":policy" + i.ToString(CultureInfo.InvariantCulture)));
@@ -230,6 +232,31 @@ public sealed class CedarPolicySet
         }
 
         return template.Link(newId, principal, resource);
+    }
+
+    private static string CommonFolder(List<string> paths)
+    {
+        if (paths.Count == 0)
+        {
+            return Path.GetTempPath();
+        }
+
+        var common = Path.GetDirectoryName(paths[0]) ?? paths[0];
+        foreach (var p in paths)
+        {
+            while (!p.StartsWith(common.EndsWith(Path.DirectorySeparatorChar) ? common : common + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            {
+                var parent = Path.GetDirectoryName(common);
+                if (parent is null)
+                {
+                    return common;
+                }
+
+                common = parent;
+            }
+        }
+
+        return common;
     }
 
     private static string PositionalId(int index) => "policy" + index.ToString(CultureInfo.InvariantCulture);

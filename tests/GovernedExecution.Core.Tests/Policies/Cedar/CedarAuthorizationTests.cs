@@ -134,6 +134,9 @@ public sealed class CedarAuthorizationTests
             Assert.Equal(one.PolicyIds, two.PolicyIds);
             Assert.Equal(one.Digest, two.Digest);
             Assert.Equal(one.Digest, three.Digest);
+            Directory.CreateDirectory(Path.Combine(dir.FullName, "sub"));
+            File.WriteAllText(Path.Combine(dir.FullName, "sub", "a.cedar"), "permit(principal, action, resource);");
+            Assert.Contains("sub/a.cedar:policy0", CedarPolicySet.FromDirectory(dir.FullName).PolicyIds);
             Assert.Matches("^[0-9a-f]{64}$", one.Digest);
 
             File.WriteAllText(b, "permit(principal == , action, resource);");
