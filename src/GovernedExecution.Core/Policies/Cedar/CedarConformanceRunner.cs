@@ -18,6 +18,26 @@ internal sealed class CedarConformanceResult
     public int Passed { get; set; }
 
     public List<CedarConformanceFailure> Failures { get; } = [];
+
+    /// <summary>Formats the totals and up to <paramref name="maxFailures"/> failures as plain text, one item per line.</summary>
+    public string ToReport(int maxFailures = 50)
+    {
+        var sb = new StringBuilder();
+        sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"test files: {TestFiles}, requests: {Requests}, passed: {Passed}, failed: {Failures.Count}\n");
+        int shown = 0;
+        foreach (var f in Failures)
+        {
+            if (shown++ >= maxFailures)
+            {
+                sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"... and {Failures.Count - maxFailures} more\n");
+                break;
+            }
+
+            sb.Append(f.TestFile).Append(" [").Append(f.Description).Append("]\n  expected ").Append(f.Expected).Append("\n  actual   ").Append(f.Actual).Append('\n');
+        }
+
+        return sb.ToString();
+    }
 }
 
 /// <summary>

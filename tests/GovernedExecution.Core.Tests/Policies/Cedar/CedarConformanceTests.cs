@@ -60,18 +60,34 @@ public sealed class CedarConformanceTests
         Assert.True(result.Passed >= CorpusPassFloor, $"corpus passes {result.Passed} after formatting, floor is {CorpusPassFloor}");
     }
 
-    private void Report(CedarConformanceResult result)
+    [Fact]
+    public void Runner_reports_mismatches_per_request()
     {
-        _output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"files={result.TestFiles} requests={result.Requests} passed={result.Passed} failed={result.Failures.Count}"));
-        int shown = 0;
-        foreach (var f in result.Failures)
+        var dir = Directory.CreateTempSubdirectory("cedar-runner-");
+        try
         {
-            if (shown++ >= 200)
-            {
-                break;
-            }
-
-            _output.WriteLine($"{f.TestFile} [{f.Description}]\n  expected {f.Expected}\n  actual   {f.Actual}");
+            File.WriteAllText(Path.Combine(dir.FullName, "p.cedar"), "permit(principal == User::\"a\", action, resource);");
+            File.WriteAllText(Path.Combine(dir.FullName, "e.json"), "[]");
+            File.WriteAllText(Path.Combine(dir.FullName, "t.json"), """
+                { "policies": "p.cedar", "entities": "e.json", "shouldValidate": true, "requests": [
+                  { "description": "right", "principal": {"type": "User", "id": "a"}, "action": {"type": "Action", "id": "x"},
+                    "resource": {"type": "R", "id": "r"}, "context": {}, "decision": "allow", "reason": ["policy0"], "errors": [] },
+                  { "description": "wrong", "principal": {"type": "User", "id": "b"}, "action": {"type": "Action", "id": "x"},
+                    "resource": {"type": "R", "id": "r"}, "context": {}, "decision": "allow", "reason": ["policy0"], "errors": [] } ] }
+                """);
+            var result = CedarConformanceRunner.Run(dir.FullName);
+            Assert.Equal((1, 2, 1), (result.TestFiles, result.Requests, result.Passed));
+            var failure = Assert.Single(result.Failures);
+            Assert.Equal(("t.json", "wrong"), (failure.TestFile, failure.Description));
+            Assert.Equal("allow reasons=[policy0] errors=[]", failure.Expected);
+            Assert.Equal("deny reasons=[] errors=[]", failure.Actual);
+            Assert.Contains("failed: 1", result.ToReport(), StringComparison.Ordinal);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
         }
     }
+
+    private void Report(CedarConformanceResult result) => _output.WriteLine(result.ToReport(200));
 }
