@@ -58,9 +58,10 @@ internal sealed class CedarCompiledPolicySet
 
     public CedarAuthorizationResult Authorize(EvalEnv env)
     {
-        var permits = new List<string>();
-        var forbids = new List<string>();
-        var errors = new List<CedarPolicyError>();
+        // Result lists are created only when something goes into them.
+        List<string>? permits = null;
+        List<string>? forbids = null;
+        List<CedarPolicyError>? errors = null;
         int n = _policies.Length;
         byte[]? rented = null;
         Span<byte> marks = n <= StackMarks ? stackalloc byte[n] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(n)).AsSpan(0, n);
@@ -85,13 +86,20 @@ internal sealed class CedarCompiledPolicySet
                 }
                 catch (CedarEvaluationException e)
                 {
-                    errors.Add(new CedarPolicyError(p.Id, e.Message));
+                    (errors ??= []).Add(new CedarPolicyError(p.Id, e.Message));
                     continue;
                 }
 
                 if (applies)
                 {
-                    (p.Effect == PolicyEffect.Forbid ? forbids : permits).Add(p.Id);
+                    if (p.Effect == PolicyEffect.Forbid)
+                    {
+                        (forbids ??= []).Add(p.Id);
+                    }
+                    else
+                    {
+                        (permits ??= []).Add(p.Id);
+                    }
                 }
             }
         }
@@ -103,9 +111,9 @@ internal sealed class CedarCompiledPolicySet
             }
         }
 
-        bool forbidden = forbids.Count > 0;
-        bool allowed = !forbidden && permits.Count > 0;
-        return new CedarAuthorizationResult(allowed, forbidden, forbidden ? forbids : permits, errors);
+        bool forbidden = forbids is not null;
+        bool allowed = !forbidden && permits is not null;
+        return new CedarAuthorizationResult(allowed, forbidden, (forbidden ? forbids : permits) ?? [], errors ?? []);
     }
 
     /// <summary>Candidate policies for one scope variable.</summary>
