@@ -21,25 +21,55 @@ internal sealed class CedarParser
 
     private Token Cur => _tokens[_pos];
 
+    /// <summary>The most problems reported for one source before giving up.</summary>
+    public const int MaxDiagnostics = 50;
+
     /// <summary>Parses every policy (or template) in <paramref name="text"/>; ids come from <paramref name="idFor"/>.</summary>
-    /// <exception cref="CedarParseException">On the first problem; nothing is returned partially.</exception>
+    /// <exception cref="CedarParseException">
+    /// With the first problem of every bad policy (reading resumes after the next <c>;</c>); nothing is returned partially.
+    /// </exception>
     public static List<CedarPolicy> ParsePolicies(string text, string source, Func<int, string> idFor)
     {
+        CedarParser parser;
         try
         {
-            var parser = new CedarParser(CedarLexer.Tokenize(text));
-            var list = new List<CedarPolicy>();
-            while (parser.Cur.Kind != TokenKind.Eof)
-            {
-                list.Add(parser.ParsePolicy(idFor(list.Count)));
-            }
-
-            return list;
+            parser = new CedarParser(CedarLexer.Tokenize(text));
         }
         catch (CedarSyntaxException e)
         {
             throw new CedarParseException([new CedarDiagnostic(source, e.Line, e.Column, e.Message)]);
         }
+
+        var list = new List<CedarPolicy>();
+        var problems = new List<CedarDiagnostic>();
+        int index = 0;
+        while (parser.Cur.Kind != TokenKind.Eof && problems.Count < MaxDiagnostics)
+        {
+            try
+            {
+                list.Add(parser.ParsePolicy(idFor(index)));
+            }
+            catch (CedarSyntaxException e)
+            {
+                problems.Add(new CedarDiagnostic(source, e.Line, e.Column, e.Message));
+                parser._depth = 0;
+                parser.SkipPastSemicolon();
+            }
+
+            index++;
+        }
+
+        return problems.Count > 0 ? throw new CedarParseException(problems) : list;
+    }
+
+    private void SkipPastSemicolon()
+    {
+        while (Cur.Kind != TokenKind.Eof && Cur.Kind != TokenKind.Semi)
+        {
+            _pos++;
+        }
+
+        Accept(TokenKind.Semi);
     }
 
     /// <summary>Parses a single expression (used for tests and tools).</summary>

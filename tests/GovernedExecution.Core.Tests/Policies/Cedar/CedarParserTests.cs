@@ -50,6 +50,19 @@ public sealed class CedarParserTests
         Assert.Equal(2, e.Diagnostics[0].Line);
     }
 
+    [Fact]
+    public void Every_bad_policy_is_reported()
+    {
+        const string text = """
+            permit(principal, action, resource) when { 1 + };
+            permit(principal, action, resource);
+            forbid(principal, action, resource) when { principal. };
+            """;
+        var e = Assert.Throws<CedarParseException>(() => CedarPolicySet.Parse(text, "many.cedar"));
+        Assert.Equal([1, 3], e.Diagnostics.Select(d => d.Line));
+        Assert.Equal(2, e.ToString().Split('\n').Length);
+    }
+
     [Theory]
     [InlineData(10_000)]
     [InlineData(201)]
