@@ -613,7 +613,7 @@ internal sealed class IsExpr : CedarExpr
     public IsExpr(CedarExpr target, string entityType, CedarExpr? inExpr)
     {
         Target = target;
-        EntityType = entityType;
+        EntityType = EntityTypeNames.Intern(entityType);
         InExpr = inExpr;
         Over(target);
         if (inExpr is not null)

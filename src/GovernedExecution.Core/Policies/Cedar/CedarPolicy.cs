@@ -21,7 +21,7 @@ internal sealed class ScopeConstraint
         Kind = kind;
         Entity = entity;
         Entities = entities;
-        EntityType = entityType;
+        EntityType = entityType is null ? null : EntityTypeNames.Intern(entityType);
         IsSlot = isSlot;
     }
 

@@ -129,7 +129,7 @@ internal sealed class EntityUid : CedarValue
 
     public EntityUid(string type, string id)
     {
-        Type = type;
+        Type = EntityTypeNames.Intern(type);
         Id = id;
         _hash = HashCode.Combine(StringComparer.Ordinal.GetHashCode(type), StringComparer.Ordinal.GetHashCode(id));
     }
@@ -320,5 +320,26 @@ internal sealed class RecordValue : CedarValue
         }
 
         sb.Append('}');
+    }
+}
+
+/// <summary>
+/// Shares one string instance per entity type name, so that type comparisons on the hot path are usually reference
+/// checks. The table is bounded: past its capacity names are simply not shared.
+/// </summary>
+internal static class EntityTypeNames
+{
+    private const int Capacity = 16_384;
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> Names = new(StringComparer.Ordinal);
+
+    public static string Intern(string name)
+    {
+        if (Names.TryGetValue(name, out var shared))
+        {
+            return shared;
+        }
+
+        return Names.Count < Capacity ? Names.GetOrAdd(name, name) : name;
     }
 }
