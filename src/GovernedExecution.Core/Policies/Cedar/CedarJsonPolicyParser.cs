@@ -198,6 +198,12 @@ internal static class CedarJsonPolicyParser
         return new ScopeConstraint(kind, Uid(Prop(e, "entity", path), path + ".entity"), null, type, false);
     }
 
+    private static EntityUid ActionUid(JsonElement e, string path)
+    {
+        var uid = Uid(e, path);
+        return CedarParser.IsActionType(uid.Type) ? uid : throw Fail(path, "expected an action entity (type Action or Namespace::Action), found type " + uid.Type);
+    }
+
     private static ScopeConstraint ParseActionScope(JsonElement e, string path)
     {
         var op = Str(e, "op", path);
@@ -206,20 +212,20 @@ internal static class CedarJsonPolicyParser
             case "All":
                 return ScopeConstraint.AnyScope;
             case "==":
-                return new ScopeConstraint(ScopeKind.Eq, Uid(Prop(e, "entity", path), path + ".entity"), null, null, false);
+                return new ScopeConstraint(ScopeKind.Eq, ActionUid(Prop(e, "entity", path), path + ".entity"), null, null, false);
             case "in":
                 if (e.TryGetProperty("entities", out var list))
                 {
                     var uids = new List<EntityUid>();
                     foreach (var item in list.EnumerateArray())
                     {
-                        uids.Add(Uid(item, path + ".entities"));
+                        uids.Add(ActionUid(item, path + ".entities"));
                     }
 
                     return new ScopeConstraint(ScopeKind.In, null, uids, null, false);
                 }
 
-                return new ScopeConstraint(ScopeKind.In, Uid(Prop(e, "entity", path), path + ".entity"), null, null, false);
+                return new ScopeConstraint(ScopeKind.In, ActionUid(Prop(e, "entity", path), path + ".entity"), null, null, false);
             default:
                 throw Fail(path + ".op", "expected \"All\", \"==\" or \"in\"");
         }

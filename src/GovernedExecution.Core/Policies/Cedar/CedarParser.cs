@@ -322,11 +322,22 @@ internal sealed class CedarParser
         return new ScopeConstraint(kind, ParseEntity(), null, type, false);
     }
 
+    /// <summary>True when <paramref name="type"/> is an action entity type: <c>Action</c> or <c>Namespace::Action</c>.</summary>
+    public static bool IsActionType(string type) =>
+        type == "Action" || type.EndsWith("::Action", StringComparison.Ordinal);
+
+    private EntityUid ParseActionEntity()
+    {
+        var at = Cur;
+        var uid = ParseEntity();
+        return IsActionType(uid.Type) ? uid : throw Error(at, "expected an action entity (type Action or Namespace::Action), found type " + uid.Type);
+    }
+
     private ScopeConstraint ParseActionScope()
     {
         if (Accept(TokenKind.EqEq))
         {
-            return new ScopeConstraint(ScopeKind.Eq, ParseEntity(), null, null, false);
+            return new ScopeConstraint(ScopeKind.Eq, ParseActionEntity(), null, null, false);
         }
 
         if (AcceptIdent("in"))
@@ -338,7 +349,7 @@ internal sealed class CedarParser
                 {
                     do
                     {
-                        list.Add(ParseEntity());
+                        list.Add(ParseActionEntity());
                     }
                     while (Accept(TokenKind.Comma));
                 }
@@ -347,7 +358,7 @@ internal sealed class CedarParser
                 return new ScopeConstraint(ScopeKind.In, null, list, null, false);
             }
 
-            return new ScopeConstraint(ScopeKind.In, ParseEntity(), null, null, false);
+            return new ScopeConstraint(ScopeKind.In, ParseActionEntity(), null, null, false);
         }
 
         if (IsIdent("is"))

@@ -167,7 +167,7 @@ public sealed class CedarInMemoryTests
     {
         var set = CedarPolicySet.Parse("""
             @ttl("60")
-            permit(principal in Team::"ops", action == Tool::"deploy", resource) when { context.env == "prod" && resource.ip.isInRange(ip("10.0.0.0/8")) && principal.getTag("level") >= 2 };
+            permit(principal in Team::"ops", action == Tool::Action::"deploy", resource) when { context.env == "prod" && resource.ip.isInRange(ip("10.0.0.0/8")) && principal.getTag("level") >= 2 };
             """);
         var alice = CedarValues.Entity("User", "alice");
         var server = CedarValues.Entity("Host", "h1");
@@ -177,12 +177,12 @@ public sealed class CedarInMemoryTests
             CedarValues.EntityData(server, attributes: [new("ip", CedarValues.Extension("ip", "10.1.2.3"))]),
         ]);
         var context = CedarValues.Record([new("env", CedarValues.String("prod"))]);
-        var allowed = set.Evaluate(alice, CedarValues.Entity("Tool", "deploy"), server, context, entities);
+        var allowed = set.Evaluate(alice, CedarValues.Entity("Tool::Action", "deploy"), server, context, entities);
         Assert.True(allowed.IsAllowed);
         Assert.Equal([new("ttl", "60")], set.GetAnnotations(allowed.Reasons[0]));
 
         var staging = CedarValues.Record([new("env", CedarValues.String("staging"))]);
-        Assert.False(set.Evaluate(alice, CedarValues.Entity("Tool", "deploy"), server, staging, entities).IsAllowed);
+        Assert.False(set.Evaluate(alice, CedarValues.Entity("Tool::Action", "deploy"), server, staging, entities).IsAllowed);
         Assert.Throws<KeyNotFoundException>(() => set.GetAnnotations("nope"));
         Assert.Throws<CedarEvaluationException>(() => CedarValues.Extension("ip", "nope"));
     }

@@ -28,6 +28,8 @@ public sealed class CedarParserTests
     [InlineData("@id(\"a\") @id(\"b\") permit(principal, action, resource);", 1, 11, "duplicate annotation")]
     [InlineData("permit(principal, action, resource) when { if true then 1 };", 1, 59, "expected 'else'")]
     [InlineData("permit(principal, action, resource) when { 1 + if true then 1 else 2 };", 1, 48, "'if' must be parenthesised")]
+    [InlineData("permit(principal, action == User::\"a\", resource);", 1, 29, "expected an action entity")]
+    [InlineData("permit(principal, action in [Action::\"a\", Ns::Thing::\"b\"], resource);", 1, 43, "expected an action entity")]
     [InlineData("permit(principal, action is User, resource);", 1, 26, "'is' is not allowed in the action scope")]
     public void Reports_source_line_column_and_what_was_expected(string text, int line, int column, string fragment)
     {
