@@ -60,6 +60,32 @@ public sealed class CedarConformanceTests
         Assert.True(result.Passed >= CorpusPassFloor, $"corpus passes {result.Passed} after formatting, floor is {CorpusPassFloor}");
     }
 
+    [SkippableFact]
+    public void Every_schema_in_the_conformance_material_is_read()
+    {
+        var archive = Path.Combine(CedarRoot, "corpus-tests.tar.gz");
+        Skip.If(!File.Exists(archive), $"Cedar corpus not found at {archive}");
+
+        var failed = new List<string>();
+        int count = 0;
+        foreach (var (name, text) in ReadArchive(archive).Concat(Directory.EnumerateFiles(Path.Combine(CedarRoot, "sample-data"), "*.cedarschema", SearchOption.AllDirectories).Select(f => (f, File.ReadAllText(f)))))
+        {
+            if (!name.EndsWith(".cedarschema", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            count++;
+            if (CedarSchema.TryParse(text) is null)
+            {
+                failed.Add(name);
+            }
+        }
+
+        Assert.True(count > 7000, $"only {count} schemas found");
+        Assert.Empty(failed);
+    }
+
     [Fact]
     public void Runner_reports_mismatches_per_request()
     {
@@ -86,6 +112,21 @@ public sealed class CedarConformanceTests
         finally
         {
             dir.Delete(recursive: true);
+        }
+    }
+
+    private static IEnumerable<(string Name, string Text)> ReadArchive(string archive)
+    {
+        using var stream = File.OpenRead(archive);
+        using var gz = new System.IO.Compression.GZipStream(stream, System.IO.Compression.CompressionMode.Decompress);
+        using var tar = new System.Formats.Tar.TarReader(gz);
+        while (tar.GetNextEntry() is { } entry)
+        {
+            if (entry.DataStream is not null)
+            {
+                using var reader = new StreamReader(entry.DataStream);
+                yield return (entry.Name, reader.ReadToEnd());
+            }
         }
     }
 
