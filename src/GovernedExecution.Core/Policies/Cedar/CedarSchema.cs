@@ -416,8 +416,13 @@ internal sealed class CedarSchema
             }
         }
 
-        private RawType ParseType()
+        private RawType ParseType(int depth = 0)
         {
+            if (depth > 64)
+            {
+                throw Fail("a type nested less deeply");
+            }
+
             if (Accept(TokenKind.LBrace))
             {
                 var attrs = new Dictionary<string, RawType>(StringComparer.Ordinal);
@@ -427,7 +432,7 @@ internal sealed class CedarSchema
                     var name = ParseName();
                     Accept(TokenKind.Question);
                     Expect(TokenKind.Colon);
-                    attrs[name] = ParseType();
+                    attrs[name] = ParseType(depth + 1);
                     if (!Accept(TokenKind.Comma))
                     {
                         break;
@@ -441,7 +446,7 @@ internal sealed class CedarSchema
             var path = ParsePath();
             if (path == "Set" && Accept(TokenKind.Less))
             {
-                var elem = ParseType();
+                var elem = ParseType(depth + 1);
                 Expect(TokenKind.Greater);
                 return new RawType { Kind = RawKind.Set, Element = elem };
             }

@@ -92,3 +92,27 @@ public sealed class CedarEntitiesTests
         Assert.Equal("ents.json", e.Diagnostics[0].Source);
     }
 }
+
+public sealed class CedarSchemaTests
+{
+    [Fact]
+    public void Hostile_schemas_are_refused_without_crashing()
+    {
+        Assert.Null(CedarSchema.TryParse("entity A = " + new string('{', 100_000)));
+        Assert.Null(CedarSchema.TryParse("entity A = { a: " + string.Concat(Enumerable.Repeat("Set<", 100_000)) + "Long" + new string('>', 100_000) + " };"));
+        Assert.Null(CedarSchema.TryParse("type T = U; type U = T; entity A = { t: T };"));
+        Assert.Null(CedarSchema.TryParse("namespace N { entity A;"));
+        Assert.NotNull(CedarSchema.TryParse("@doc(\"x\") namespace N { @doc(\"y\") entity A, B in [C] = { \"k\"?: Set<N::A> } tags String; entity C enum [\"a\", \"b\"]; action \"do it\", b in [N::Action::\"g\", \"h\"]; action g, h; }"));
+    }
+
+    [Fact]
+    public void Common_types_resolve_in_namespace_then_globally()
+    {
+        var schema = CedarSchema.TryParse("type Addr = { ip: ipaddr }; namespace N { type Score = decimal; entity U = { a: Addr, s: Score, u: U, l: __cedar::Long }; }");
+        var attrs = schema!.GetEntityType("N::U")!.Attributes!.Attributes!;
+        Assert.Equal(SchemaTypeKind.Record, attrs["a"].Kind);
+        Assert.Equal((SchemaTypeKind.Extension, "decimal"), (attrs["s"].Kind, attrs["s"].Name));
+        Assert.Equal((SchemaTypeKind.Entity, "N::U"), (attrs["u"].Kind, attrs["u"].Name));
+        Assert.Equal(SchemaTypeKind.Long, attrs["l"].Kind);
+    }
+}
