@@ -6,7 +6,7 @@ using GovernedExecution.DependencyInjection;
 using GovernedExecution.Execution;
 using GovernedExecution.Intents;
 using GovernedExecution.Lineage;
-using GovernedExecution.Policies.Rules;
+using GovernedExecution.Policies.Cedar;
 
 var agent = new EntityReference("Agent", "support-bot");
 var lineage = new InMemoryLineageSink();
@@ -14,14 +14,8 @@ using var signingKey = SigningKey.Generate();
 
 var executor = new GovernedExecutorBuilder()
     .Configure(o => o.Audience = "agent-tools")
-    .UsePolicies(new RulePolicyEvaluator(
-    [
-        PolicyRule.Permit("support-can-read-orders", i => i.Action.Id == "lookup_order"),
-        PolicyRule.Permit("support-can-refund-small", i => i.Action.Id == "refund" && i.Context["amount"].AsLong() <= 100),
-        PolicyRule.Permit("support-can-notify", i => i.Action.Id == "notify_customer"),
-        PolicyRule.Permit("support-can-manage-customers", i => i.Action.Id == "delete_customer"),
-        PolicyRule.Forbid("agents-never-delete-customers", i => i.Principal.Type == "Agent" && i.Action.Id == "delete_customer"),
-    ]))
+    // The rules are Cedar policies embedded in this program (policies/agent-tools.cedar).
+    .UseCedarPolicies(CedarPolicySet.FromEmbeddedResources(typeof(Program).Assembly, "policies/"))
     .UseSigningKey(signingKey)
     .UseTrustedKeys(signingKey.ToTrustedKey())
     .AddLineageSink(lineage)

@@ -131,6 +131,41 @@ public sealed class CedarPolicySet
         return FromFiles(Directory.EnumerateFiles(directory, "*.cedar", SearchOption.AllDirectories));
     }
 
+    /// <summary>
+    /// Reads the <c>.cedar</c> files embedded as resources in <paramref name="assembly"/> whose names start with
+    /// <paramref name="prefix"/>; the n-th policy of a resource gets the id <c>resource-name:policyN</c>.
+    /// </summary>
+    /// <param name="assembly">The assembly holding the resources.</param>
+    /// <param name="prefix">A resource name prefix; all <c>.cedar</c> resources when empty.</param>
+    /// <returns>The policy set.</returns>
+    /// <exception cref="ArgumentNullException">When <paramref name="assembly"/> is null.</exception>
+    /// <exception cref="CedarParseException">When any resource is not valid Cedar.</exception>
+    public static CedarPolicySet FromEmbeddedResources(System.Reflection.Assembly assembly, string prefix = "")
+    {
+        ArgumentNullException.ThrowIfNull(assembly);
+        ArgumentNullException.ThrowIfNull(prefix);
+        var names = assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(prefix, StringComparison.Ordinal) && n.EndsWith(".cedar", StringComparison.Ordinal))
+            .Order(StringComparer.Ordinal);
+        var all = new List<CedarPolicy>();
+        var problems = new List<CedarDiagnostic>();
+        foreach (var name in names)
+        {
+            using var stream = assembly.GetManifestResourceStream(name)!;
+            using var reader = new StreamReader(stream, System.Text.Encoding.UTF8);
+            try
+            {
+                all.AddRange(CedarParser.ParsePolicies(reader.ReadToEnd(), name, i => name + ":policy" + i.ToString(CultureInfo.InvariantCulture)));
+            }
+            catch (CedarParseException e)
+            {
+                problems.AddRange(e.Diagnostics);
+            }
+        }
+
+        return problems.Count > 0 ? throw new CedarParseException(problems) : new CedarPolicySet(all);
+    }
+
     /// <summary>Links a template: returns a new set that also holds the template with its slots filled.</summary>
     /// <param name="templateId">The template's id.</param>
     /// <param name="newId">The id of the linked policy.</param>
