@@ -105,7 +105,7 @@ internal static class PolicyCommands
                 writer.WriteStartArray("reasons");
                 foreach (var reason in response.Reasons)
                 {
-                    writer.WriteStringValue(reason);
+                    writer.WriteStringValue(DisplayName(set, reason));
                 }
 
                 writer.WriteEndArray();
@@ -113,7 +113,7 @@ internal static class PolicyCommands
                 foreach (var error in response.Errors)
                 {
                     writer.WriteStartObject();
-                    writer.WriteString("policy", error.PolicyId);
+                    writer.WriteString("policy", DisplayName(set, error.PolicyId));
                     writer.WriteString("message", error.Message);
                     writer.WriteEndObject();
                 }
@@ -130,6 +130,20 @@ internal static class PolicyCommands
             Console.Error.WriteLine("error: " + ex.Message);
             return ExitCodes.Error;
         }
+    }
+
+    /// <summary>The policy's <c>@id</c> annotation when it has one, as the executor names it; else its policy id.</summary>
+    private static string DisplayName(CedarPolicySet set, string policyId)
+    {
+        foreach (var annotation in set.GetAnnotations(policyId))
+        {
+            if (annotation.Key == "id" && annotation.Value.Length > 0)
+            {
+                return annotation.Value;
+            }
+        }
+
+        return policyId;
     }
 
     /// <summary>Reads <c>{"principal":{"type":..,"id":..},"action":..,"resource":..,"context":{..}}</c>; entity references may also be Cedar text.</summary>
