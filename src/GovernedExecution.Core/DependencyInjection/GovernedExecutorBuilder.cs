@@ -26,6 +26,7 @@ public sealed class GovernedExecutorBuilder
     private IReplayGuard? _replayGuard;
     private TimeProvider? _time;
     private ILoggerFactory? _loggers;
+    private (IArtifactIssuer Issuer, IArtifactVerifier Verifier)? _artifacts;
 
     /// <summary>Creates a standalone builder.</summary>
     public GovernedExecutorBuilder()
@@ -124,6 +125,13 @@ public sealed class GovernedExecutorBuilder
         return this;
     }
 
+    /// <summary>Replaces the COSE issuer and verifier (tests and benchmarks measure the pipeline without cryptography).</summary>
+    internal GovernedExecutorBuilder UseArtifactCodec(IArtifactIssuer issuer, IArtifactVerifier verifier)
+    {
+        _artifacts = (issuer, verifier);
+        return this;
+    }
+
     /// <summary>Builds a standalone executor.</summary>
     /// <returns>The executor.</returns>
     /// <exception cref="OptionsValidationException">The options or components are invalid; every failure is listed.</exception>
@@ -164,8 +172,8 @@ public sealed class GovernedExecutorBuilder
             Diagnostics.Log.EmptyPolicySet(logger);
         }
 
-        var issuer = options.VerifyOnly ? null : new CoseArtifactIssuer(signingKeys!, time, options.Issuer, options.ArtifactLifetime);
-        var verifier = new CoseArtifactVerifier(trustedKeys!, replay, time, options.ClockSkew, options.AllowedAlgorithms);
+        IArtifactIssuer? issuer = options.VerifyOnly ? null : _artifacts?.Issuer ?? new CoseArtifactIssuer(signingKeys!, time, options.Issuer, options.ArtifactLifetime);
+        var verifier = _artifacts?.Verifier ?? new CoseArtifactVerifier(trustedKeys!, replay, time, options.ClockSkew, options.AllowedAlgorithms);
         return new GovernedExecutor(options.VerifyOnly ? null : evaluator, issuer, verifier, sinks, time, logger, options);
     }
 
