@@ -157,6 +157,19 @@ public sealed class GovernedAIFunctionTests : IDisposable
     }
 
     [Fact]
+    public async Task Options_changed_after_wrapping_do_not_change_the_governed_tool()
+    {
+        var options = new GovernedToolOptions { Principal = AgentTools.SupportBot };
+        var governed = _tools.DeleteCustomer.WithGovernance(_host.Executor, options);
+        options.Principal = new EntityReference("Admin", "root");
+
+        var refused = RefusalJson.Parse(await governed.InvokeAsync(new() { ["customerId"] = "C-1" }));
+
+        Assert.Equal(nameof(DenialReason.PolicyDenied), refused.GetProperty("reason").GetString());
+        Assert.Empty(_tools.Ran);
+    }
+
+    [Fact]
     public void Invalid_options_are_rejected_when_the_tool_is_wrapped()
     {
         Assert.Throws<ArgumentException>(() => _tools.Refund.WithGovernance(_host.Executor, new GovernedToolOptions { ActionType = "not a type" }));

@@ -131,5 +131,37 @@ public sealed class GovernedAgentLoopTests : IDisposable
         Assert.Equal(["no-big-refunds"], RefusalJson.Parse(model.ResultFor("c1").Result).GetProperty("determiningPolicies").EnumerateArray().Select(p => p.GetString()));
     }
 
+    [Fact]
+    public async Task Concurrent_calls_in_a_streaming_response_each_run_in_their_own_execution()
+    {
+        var executions = new System.Collections.Concurrent.ConcurrentBag<(string Order, Guid Id, EntityReference Principal)>();
+        var lookup = AIFunctionFactory.Create(async (string orderId) =>
+        {
+            await Task.Yield();
+            var current = GovernedContext.Current!;
+            executions.Add((orderId, current.ExecutionId, current.Intent.Principal));
+            return "ok";
+        }, "lookup_order");
+        var model = new ScriptedChatClient(
+            Calls(Call("c1", "lookup_order", ("orderId", "A-1")), Call("c2", "lookup_order", ("orderId", "A-2")), Call("c3", "delete_customer", ("customerId", "C-1")), Call("c4", "lookup_order", ("orderId", "A-3"))),
+            Text("Done."));
+        using var agent = new FunctionInvokingChatClient(model) { AllowConcurrentInvocation = true };
+        var options = new ChatOptions { Tools = new AITool[] { lookup, _tools.DeleteCustomer }.WithGovernance(_host.Executor) };
+
+        using (GovernedAgent.BeginScope(AgentTools.SupportBot))
+        {
+            await foreach (var update in agent.GetStreamingResponseAsync("Look them up.", options))
+            {
+                _ = update;
+            }
+        }
+
+        Assert.Equal(["A-1", "A-2", "A-3"], executions.Select(e => e.Order).Order());
+        Assert.Equal(3, executions.Select(e => e.Id).Distinct().Count());
+        Assert.All(executions, e => Assert.Equal(AgentTools.SupportBot, e.Principal));
+        Assert.Equal(nameof(DenialReason.PolicyDenied), RefusalJson.Parse(model.ResultFor("c3").Result).GetProperty("reason").GetString());
+        Assert.Empty(_tools.Ran);
+    }
+
     public void Dispose() => _host.Dispose();
 }

@@ -154,16 +154,42 @@ public sealed class GovernedMcpServerTests : IDisposable
         await using var provider = services.BuildServiceProvider();
         await using var connection = await McpConnection.StartAsync(provider.GetRequiredService<IOptions<McpServerOptions>>().Value, "support-bot", provider);
 
-        try
-        {
-            var read = await connection.Client.CallToolAsync("read", new Dictionary<string, object?> { ["ticket"] = "T-1" });
-            Assert.True(read.IsError);
-        }
-        catch (global::ModelContextProtocol.McpException)
-        {
-            // A protocol error is as good a refusal as an error result: the tool did not run.
-        }
+        var read = await connection.Client.CallToolAsync("read", new Dictionary<string, object?> { ["ticket"] = "T-1" });
 
+        Assert.True(read.IsError); // the SDK reports the failure of the filter as an error result
+        Assert.Empty(_ran);
+    }
+
+    [Fact]
+    public async Task The_server_builder_takes_an_executor_and_options()
+    {
+        using var host = new GovernedTestHost(policies: new RulePolicyEvaluator([PolicyRule.Permit("bots-read", i => i.Principal.Type == "Bot" && i.Action == new EntityReference("Tool::Call", "read"))]));
+        var services = new ServiceCollection();
+        services.AddMcpServer(o => o.ServerInfo = new Implementation { Name = "tickets", Version = "1.0" }).WithTools(Tools()).WithGovernance(host.Executor, o =>
+        {
+            o.PrincipalType = "Bot";
+            o.ActionType = "Tool::Call";
+        });
+        await using var provider = services.BuildServiceProvider();
+        await using var connection = await McpConnection.StartAsync(provider.GetRequiredService<IOptions<McpServerOptions>>().Value, "support-bot", provider);
+
+        var read = await connection.Client.CallToolAsync("read", new Dictionary<string, object?> { ["ticket"] = "T-1" });
+        var refund = await connection.Client.CallToolAsync("refund", new Dictionary<string, object?> { ["order"] = "A-1", ["amount"] = 1 });
+
+        Assert.NotEqual(true, read.IsError);
+        Assert.True(refund.IsError);
+        Assert.Equal(["read:T-1"], _ran);
+    }
+
+    [Fact]
+    public async Task A_selector_that_fails_fails_the_call_and_the_tool_does_not_run()
+    {
+        var governance = new GovernedMcpOptions { ResourceSelector = request => throw new KeyNotFoundException("no ticket argument") };
+        await using var connection = await McpConnection.StartAsync(Server(governance), "support-bot");
+
+        var read = await connection.Client.CallToolAsync("read", new Dictionary<string, object?> { ["ticket"] = "T-1" });
+
+        Assert.True(read.IsError);
         Assert.Empty(_ran);
     }
 
