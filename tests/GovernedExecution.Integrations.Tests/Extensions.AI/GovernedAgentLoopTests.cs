@@ -2,6 +2,7 @@ using System.Text.Json;
 using GovernedExecution.Execution;
 using GovernedExecution.Extensions.AI;
 using GovernedExecution.Intents;
+using GovernedExecution.Policies.Rules;
 using GovernedExecution.Testing;
 using Microsoft.Extensions.AI;
 using static GovernedExecution.Integrations.Tests.Extensions.AI.ScriptedChatClient;
@@ -86,6 +87,52 @@ public sealed class GovernedAgentLoopTests : IDisposable
         var (id, parent) = Assert.Single(seen);
         Assert.Equal(outerId, parent);
         Assert.NotEqual(outerId, id);
+    }
+
+    [Fact]
+    public async Task A_sub_agent_started_by_a_tool_acts_as_itself_under_the_tools_execution()
+    {
+        using var host = new GovernedTestHost(policies: new RulePolicyEvaluator(
+        [
+            PolicyRule.Permit("support-asks-researcher", i => i.Principal == AgentTools.SupportBot && i.Action.Id == "ask_researcher"),
+            PolicyRule.Permit("researcher-looks-up-orders", i => i.Principal.Id == "researcher" && i.Action.Id == "lookup_order"),
+        ]));
+        var researcher = new EntityReference("Agent", "researcher");
+        var seen = new List<(Guid Id, Guid? Parent, EntityReference Principal)>();
+        var lookup = AIFunctionFactory.Create((string orderId) =>
+        {
+            var current = GovernedContext.Current!;
+            seen.Add((current.ExecutionId, current.ParentExecutionId, current.Intent.Principal));
+            return "order " + orderId;
+        }, "lookup_order").WithGovernance(host.Executor);
+        var subModel = new ScriptedChatClient(Calls(Call("s1", "lookup_order", ("orderId", "A-7"))), Text("A-7 is fine."));
+        var delegateResearch = AIFunctionFactory.Create(async (string question, CancellationToken ct) =>
+        {
+            var current = GovernedContext.Current!;
+            seen.Add((current.ExecutionId, current.ParentExecutionId, current.Intent.Principal));
+            using var subAgent = new FunctionInvokingChatClient(subModel);
+            using (GovernedAgent.BeginScope(researcher))
+            {
+                return (await subAgent.GetResponseAsync(question, new ChatOptions { Tools = [lookup] }, ct)).Text;
+            }
+        }, "ask_researcher", "Asks the research agent.").WithGovernance(host.Executor);
+        var model = new ScriptedChatClient(Calls(Call("c1", "ask_researcher", ("question", "Is A-7 fine?"))), Text("Done."));
+        using var agent = new FunctionInvokingChatClient(model);
+
+        using (GovernedAgent.BeginScope(AgentTools.SupportBot))
+        {
+            await agent.GetResponseAsync("Check A-7.", new ChatOptions { Tools = [delegateResearch] });
+        }
+
+        Assert.Equal("A-7 is fine.", model.ResultFor("c1").Result?.ToString());
+        Assert.Equal(2, seen.Count);
+        var (parentId, parentsParent, parentPrincipal) = seen[0];
+        var (childId, childsParent, childPrincipal) = seen[1];
+        Assert.Null(parentsParent);
+        Assert.Equal(AgentTools.SupportBot, parentPrincipal);
+        Assert.Equal(parentId, childsParent);
+        Assert.Equal(researcher, childPrincipal);
+        Assert.NotEqual(parentId, childId);
     }
 
     [Fact]
