@@ -194,6 +194,34 @@ public sealed class GovernedMcpServerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_failing_tool_fails_as_it_would_without_governance()
+    {
+        static McpServerOptions Failing(bool governed, IGovernedExecutor executor)
+        {
+            var options = new McpServerOptions { ServerInfo = new Implementation { Name = "tickets", Version = "1.0" }, ToolCollection = [] };
+            options.ToolCollection.Add(McpServerTool.Create(string (string ticket) => throw new InvalidOperationException("the ticket store is down"), new() { Name = "read" }));
+            if (governed)
+            {
+                options.Filters.Request.CallToolFilters.Add(GovernedMcpServerBuilderExtensions.CreateGovernedCallToolFilter(executor));
+            }
+
+            return options;
+        }
+
+        var results = new List<string>();
+        foreach (var governed in new[] { false, true })
+        {
+            await using var connection = await McpConnection.StartAsync(Failing(governed, _host.Executor), "support-bot");
+            var result = await connection.Client.CallToolAsync("read", new Dictionary<string, object?> { ["ticket"] = "T-1" });
+            Assert.True(result.IsError);
+            results.Add(Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        }
+
+        Assert.Equal(results[0], results[1]);
+        Assert.DoesNotContain("refused", results[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Invalid_options_are_rejected_when_the_filter_is_made()
     {
         Assert.Throws<ArgumentException>(() => GovernedMcpServerBuilderExtensions.CreateGovernedCallToolFilter(_host.Executor, new GovernedMcpOptions { PrincipalType = "not a type" }));
