@@ -262,7 +262,7 @@ internal static class ArtifactCommands
         {
             return action();
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentException or NotSupportedException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentException or NotSupportedException or Policies.Cedar.CedarParseException or System.Text.Json.JsonException)
         {
             result.InvocationConfiguration.Error.WriteLine("govexec: " + ex.Message);
             return ExitCodes.Error;
@@ -275,7 +275,7 @@ internal static class ArtifactCommands
         {
             return await action().ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentException or NotSupportedException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentException or NotSupportedException or Policies.Cedar.CedarParseException or System.Text.Json.JsonException)
         {
             await result.InvocationConfiguration.Error.WriteLineAsync("govexec: " + ex.Message).ConfigureAwait(false);
             return ExitCodes.Error;

@@ -21,8 +21,8 @@ public sealed class ArtifactClaims
         ImmutableArray<PolicyObligation> obligations,
         string keyId,
         ArtifactAlgorithm algorithm,
-        ReadOnlyMemory<byte> parentArtifactDigest,
-        DelegationScope? scope)
+        ReadOnlyMemory<byte> parentArtifactDigest = default,
+        DelegationScope? scope = null)
     {
         ParentArtifactDigest = parentArtifactDigest;
         Scope = scope;

@@ -280,7 +280,8 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                     Log.GovernanceFault(_owner._logger, ExecutionId, _phase, ex);
                     break;
                 case TimeoutException:
-                    Deny(_phase == "lineage" ? DenialReason.LineageUnavailable : DenialReason.GovernanceFault, _phase + " timed out");
+                    // The issuer's only dependency is the signing key provider.
+                    Deny(_phase switch { "lineage" => DenialReason.LineageUnavailable, "issuer" => DenialReason.KeyUnavailable, _ => DenialReason.GovernanceFault }, _phase + " timed out");
                     Log.GovernanceFault(_owner._logger, ExecutionId, _phase, ex);
                     break;
                 default:

@@ -142,18 +142,53 @@ public sealed class ArtifactCommandsTests : IDisposable
     }
 
     [Fact]
-    public async Task Mint_with_policy_files_reports_that_Cedar_is_not_wired_yet()
+    public async Task Mint_with_Cedar_policy_files_end_to_end_then_verify()
+    {
+        var (key, pub) = GenerateKeys();
+        key.Dispose();
+        var policies = Path.Combine(_dir, "policies");
+        Directory.CreateDirectory(policies);
+        File.WriteAllText(Path.Combine(policies, "agents.cedar"), """
+            @id("bots-read")
+            permit (principal is Agent, action == Action::"read", resource)
+            when { context.amount.lessThan(decimal("100.0")) };
+            """);
+        File.WriteAllText(Path.Combine(policies, "no-delete.cedar"), "forbid (principal, action == Action::\"delete\", resource);\n");
+        var request = Path.Combine(_dir, "r.json");
+        File.WriteAllText(request, Request);
+        var artifact = Path.Combine(_dir, "a.cose");
+
+        var (minted, output) = await InvokeAsync("artifact", "mint", "--key", Path.Combine(_dir, "issuer.key.pem"), "--policies", policies,
+            "--request", request, "--audience", "worker", "--ttl", "30s", "--out", artifact);
+
+        Assert.True(minted == 0, output + _err);
+        var (verified, json) = await VerifyFileAsync(artifact, pub, Request, "worker");
+        Assert.Equal(0, verified);
+        Assert.Equal("Verified", json.GetProperty("verdict").GetString());
+
+        var denied = Path.Combine(_dir, "denied.json");
+        File.WriteAllText(denied, Request.Replace("\"read\"", "\"delete\"", StringComparison.Ordinal));
+        var (code, decision) = await InvokeAsync("artifact", "mint", "--key", Path.Combine(_dir, "issuer.key.pem"), "--policies", policies,
+            "--request", denied, "--out", Path.Combine(_dir, "b.cose"));
+        Assert.Equal(3, code);
+        Assert.Contains("Forbidden", decision, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "b.cose")));
+    }
+
+    [Fact]
+    public async Task Mint_reports_a_policy_parse_error_and_writes_nothing()
     {
         var (key, _) = GenerateKeys();
+        key.Dispose();
+        File.WriteAllText(Path.Combine(_dir, "bad.cedar"), "permit (principal, action, resource) when { 1 + };");
         File.WriteAllText(Path.Combine(_dir, "r.json"), Request);
 
-        var (code, _) = await InvokeAsync("artifact", "mint", "--key", Path.Combine(_dir, "issuer.key.pem"), "--policies", Path.Combine(_dir, "p.cedar"),
+        var (code, _) = await InvokeAsync("artifact", "mint", "--key", Path.Combine(_dir, "issuer.key.pem"), "--policies", Path.Combine(_dir, "bad.cedar"),
             "--request", Path.Combine(_dir, "r.json"), "--out", Path.Combine(_dir, "a.cose"));
 
         Assert.Equal(1, code);
-        Assert.Contains("Cedar policy files are not supported yet", _err.ToString(), StringComparison.Ordinal);
+        Assert.Contains("bad.cedar", _err.ToString(), StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_dir, "a.cose")));
-        Assert.NotNull(key);
     }
 
     private (SigningKey Key, string PublicPath) GenerateKeys()

@@ -157,7 +157,7 @@ public sealed class ArtifactTamperProperties
         {
             var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero));
             var intent = GovernedTestHost.Intent("read");
-            var decision = new Policies.PolicyDecision(Policies.PolicyDecisionKind.Permitted, ["allow-read"], [], [], new string('0', 64));
+            var decision = new GovernedExecution.Policies.PolicyDecision(GovernedExecution.Policies.PolicyDecisionKind.Permitted, ["allow-read"], [], [], new string('0', 64));
             var issuer = new CoseArtifactIssuer(new StaticSigningKeyProvider(Key), time, "governed-execution", TimeSpan.FromSeconds(60));
             Encoded = issuer.IssueAsync(ArtifactRequest.ForIntent(intent, "tests", decision), CancellationToken.None).AsTask().GetAwaiter().GetResult().Encoded.ToArray();
             Verifier = new CoseArtifactVerifier(new InMemoryTrustedKeyStore(Key.ToTrustedKey()), new AlwaysFirstUse(), time, TimeSpan.FromSeconds(30), [ArtifactAlgorithm.ES256]);
