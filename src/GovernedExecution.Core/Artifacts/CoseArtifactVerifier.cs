@@ -261,7 +261,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         return null;
     }
 
-    private static AuthorizationArtifact? FindParent(AuthorizationArtifact child, ReadOnlySpan<byte> digest, IReadOnlyList<AuthorizationArtifact> known)
+    internal static AuthorizationArtifact? FindParent(AuthorizationArtifact child, ReadOnlySpan<byte> digest, IReadOnlyList<AuthorizationArtifact> known)
     {
         if (child.Parent is { } presented && digest.SequenceEqual(presented.ComputeDigestBytes()))
         {

@@ -514,6 +514,15 @@ internal sealed class GovernedExecutor : IGovernedExecutor
 
             var claims = result.Claims;
             Decision = decision ?? new PolicyDecision(claims.Decision, claims.DeterminingPolicies, [], claims.Obligations, claims.PolicySetDigest);
+
+            // A delegated artifact presented alone was verified with a parent the runtime held: keep that chain with it,
+            // so that what it delegates in turn carries the whole chain.
+            if (artifact.Parent is null && !claims.ParentArtifactDigest.IsEmpty
+                && CoseArtifactVerifier.FindParent(artifact, claims.ParentArtifactDigest.Span, verification.KnownArtifacts) is { } parent)
+            {
+                artifact = artifact.WithParent(parent);
+            }
+
             return new GovernedContext(_owner, ExecutionId, Intent, Decision, artifact, claims);
         }
 

@@ -81,6 +81,39 @@ public sealed class DelegationTests : IDisposable
     }
 
     [Fact]
+    public async Task Three_level_chain_runs_nested_and_the_grandchild_carries_the_whole_chain_to_a_worker()
+    {
+        var rootIntent = Intent(Plan, Trip);
+        var root = await IssueParentAsync(rootIntent);
+        AuthorizationArtifact? grandchild = null;
+        ExecutionIntent? grandchildIntent = null;
+
+        var outcome = await _host.Executor.RunOutcomeAsync(rootIntent, root, 0, async (s, rootContext, ct) =>
+        {
+            var childIntent = new ExecutionIntent(Planner, Search, FlightOne) { ParentExecutionId = rootContext.ExecutionId };
+            var child = await rootContext.DelegateAsync(childIntent, new DelegationScope([Search, Book], [FlightOne]), cancellationToken: ct);
+            var bareChild = AuthorizationArtifact.FromBytes(child.Artifact!.Encoded.Span);
+            var inner = await _host.Executor.RunOutcomeAsync(childIntent, bareChild, 0, async (s2, childContext, ct2) =>
+            {
+                grandchildIntent = new ExecutionIntent(Planner, Book, FlightOne) { ParentExecutionId = childContext.ExecutionId };
+                var issued = await childContext.DelegateAsync(grandchildIntent, new DelegationScope([Book], [FlightOne]), cancellationToken: ct2);
+                Assert.True(issued.IsIssued, issued.Denial?.ToString());
+                grandchild = issued.Artifact;
+                return s2;
+            }, ct);
+            Assert.True(inner.IsSuccess, inner.Denial?.ToString());
+            return s;
+        });
+
+        Assert.True(outcome.IsSuccess, outcome.Denial?.ToString());
+        Assert.Equal(root.Encoded.ToArray(), grandchild!.Parent!.Parent!.Encoded.ToArray());
+        var ran = false;
+        var onWorker = await Worker().RunOutcomeAsync(grandchildIntent!, grandchild, 0, (s, c, ct) => { ran = true; return ValueTask.FromResult(s); });
+        Assert.True(onWorker.IsSuccess, onWorker.Denial?.ToString());
+        Assert.True(ran);
+    }
+
+    [Fact]
     public async Task Child_expiry_is_capped_at_the_parent_expiry()
     {
         var parentIntent = Intent(Plan, Trip);
