@@ -73,6 +73,48 @@ public sealed class KeyLoadingTests
     }
 
     [Fact]
+    public async Task Rotation_trusts_the_old_and_the_new_key_during_the_overlap_and_only_the_new_one_after()
+    {
+        var start = new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero);
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(start);
+        using var oldKey = SigningKey.Generate();
+        using var newKey = SigningKey.Generate();
+        using var oldPublic = oldKey.ToTrustedKey();
+        using var newPublic = newKey.ToTrustedKey();
+        using var retiring = oldPublic.WithValidity(null, start.AddHours(1));
+        using var arriving = newPublic.WithValidity(start.AddMinutes(30), null);
+        var worker = new GovernedExecution.DependencyInjection.GovernedExecutorBuilder()
+            .Configure(o => { o.Audience = "worker"; o.VerifyOnly = true; })
+            .UseTrustedKeys(retiring, arriving)
+            .UseTimeProvider(time)
+            .Build();
+        var intent = GovernedTestHost.Intent("read");
+
+        async Task<DenialReason?> RunWithAsync(SigningKey key)
+        {
+            var issuer = new GovernedExecution.DependencyInjection.GovernedExecutorBuilder()
+                .Configure(o => o.Audience = "worker")
+                .UsePolicies(GovernedTestHost.DefaultPolicies())
+                .UseSigningKey(key)
+                .UseTrustedKeys(key.ToTrustedKey())
+                .UseTimeProvider(time)
+                .Build();
+            var artifact = (await issuer.IssueAsync(intent, "worker")).Artifact!;
+            var outcome = await worker.RunOutcomeAsync(intent, artifact, 0, (s, ctx, ct) => ValueTask.FromResult(s));
+            return outcome.Denial?.Reason;
+        }
+
+        Assert.Null(await RunWithAsync(oldKey));
+        Assert.Equal(DenialReason.UntrustedKey, await RunWithAsync(newKey)); // not yet
+        time.Advance(TimeSpan.FromMinutes(45));
+        Assert.Null(await RunWithAsync(oldKey));
+        Assert.Null(await RunWithAsync(newKey));
+        time.Advance(TimeSpan.FromMinutes(30));
+        Assert.Equal(DenialReason.UntrustedKey, await RunWithAsync(oldKey)); // retired
+        Assert.Null(await RunWithAsync(newKey));
+    }
+
+    [Fact]
     public void A_public_JWK_cannot_sign()
     {
         using var original = SigningKey.Generate();
