@@ -42,6 +42,9 @@ public sealed class ArtifactClaims
         Algorithm = algorithm;
     }
 
+    /// <summary>The digests of the approvals this artifact was minted with (see docs/artifact-format.md).</summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> Approvals { get; internal init; } = [];
+
     /// <summary>Who minted the artifact (CWT <c>iss</c>).</summary>
     public string Issuer { get; }
 

@@ -22,6 +22,7 @@ internal static class ArtifactFormat
     internal const int Obligations = -65541;
     internal const int ParentArtifact = -65542;
     internal const int Scope = -65543;
+    internal const int Approvals = -65544;
 
     internal const string ScopeActions = "actions";
     internal const string ScopeResources = "resources";

@@ -58,6 +58,9 @@ public sealed class ArtifactRequest
     /// <summary>The latest expiry allowed (a delegated artifact cannot outlive its parent); <see langword="null"/> for no cap.</summary>
     public DateTimeOffset? ExpiresNoLaterThan { get; init; }
 
+    /// <summary>The approvals obtained for <c>requires_approval</c> obligations; the artifact references them by digest.</summary>
+    public IReadOnlyList<Approvals.ApprovalDecision> Approvals { get; init; } = [];
+
     /// <summary>Creates a request for an intent: its digest is computed here (docs/artifact-format.md, section 3).</summary>
     /// <param name="intent">The intent.</param>
     /// <param name="audience">The runtime that will verify and run it.</param>

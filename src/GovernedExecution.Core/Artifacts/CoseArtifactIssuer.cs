@@ -81,7 +81,7 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
     {
         var decision = request.Decision;
         var writer = new CborWriter(CborConformanceMode.Canonical);
-        writer.WriteStartMap(12 + (request.Parent is null ? 0 : 1) + (request.Scope is null ? 0 : 1));
+        writer.WriteStartMap(12 + (request.Parent is null ? 0 : 1) + (request.Scope is null ? 0 : 1) + (request.Approvals.Count == 0 ? 0 : 1));
         writer.WriteInt32(ArtifactFormat.Iss);
         writer.WriteTextString(_issuer);
         writer.WriteInt32(ArtifactFormat.Sub);
@@ -139,6 +139,18 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
             writer.WriteTextString(ArtifactFormat.ScopeResources);
             IntentEncoding.WriteValue(writer, IntentValue.Set(scope.Resources.Select(IntentValue.Entity)));
             writer.WriteEndMap();
+        }
+
+        if (request.Approvals.Count > 0)
+        {
+            writer.WriteInt32(ArtifactFormat.Approvals);
+            writer.WriteStartArray(request.Approvals.Count);
+            foreach (var approval in request.Approvals)
+            {
+                writer.WriteByteString(approval.ComputeDigest());
+            }
+
+            writer.WriteEndArray();
         }
 
         writer.WriteEndMap();

@@ -86,12 +86,20 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         }
 
         checks.Add("obligations");
+        var approvalsRequired = 0;
         foreach (var obligation in claims.Obligations)
         {
             if (!IsSatisfiable(obligation))
             {
                 return Fail(ArtifactVerdict.Rejected, DenialReason.ObligationUnsatisfied, $"obligation '{obligation.Name}' cannot be satisfied here", checks, claims);
             }
+
+            approvalsRequired += obligation.Name == "requires_approval" ? 1 : 0;
+        }
+
+        if (claims.Approvals.Count < approvalsRequired)
+        {
+            return Fail(ArtifactVerdict.Rejected, DenialReason.ObligationUnsatisfied, "a required approval is not referenced by the artifact", checks, claims);
         }
 
         checks.Add("replay");
@@ -118,6 +126,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
     {
         "ttl" => ObligationValues.TryParseDuration(obligation.Value, out var ttl) && ttl > TimeSpan.Zero,
         "max_uses" => obligation.Value == "1", // artifacts are single use; more uses are not supported yet
+        "requires_approval" => obligation.Value.Length > 0, // asked of the approval provider before minting
         _ => false,
     };
 
@@ -364,6 +373,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
             ImmutableArray<string>? policies = null;
             ImmutableArray<PolicyObligation>? obligations = null;
             DelegationScope? scope = null;
+            ImmutableArray<ReadOnlyMemory<byte>> approvals = [];
             for (var i = 0; i < count; i++)
             {
                 switch (reader.ReadInt32())
@@ -437,6 +447,28 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
                         }
 
                         break;
+                    case ArtifactFormat.Approvals:
+                        var k = reader.ReadStartArray() ?? throw new CborContentException("indefinite array");
+                        if (k == 0)
+                        {
+                            return null;
+                        }
+
+                        var digests = ImmutableArray.CreateBuilder<ReadOnlyMemory<byte>>(k);
+                        for (var j = 0; j < k; j++)
+                        {
+                            var digest = reader.ReadByteString();
+                            if (digest.Length != 32)
+                            {
+                                return null;
+                            }
+
+                            digests.Add(digest);
+                        }
+
+                        reader.ReadEndArray();
+                        approvals = digests.MoveToImmutable();
+                        break;
                     default:
                         return null; // a claim this verifier does not understand
                 }
@@ -454,7 +486,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
                 iss, sub, aud,
                 DateTimeOffset.FromUnixTimeSeconds(exp.Value), DateTimeOffset.FromUnixTimeSeconds(nbf.Value), DateTimeOffset.FromUnixTimeSeconds(iat.Value),
                 cti.Value, intent, (PolicyDecisionKind)decision.Value, policySet, policies.Value, obligations.Value, keyId, algorithm,
-                parent ?? ReadOnlyMemory<byte>.Empty, scope);
+                parent ?? ReadOnlyMemory<byte>.Empty, scope) { Approvals = approvals };
         }
         catch (Exception ex) when (ex is CborContentException or InvalidOperationException or ArgumentException or OverflowException or FormatException)
         {

@@ -26,6 +26,7 @@ public sealed class GovernedExecutorBuilder
     private IReplayGuard? _replayGuard;
     private TimeProvider? _time;
     private ILoggerFactory? _loggers;
+    private Approvals.IApprovalProvider? _approvals;
     private (IArtifactIssuer Issuer, IArtifactVerifier Verifier)? _artifacts;
 
     /// <summary>Creates a standalone builder.</summary>
@@ -102,6 +103,12 @@ public sealed class GovernedExecutorBuilder
     /// <exception cref="ArgumentNullException"><paramref name="guard"/> is <see langword="null"/>.</exception>
     public GovernedExecutorBuilder UseReplayGuard(IReplayGuard guard) => Set(ref _replayGuard, guard);
 
+    /// <summary>Sets the approver asked for <c>@requires_approval</c> obligations (none by default: such intents are denied).</summary>
+    /// <param name="provider">The approval provider.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="provider"/> is <see langword="null"/>.</exception>
+    public GovernedExecutorBuilder UseApprovalProvider(Approvals.IApprovalProvider provider) => Set(ref _approvals, provider);
+
     /// <summary>Sets the clock (<see cref="TimeProvider.System"/> by default).</summary>
     /// <param name="timeProvider">The clock.</param>
     /// <returns>This builder.</returns>
@@ -174,7 +181,7 @@ public sealed class GovernedExecutorBuilder
 
         IArtifactIssuer? issuer = options.VerifyOnly ? null : _artifacts?.Issuer ?? new CoseArtifactIssuer(signingKeys!, time, options.Issuer, options.ArtifactLifetime);
         var verifier = _artifacts?.Verifier ?? new CoseArtifactVerifier(trustedKeys!, replay, time, options.ClockSkew, options.AllowedAlgorithms);
-        return new GovernedExecutor(options.VerifyOnly ? null : evaluator, issuer, verifier, sinks, time, logger, options);
+        return new GovernedExecutor(options.VerifyOnly ? null : evaluator, issuer, verifier, sinks, time, logger, options, _approvals ?? services?.GetService<Approvals.IApprovalProvider>());
     }
 
     internal List<string> Validate(GovernedExecutionOptions options, IServiceProvider? services) => Validate(

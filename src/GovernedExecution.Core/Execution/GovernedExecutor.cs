@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
+using GovernedExecution.Approvals;
 using GovernedExecution.Artifacts;
 using GovernedExecution.Artifacts.Keys;
 using GovernedExecution.Diagnostics;
@@ -24,6 +26,8 @@ internal sealed class GovernedExecutor : IGovernedExecutor
     private readonly string _audience;
     private readonly TimeSpan _lifetime;
     private readonly TimeSpan _timeout;
+    private readonly TimeSpan _approvalTimeout;
+    private readonly IApprovalProvider? _approvals;
 
     internal GovernedExecutor(
         IPolicyEvaluator? evaluator,
@@ -32,7 +36,8 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         IEnumerable<LineageSinkRegistration> sinks,
         TimeProvider time,
         ILogger logger,
-        GovernedExecutionOptions options)
+        GovernedExecutionOptions options,
+        IApprovalProvider? approvals = null)
     {
         _evaluator = evaluator;
         _issuer = issuer;
@@ -43,6 +48,8 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         _audience = options.Audience;
         _lifetime = options.ArtifactLifetime;
         _timeout = options.DependencyTimeout;
+        _approvalTimeout = options.ApprovalTimeout;
+        _approvals = approvals;
     }
 
     public ValueTask<GovernedOutcome<TResult>> RunOutcomeAsync<TState, TResult>(
@@ -388,12 +395,26 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 return null;
             }
 
+            var approvals = await ApproveAsync(decision, cancellationToken).ConfigureAwait(false);
+            if (approvals is null)
+            {
+                return null;
+            }
+
+            _phase = "issuer";
+            var notLaterThan = parent?.Claims.ExpiresAt;
+            foreach (var approval in approvals)
+            {
+                notLaterThan = notLaterThan is { } t && t < approval.ExpiresAt ? t : approval.ExpiresAt;
+            }
+
             var request = new ArtifactRequest(IntentDigest!, Intent.Principal.ToString(), audience, decision)
             {
                 Lifetime = lifetime,
                 Scope = scope,
                 Parent = parent?.Artifact,
-                ExpiresNoLaterThan = parent?.Claims.ExpiresAt,
+                ExpiresNoLaterThan = notLaterThan,
+                Approvals = approvals,
             };
             var artifact = await _owner.GuardAsync(_owner._issuer.IssueAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException("The issuer returned no artifact.");
@@ -401,6 +422,73 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 ? [new("artifact_digest", artifact.ComputeDigest()), new("audience", audience)]
                 : [new("artifact_digest", artifact.ComputeDigest()), new("audience", audience), new("parent_artifact_digest", parent.Artifact.ComputeDigest())]);
             return artifact;
+        }
+
+        /// <summary>Asks the approval provider for every <c>requires_approval</c> obligation; null when denied.</summary>
+        private async ValueTask<List<ApprovalDecision>?> ApproveAsync(PolicyDecision decision, CancellationToken cancellationToken)
+        {
+            var approvals = new List<ApprovalDecision>();
+            foreach (var obligation in decision.Obligations)
+            {
+                if (obligation.Name != "requires_approval")
+                {
+                    continue;
+                }
+
+                _phase = "approval";
+                if (_owner._approvals is null)
+                {
+                    Deny(DenialReason.ApprovalRequired, $"policy '{obligation.PolicyId}' requires approval by '{obligation.Value}' and no approver is configured");
+                    return null;
+                }
+
+                var request = new ApprovalRequest(ExecutionId, Intent, IntentDigest!, obligation.Value, obligation.PolicyId, Now());
+                ApprovalDecision? answer;
+                try
+                {
+                    answer = await _owner._approvals.RequestApprovalAsync(request, cancellationToken).AsTask()
+                        .WaitAsync(_owner._approvalTimeout, _owner._time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    Deny(DenialReason.ApprovalTimedOut, $"no approval by '{obligation.Value}' within {_owner._approvalTimeout}");
+                    return null;
+                }
+
+                if (answer is null)
+                {
+                    throw new InvalidOperationException("The approval provider returned no decision.");
+                }
+
+                var valid = answer.IsApproved
+                    && CryptographicOperations.FixedTimeEquals(answer.IntentDigest.Span, IntentDigest)
+                    && string.Equals(answer.Group, obligation.Value, StringComparison.Ordinal)
+                    && answer.ExpiresAt > Now();
+                Add(LineageEventKind.ApprovalRecorded,
+                [
+                    new("group", obligation.Value),
+                    new("policy", obligation.PolicyId),
+                    new("approver", answer.Approver),
+                    new("approved", valid ? "true" : "false"),
+                    new("expires", answer.IsApproved ? answer.ExpiresAt.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture) : string.Empty),
+                    new("approval_digest", Convert.ToHexStringLower(answer.ComputeDigest())),
+                ]);
+                if (!answer.IsApproved)
+                {
+                    Deny(DenialReason.ApprovalRefused, $"'{obligation.Value}' refused: {answer.Reason ?? "no reason given"}");
+                    return null;
+                }
+
+                if (!valid)
+                {
+                    Deny(DenialReason.ApprovalRefused, "the approval is not valid for this intent (another intent, group, or expired)");
+                    return null;
+                }
+
+                approvals.Add(answer);
+            }
+
+            return approvals;
         }
 
         internal async ValueTask<GovernedContext?> AuthorizeAndMintAsync(CancellationToken cancellationToken)
