@@ -19,11 +19,15 @@ internal sealed class LineageChain
     private long _sequence;
     private string _head = GenesisHash;
 
-    internal LineageChain(long sequence = 0, string? head = null)
+    internal LineageChain(string logId, long sequence = 0, string? head = null)
     {
+        LogId = logId;
         _sequence = sequence;
         _head = head ?? GenesisHash;
     }
+
+    /// <summary>The id of the log every record of this chain names.</summary>
+    internal string LogId { get; }
 
     internal long Sequence
     {
@@ -55,7 +59,7 @@ internal sealed class LineageChain
         {
             for (var i = 0; i < events.Count; i++)
             {
-                var record = Create(_sequence + 1, events[i], _head);
+                var record = Create(_sequence + 1, LogId, events[i], _head);
                 _sequence++;
                 _head = record.Hash;
                 records[i] = record;
@@ -66,13 +70,14 @@ internal sealed class LineageChain
     }
 
     /// <summary>Builds the record line: the canonical JSON without the hash member, hashed, then the hash member appended.</summary>
-    internal static LineageRecord Create(long sequence, LineageEvent e, string previousHash)
+    internal static LineageRecord Create(long sequence, string logId, LineageEvent e, string previousHash)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
         using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false, SkipValidation = false }))
         {
             writer.WriteStartObject();
             writer.WriteNumber("v", FormatVersion);
+            writer.WriteString("log", logId);
             writer.WriteNumber("seq", sequence);
             writer.WriteString("time", e.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
             writer.WriteString("exec", e.ExecutionId.ToString("D"));
@@ -108,7 +113,7 @@ internal sealed class LineageChain
         offset += 64;
         line[offset] = (byte)'"';
         line[offset + 1] = (byte)'}';
-        return new LineageRecord(sequence, e, previousHash, hash, line);
+        return new LineageRecord(sequence, logId, e, previousHash, hash, line);
     }
 
     /// <summary>Splits a line into the hashed body (without the hash member) and the stated hash; false when the shape is wrong.</summary>
@@ -142,6 +147,24 @@ internal sealed class LineageChain
         line[..start].CopyTo(body);
         body[start] = (byte)'}';
         return true;
+    }
+
+    /// <summary>The number of bytes after the hashed body's closing brace position: <c>,"hash":"</c>, 64 hex digits, <c>"}</c>.</summary>
+    internal static int HashTailLength => HashMemberPrefix.Length + 64 + 2;
+
+    internal static bool TryParseKind(string? name, out LineageEventKind kind)
+    {
+        foreach (var candidate in Enum.GetValues<LineageEventKind>())
+        {
+            if (string.Equals(KindName(candidate), name, StringComparison.Ordinal))
+            {
+                kind = candidate;
+                return true;
+            }
+        }
+
+        kind = default;
+        return false;
     }
 
     internal static string KindName(LineageEventKind kind) => kind switch
