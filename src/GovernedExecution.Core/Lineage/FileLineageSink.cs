@@ -299,13 +299,13 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         foreach (var e in item.Events)
         {
             Add(e);
+            item.LastSequence = _sequence;
             if (_sinceCheckpoint >= _options.CheckpointEveryRecords)
             {
                 AddCheckpoint();
             }
         }
 
-        item.LastSequence = _sequence;
         if ((item.Checkpoint || now - _lastCheckpoint >= _options.CheckpointEvery) && _sinceCheckpoint > 0)
         {
             AddCheckpoint();
