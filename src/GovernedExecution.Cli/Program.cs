@@ -3,4 +3,5 @@ using GovernedExecution.Cli.Commands;
 
 var root = new RootCommand("govexec: audit governed executions offline (policies, artifacts, lineage).");
 PolicyCommands.Register(root);
+LineageCommands.Register(root);
 return await root.Parse(args).InvokeAsync();

@@ -272,7 +272,7 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
             if (Volatile.Read(ref _fault) is null && _sinceCheckpoint > 0)
             {
                 AddCheckpoint();
-                WriteStaged();
+                WriteStaged(closing: true);
             }
         }
         catch (Exception ex)
@@ -332,7 +332,7 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
     }
 
     /// <summary>Writes and flushes the staged records; returns the fault, or <see langword="null"/> when they are durable.</summary>
-    private Exception? WriteStaged()
+    private Exception? WriteStaged(bool closing = false)
     {
         if (Volatile.Read(ref _fault) is { } earlier)
         {
@@ -347,7 +347,11 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
                 Commit();
             }
 
-            RotateIfDue();
+            if (!closing)
+            {
+                RotateIfDue();
+            }
+
             return null;
         }
         catch (Exception ex)

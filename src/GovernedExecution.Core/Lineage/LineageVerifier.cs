@@ -43,11 +43,11 @@ public static class LineageVerifier
     }
 
     /// <summary>
-    /// Verifies the files of one log (its segments, oldest first), as <c>govexec lineage verify</c> does: every line must
+    /// Verifies the files of one log (its segments), as <c>govexec lineage verify</c> does: every line must
     /// be a good record ending with a line feed, and the log must end with a checkpoint (written at every clean close),
     /// so that a truncated log is detected.
     /// </summary>
-    /// <param name="paths">The files, in log order.</param>
+    /// <param name="paths">The files, in any order: they are put in log order by the sequence number of their first record.</param>
     /// <param name="trustedKeys">The keys checkpoints may be signed with; <see langword="null"/> to leave signatures unchecked (see <see cref="LineageVerificationResult.SignaturesChecked"/>).</param>
     /// <returns>The result, naming the file and line of the first error.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="paths"/> is <see langword="null"/>.</exception>
@@ -62,7 +62,27 @@ public static class LineageVerifier
         }
 
         var engine = new LineageVerificationEngine(trustedKeys?.ToDictionary(k => k.KeyId, StringComparer.Ordinal));
-        return VerifyFiles(paths, engine);
+        return VerifyFiles(InLogOrder(paths), engine);
+    }
+
+    /// <summary>Orders a log's files by the sequence number of their first record (as a shell glob may not); empty files are left out.</summary>
+    internal static List<string> InLogOrder(IReadOnlyList<string> paths)
+    {
+        var keyed = new List<(long First, int Index, string Path)>();
+        for (var i = 0; i < paths.Count; i++)
+        {
+            using var stream = new FileStream(paths[i], FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
+            if (stream.Length == 0 && paths.Count > 1)
+            {
+                continue;
+            }
+
+            var reader = new LineageLineReader(stream, 0);
+            var first = reader.TryRead(out var line, out _, out _) && LineageRecordLine.TryParse(line.Span, out _) is { } record ? record.Sequence : long.MaxValue;
+            keyed.Add((first, i, paths[i]));
+        }
+
+        return [.. keyed.OrderBy(k => k.First).ThenBy(k => k.Index).Select(k => k.Path)];
     }
 
     internal static LineageVerificationResult VerifyFiles(IReadOnlyList<string> paths, LineageVerificationEngine engine)
