@@ -62,7 +62,7 @@ public static class LineageVerifier
         }
 
         var engine = new LineageVerificationEngine(trustedKeys?.ToDictionary(k => k.KeyId, StringComparer.Ordinal));
-        return VerifyFiles(InLogOrder(paths), engine);
+        return VerifyOrderedFiles(InLogOrder(paths), engine);
     }
 
     /// <summary>Orders a log's files by the sequence number of their first record (as a shell glob may not); empty files are left out.</summary>
@@ -85,7 +85,7 @@ public static class LineageVerifier
         return [.. keyed.OrderBy(k => k.First).ThenBy(k => k.Index).Select(k => k.Path)];
     }
 
-    internal static LineageVerificationResult VerifyFiles(IReadOnlyList<string> paths, LineageVerificationEngine engine)
+    internal static LineageVerificationResult VerifyOrderedFiles(IReadOnlyList<string> paths, LineageVerificationEngine engine)
     {
         string lastFile = paths[^1];
         long lastLine = 0;
