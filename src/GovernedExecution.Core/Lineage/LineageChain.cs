@@ -15,6 +15,15 @@ internal sealed class LineageChain
     internal static readonly string GenesisHash = new('0', 64);
     private static readonly byte[] HashMemberPrefix = ",\"hash\":\""u8.ToArray();
 
+    // Quotes are escaped as \" and text beyond ASCII is written as UTF-8, so that lines stay readable; control
+    // characters (a line feed above all) are always escaped, so that a record is exactly one line.
+    private static readonly JsonWriterOptions RecordWriterOptions = new()
+    {
+        Indented = false,
+        SkipValidation = false,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
     private readonly Lock _lock = new();
     private long _sequence;
     private string _head = GenesisHash;
@@ -73,7 +82,7 @@ internal sealed class LineageChain
     internal static LineageRecord Create(long sequence, string logId, LineageEvent e, string previousHash)
     {
         var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false, SkipValidation = false }))
+        using (var writer = new Utf8JsonWriter(buffer, RecordWriterOptions))
         {
             writer.WriteStartObject();
             writer.WriteNumber("v", FormatVersion);
