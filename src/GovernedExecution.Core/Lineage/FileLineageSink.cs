@@ -319,7 +319,11 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         _batch.Write("\n"u8);
         _sequence = record.Sequence;
         _head = record.Hash;
-        _tree.Append(LineageCheckpoint.LeafHash(record.Hash));
+        Span<byte> hash = stackalloc byte[MerkleHash.Size];
+        Span<byte> leaf = stackalloc byte[MerkleHash.Size];
+        Convert.FromHexString(record.Hash, hash, out _, out _);
+        MerkleHash.LeafHash(hash, leaf);
+        _tree.Append(leaf);
         _sinceCheckpoint = e.Kind == LineageEventKind.Checkpoint ? 0 : _sinceCheckpoint + 1;
     }
 

@@ -24,6 +24,12 @@ internal sealed class LineageChain
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
     private readonly Lock _lock = new();
     private long _sequence;
     private string _head = GenesisHash;
@@ -81,39 +87,55 @@ internal sealed class LineageChain
     /// <summary>Builds the record line: the canonical JSON without the hash member, hashed, then the hash member appended.</summary>
     internal static LineageRecord Create(long sequence, string logId, LineageEvent e, string previousHash)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, RecordWriterOptions))
+        // One buffer and one writer per thread: a record allocates only its line, its hash text and itself.
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var writer = t_writer;
+        if (writer is null)
         {
-            writer.WriteStartObject();
-            writer.WriteNumber("v", FormatVersion);
-            writer.WriteString("log", logId);
-            writer.WriteNumber("seq", sequence);
-            writer.WriteString("time", e.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
-            writer.WriteString("exec", e.ExecutionId.ToString("D"));
-            if (e.ParentExecutionId is { } parent)
-            {
-                writer.WriteString("parent", parent.ToString("D"));
-            }
-            else
-            {
-                writer.WriteNull("parent");
-            }
-
-            writer.WriteString("kind", KindName(e.Kind));
-            writer.WriteStartObject("data");
-            foreach (var pair in e.Attributes)
-            {
-                writer.WriteString(pair.Key, pair.Value);
-            }
-
-            writer.WriteEndObject();
-            writer.WriteString("prev", previousHash);
-            writer.WriteEndObject();
+            writer = t_writer = new Utf8JsonWriter(buffer, RecordWriterOptions);
+        }
+        else
+        {
+            writer.Reset(buffer);
         }
 
+        Span<char> text = stackalloc char[36];
+        writer.WriteStartObject();
+        writer.WriteNumber("v", FormatVersion);
+        writer.WriteString("log", logId);
+        writer.WriteNumber("seq", sequence);
+        e.Time.UtcDateTime.TryFormat(text, out var written, "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+        writer.WriteString("time", text[..written]);
+        e.ExecutionId.TryFormat(text, out written, "D");
+        writer.WriteString("exec", text[..written]);
+        if (e.ParentExecutionId is { } parent)
+        {
+            parent.TryFormat(text, out written, "D");
+            writer.WriteString("parent", text[..written]);
+        }
+        else
+        {
+            writer.WriteNull("parent");
+        }
+
+        writer.WriteString("kind", KindName(e.Kind));
+        writer.WriteStartObject("data");
+        foreach (var pair in e.Attributes)
+        {
+            writer.WriteString(pair.Key, pair.Value);
+        }
+
+        writer.WriteEndObject();
+        writer.WriteString("prev", previousHash);
+        writer.WriteEndObject();
+        writer.Flush();
+
         var body = buffer.WrittenSpan; // ends with '}'
-        var hash = Convert.ToHexStringLower(SHA256.HashData(body));
-        var line = new byte[body.Length - 1 + HashMemberPrefix.Length + 64 + 2];
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(body, digest);
+        var hash = Convert.ToHexStringLower(digest);
+        var line = new byte[body.Length - 1 + HashTailLength];
         body[..^1].CopyTo(line);
         var offset = body.Length - 1;
         HashMemberPrefix.CopyTo(line.AsSpan(offset));
