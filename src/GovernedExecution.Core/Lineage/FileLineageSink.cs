@@ -32,6 +32,7 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
     private readonly ITimer _timer;
     private readonly ArrayBufferWriter<byte> _batch = new(1 << 16);
     private readonly Pending _tick = new([], null);
+    private readonly FileStream _lock;
 
     private LineageSegmentFile _file;
     private int _segment;
@@ -50,42 +51,51 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         _time = options.TimeProvider;
         _logger = options.Logger ?? NullLogger.Instance;
 
-        var resume = LineageResume.Read(options.Path);
-        if (options.LogId is not null && resume.LogId is not null && !string.Equals(options.LogId, resume.LogId, StringComparison.Ordinal))
-        {
-            throw new InvalidDataException($"The lineage file '{options.Path}' belongs to log '{resume.LogId}', not '{options.LogId}'.");
-        }
-
-        LogId = resume.LogId ?? options.LogId ?? Guid.NewGuid().ToString("D");
-        _segment = resume.Segment;
-        _sequence = resume.Sequence;
-        _head = resume.Head;
-        _tree = resume.Tree;
-        _sinceCheckpoint = resume.RecordsSinceCheckpoint;
-        _lastCheckpoint = _segmentStarted = _time.GetUtcNow();
-
-        var path = LineageSegments.PathOf(options.Path, _segment);
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        var directory = Path.GetDirectoryName(Path.GetFullPath(options.Path));
         if (directory is not null)
         {
             Directory.CreateDirectory(directory);
         }
 
-        _file = options.OpenSegment(path);
+        _lock = TakeWriterLock(options.Path);
         try
         {
-            if (resume.TornTail is not null)
+            var resume = LineageResume.Read(options.Path);
+            if (options.LogId is not null && resume.LogId is not null && !string.Equals(options.LogId, resume.LogId, StringComparison.Ordinal))
             {
-                _file.Truncate(resume.GoodLength);
-                Log.LineageRepaired(_logger, path, resume.TornTail.Length, resume.GoodLength);
-                GovernedTelemetry.LineageRepairs.Add(1);
-                Add(new LineageEvent(LineageEventKind.Repair, Guid.Empty, null, _time.GetUtcNow(), resume.RepairAttributes(path)));
-                Commit();
+                throw new InvalidDataException($"The lineage file '{options.Path}' belongs to log '{resume.LogId}', not '{options.LogId}'.");
+            }
+
+            LogId = resume.LogId ?? options.LogId ?? Guid.NewGuid().ToString("D");
+            _segment = resume.Segment;
+            _sequence = resume.Sequence;
+            _head = resume.Head;
+            _tree = resume.Tree;
+            _sinceCheckpoint = resume.RecordsSinceCheckpoint;
+            _lastCheckpoint = _segmentStarted = _time.GetUtcNow();
+
+            var path = LineageSegments.PathOf(options.Path, _segment);
+            _file = options.OpenSegment(path);
+            try
+            {
+                if (resume.TornTail is not null)
+                {
+                    _file.Truncate(resume.GoodLength);
+                    Log.LineageRepaired(_logger, path, resume.TornTail.Length, resume.GoodLength);
+                    GovernedTelemetry.LineageRepairs.Add(1);
+                    Add(new LineageEvent(LineageEventKind.Repair, Guid.Empty, null, _time.GetUtcNow(), resume.RepairAttributes(path)));
+                    Commit();
+                }
+            }
+            catch
+            {
+                _file.Dispose();
+                throw;
             }
         }
         catch
         {
-            _file.Dispose();
+            _lock.Dispose();
             throw;
         }
 
@@ -100,6 +110,19 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         _writer.Start();
     }
 
+    /// <summary>One writer per log: an exclusive lock on <c>PATH.lock</c>, held while open, released by the system if the process dies.</summary>
+    private static FileStream TakeWriterLock(string path)
+    {
+        try
+        {
+            return new FileStream(path + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.None);
+        }
+        catch (IOException ex)
+        {
+            throw new IOException($"The lineage log '{path}' is open in another writer.", ex);
+        }
+    }
+
     /// <summary>The id of the log, written into every record.</summary>
     public string LogId { get; }
 
@@ -109,7 +132,7 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
     /// <exception cref="ArgumentNullException"><paramref name="options"/> is <see langword="null"/>.</exception>
     /// <exception cref="OptionsValidationException">The options are invalid; every failure is listed.</exception>
     /// <exception cref="InvalidDataException">The files are corrupt other than in a torn last line, or belong to another log id.</exception>
-    /// <exception cref="IOException">A file cannot be read or written.</exception>
+    /// <exception cref="IOException">A file cannot be read or written, or another writer has the log open.</exception>
     /// <exception cref="UnauthorizedAccessException">A file cannot be opened.</exception>
     public static FileLineageSink Open(FileLineageSinkOptions options)
     {
@@ -284,6 +307,7 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         finally
         {
             _file.Dispose();
+            _lock.Dispose();
             while (reader.TryRead(out var left))
             {
                 left.Completion?.TrySetException(new ObjectDisposedException(nameof(FileLineageSink)));

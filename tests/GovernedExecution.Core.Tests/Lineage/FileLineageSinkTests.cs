@@ -227,6 +227,18 @@ public sealed class FileLineageSinkTests : IDisposable
     }
 
     [Fact]
+    public async Task A_second_writer_of_the_same_log_is_refused_until_the_first_closes()
+    {
+        await using (var first = _log.Open())
+        {
+            Assert.Throws<IOException>(() => _log.Open());
+        }
+
+        await using var second = _log.Open();
+        await second.AppendAsync([LineageTestLog.Event(1)], CancellationToken.None);
+    }
+
+    [Fact]
     public async Task Appending_after_dispose_throws()
     {
         var sink = _log.Open();
