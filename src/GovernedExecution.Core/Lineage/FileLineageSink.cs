@@ -188,6 +188,7 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         var pending = new Pending([.. events], durable ? new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously) : null);
         if (!_queue.Writer.TryWrite(pending))
         {
+            ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             if (_options.QueueFullMode == LineageQueueFullMode.Refuse)
             {
                 GovernedTelemetry.LineageQueueRefusals.Add(1);
@@ -300,9 +301,10 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         }
         catch (Exception ex)
         {
-            // Unreachable by design (every write is guarded); recorded rather than lost.
+            // Unreachable by design (every write is guarded); recorded rather than lost, and nobody is left waiting.
             Volatile.Write(ref _fault, ex);
             Log.LineageFileFaulted(_logger, _options.Path, ex);
+            Complete(batch, ex);
         }
         finally
         {
