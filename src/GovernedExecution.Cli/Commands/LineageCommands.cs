@@ -44,8 +44,10 @@ internal static class LineageCommands
 
             try
             {
-                var result = LineageVerifier.VerifyFiles(parse.GetValue(files)!, keys.Count == 0 ? null : keys);
+                var paths = parse.GetValue(files)!;
+                var result = LineageVerifier.VerifyFiles(paths, keys.Count == 0 ? null : keys);
                 Console.Out.WriteLine(result.ToJson());
+                WarnAboutMissingSegments(paths);
                 if (!result.SignaturesChecked)
                 {
                     Console.Error.WriteLine(parse.GetValue(noSignatures)
@@ -177,6 +179,19 @@ internal static class LineageCommands
             }
         });
         return command;
+    }
+
+    /// <summary>A log's later files (after rotation) that were not given are not verified: say so.</summary>
+    private static void WarnAboutMissingSegments(string[] paths)
+    {
+        var given = paths.Select(Path.GetFullPath).ToHashSet(StringComparer.Ordinal);
+        foreach (var path in paths)
+        {
+            foreach (var segment in LineageSegments.Existing(path).Select(Path.GetFullPath).Where(p => !given.Contains(p)))
+            {
+                Console.Error.WriteLine($"warning: {segment} belongs to the same log and was not given: it was not verified");
+            }
+        }
     }
 
     /// <summary>Loads <c>PATH</c> or <c>KEYID=PATH</c> public keys; null (after printing why) when one cannot be loaded.</summary>

@@ -59,6 +59,14 @@ public sealed class LineageCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Verify_warns_about_later_files_of_the_log_that_were_not_given()
+    {
+        var (code, _, stderr) = await GovexecAsync(["lineage", "verify", _log.Path, "--trust", _publicKey]);
+        Assert.Equal(0, code);
+        Assert.Contains("lineage.1.jsonl belongs to the same log and was not given", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Prove_and_check_proof_round_trip_and_a_tampered_proof_fails()
     {
         var (code, proof, _) = await GovexecAsync(["lineage", "prove", .. _log.Files(), "--sequence", "3"]);
