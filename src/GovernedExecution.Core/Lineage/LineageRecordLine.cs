@@ -9,6 +9,9 @@ namespace GovernedExecution.Lineage;
 /// </summary>
 internal sealed class LineageRecordLine
 {
+    // The members of a record, in the order they are written (the hash member is cut off before parsing).
+    private static readonly string[] Members = ["v", "log", "seq", "time", "exec", "parent", "kind", "data", "prev"];
+
     private LineageRecordLine(string logId, long sequence, string time, Guid executionId, Guid? parentExecutionId, LineageEventKind kind, KeyValuePair<string, string>[] data, string previousHash, string hash)
     {
         LogId = logId;
@@ -82,6 +85,12 @@ internal sealed class LineageRecordLine
                 return null;
             }
 
+            if (!HasMembersInOrder(root))
+            {
+                error = "malformed record JSON: the members are not v, log, seq, time, exec, parent, kind, data, prev, in that order";
+                return null;
+            }
+
             if (!root.TryGetProperty("v", out var v) || v.ValueKind != JsonValueKind.Number || v.GetInt32() != LineageChain.FormatVersion)
             {
                 error = "unknown format version";
@@ -134,5 +143,21 @@ internal sealed class LineageRecordLine
             error = "malformed record JSON";
             return null;
         }
+    }
+
+    private static bool HasMembersInOrder(JsonElement root)
+    {
+        var index = 0;
+        foreach (var member in root.EnumerateObject())
+        {
+            if (index == Members.Length || !member.NameEquals(Members[index]))
+            {
+                return false;
+            }
+
+            index++;
+        }
+
+        return index == Members.Length;
     }
 }
