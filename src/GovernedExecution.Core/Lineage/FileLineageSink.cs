@@ -147,6 +147,10 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// The events are written together, in order. An append canceled while it waits for the disk may still be written;
+    /// it is then on disk but was not acknowledged, as after a crash.
+    /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="events"/> or one of its items is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException">An event has an undefined kind.</exception>
     /// <exception cref="ObjectDisposedException">The sink was disposed.</exception>

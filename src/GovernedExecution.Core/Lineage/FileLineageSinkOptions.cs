@@ -21,7 +21,11 @@ public sealed class FileLineageSinkOptions
     /// <summary>What an append does when the queue is full; <see cref="LineageQueueFullMode.Wait"/> by default.</summary>
     public LineageQueueFullMode QueueFullMode { get; set; } = LineageQueueFullMode.Wait;
 
-    /// <summary>The key that signs checkpoints (COSE_Sign1); the sink does not take ownership. Without it, checkpoints are unsigned and fail verification with trusted keys.</summary>
+    /// <summary>
+    /// The key that signs checkpoints (COSE_Sign1). The sink does not take ownership; keep the key undisposed while the
+    /// sink is open (a checkpoint that cannot be signed faults the sink). Without a key, checkpoints are unsigned and
+    /// fail verification with trusted keys.
+    /// </summary>
     public SigningKey? CheckpointKey { get; set; }
 
     /// <summary>A checkpoint is written after this many records; 1000 by default.</summary>
