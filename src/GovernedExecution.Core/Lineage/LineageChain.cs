@@ -123,7 +123,9 @@ internal sealed class LineageChain
         writer.WriteStartObject("data");
         foreach (var pair in e.Attributes)
         {
-            writer.WriteString(pair.Key, pair.Value);
+            // Data values are strings, always: a null from a caller is written as empty, never as JSON null, and never
+            // throws here, where it would fault a writer shared by every execution.
+            writer.WriteString(pair.Key ?? string.Empty, pair.Value ?? string.Empty);
         }
 
         writer.WriteEndObject();

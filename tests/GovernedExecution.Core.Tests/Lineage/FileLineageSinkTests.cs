@@ -239,6 +239,24 @@ public sealed class FileLineageSinkTests : IDisposable
     }
 
     [Fact]
+    public async Task Awkward_data_is_escaped_into_one_line_and_the_log_still_verifies()
+    {
+        await using (var sink = _log.Open())
+        {
+            var e = new LineageEvent(LineageEventKind.IntentSubmitted, Guid.NewGuid(), null, DateTimeOffset.UnixEpoch,
+                [new("line\nfeed", "quote \" and \u2028 and \0"), new("lone", "a\ud800b"), new("null", null!), new("émoji", "😀")]);
+            await sink.AppendAsync([e], CancellationToken.None);
+            await sink.AppendAsync([LineageTestLog.Event(2)], CancellationToken.None);
+        }
+
+        Assert.Equal(3, _log.Lines().Length);
+        Assert.True(_log.Verify().IsValid, _log.Verify().ToString());
+        var data = JsonDocument.Parse(_log.Lines()[0]).RootElement.GetProperty("data");
+        Assert.Equal("quote \" and \u2028 and \0", data.GetProperty("line\nfeed").GetString());
+        Assert.Equal(string.Empty, data.GetProperty("null").GetString());
+    }
+
+    [Fact]
     public async Task Appending_after_dispose_throws()
     {
         var sink = _log.Open();
