@@ -115,6 +115,40 @@ public sealed class FileLineageSinkTests : IDisposable
     }
 
     [Fact]
+    public async Task Opening_resumes_from_the_last_checkpoint_without_reading_the_records_before_it()
+    {
+        await _log.WriteAsync(25);
+
+        // Damage a record well before the last checkpoint: opening does not rehash it (it resumes from the
+        // checkpoint's frontier), so the log opens and continues; verification still finds the damage.
+        var lines = _log.Lines();
+        lines[2] = lines[2].Replace("\"i\":\"", "\"i\":\"7", StringComparison.Ordinal);
+        await File.WriteAllLinesAsync(_log.Path, lines);
+        await _log.WriteAsync(3);
+
+        var result = _log.Verify();
+        Assert.False(result.IsValid);
+        Assert.Equal(3, result.FailedLine);
+        Assert.Equal(lines.Length + 4, _log.Lines().Length);
+    }
+
+    [Fact]
+    public async Task Opening_resumes_from_the_previous_file_when_the_newest_has_no_checkpoint_yet()
+    {
+        await _log.WriteAsync(40, o => o.RotateAtBytes = 3000);
+        var newest = _log.Files()[^1];
+
+        // As after a crash just after rotating: the newest file holds records but no checkpoint.
+        var kept = _log.Lines(newest).TakeWhile(l => !l.Contains("\"kind\":\"checkpoint\"", StringComparison.Ordinal)).ToArray();
+        Assert.NotEmpty(kept);
+        await File.WriteAllLinesAsync(newest, kept);
+
+        await _log.WriteAsync(5, o => o.RotateAtBytes = 3000);
+        var result = _log.Verify();
+        Assert.True(result.IsValid, result.ToString());
+    }
+
+    [Fact]
     public async Task Checkpoints_are_written_every_N_records()
     {
         await _log.WriteAsync(30, o => o.CheckpointEveryRecords = 5);
