@@ -5,4 +5,5 @@ var root = new RootCommand("govexec: audit governed executions offline (policies
 PolicyCommands.Register(root);
 KeyCommands.Register(root);
 ArtifactCommands.Register(root);
+LineageCommands.Register(root);
 return await root.Parse(args).InvokeAsync();

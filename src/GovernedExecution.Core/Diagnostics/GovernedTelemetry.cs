@@ -15,4 +15,13 @@ internal static class GovernedTelemetry
     internal static readonly Counter<long> Denials = Meter.CreateCounter<long>("governed_execution.denials", description: "Denied executions by reason.");
     internal static readonly Counter<long> LineageFailures = Meter.CreateCounter<long>("governed_execution.lineage.failures", description: "Lineage appends a sink refused or failed, by mode.");
     internal static readonly Counter<long> LineageRecords = Meter.CreateCounter<long>("governed_execution.lineage.events", description: "Lineage events handed to sinks.");
+
+    internal static readonly Counter<long> LineageRecordsWritten = Meter.CreateCounter<long>("governed_execution.lineage.records_written", description: "Lineage records written to files (checkpoints and repairs included).");
+    internal static readonly Counter<long> LineageFsyncs = Meter.CreateCounter<long>("governed_execution.lineage.fsyncs", description: "Flushes to disk of lineage files (one per group commit).");
+    internal static readonly UpDownCounter<long> LineageQueueDepth = Meter.CreateUpDownCounter<long>("governed_execution.lineage.queue_depth", description: "Appends queued for the lineage file writer.");
+    internal static readonly Counter<long> LineageQueueWaits = Meter.CreateCounter<long>("governed_execution.lineage.queue_waits", description: "Appends that waited for room in a full lineage queue.");
+    internal static readonly Counter<long> LineageQueueRefusals = Meter.CreateCounter<long>("governed_execution.lineage.queue_refusals", description: "Appends refused because the lineage queue was full.");
+    internal static readonly Counter<long> LineageCheckpoints = Meter.CreateCounter<long>("governed_execution.lineage.checkpoints", description: "Checkpoint records written.");
+    internal static readonly Counter<long> LineageRepairs = Meter.CreateCounter<long>("governed_execution.lineage.repairs", description: "Torn lineage file tails cut on open.");
+    internal static readonly Counter<long> LineageDenials = Meter.CreateCounter<long>("governed_execution.lineage.denials", description: "Executions denied because a required lineage sink did not accept their records.");
 }

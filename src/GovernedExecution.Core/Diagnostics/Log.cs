@@ -20,4 +20,13 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "The policy set has no policies: every execution will be denied (NotPermitted)")]
     internal static partial void EmptyPolicySet(ILogger logger);
+
+    [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "Lineage file {File}: cut a torn last line of {Bytes} byte(s) at offset {Offset} after a crash; a repair record follows")]
+    internal static partial void LineageRepaired(ILogger logger, string file, long bytes, long offset);
+
+    [LoggerMessage(EventId = 1101, Level = LogLevel.Error, Message = "Lineage file {File}: write or flush failed; the sink refuses every append until it is reopened")]
+    internal static partial void LineageFileFaulted(ILogger logger, string file, Exception exception);
+
+    [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Lineage {Kind} execution {ExecutionId} parent {ParentExecutionId} at {Time:O}: {Data}")]
+    internal static partial void LineageEventRecorded(ILogger logger, string kind, Guid executionId, Guid? parentExecutionId, DateTimeOffset time, string data);
 }

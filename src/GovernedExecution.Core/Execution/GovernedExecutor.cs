@@ -551,6 +551,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                     Log.LineageSinkFailed(_owner._logger, registration.Sink.GetType().Name, registration.Mode.ToString(), events.Length, ExecutionId, ex);
                     if (mustAccept)
                     {
+                        GovernedTelemetry.LineageDenials.Add(1);
                         Fault(ex, cancellationToken);
                         return;
                     }

@@ -15,15 +15,34 @@ internal sealed class LineageChain
     internal static readonly string GenesisHash = new('0', 64);
     private static readonly byte[] HashMemberPrefix = ",\"hash\":\""u8.ToArray();
 
+    // Quotes are escaped as \" and text beyond ASCII is written as UTF-8, so that lines stay readable; control
+    // characters (a line feed above all) are always escaped, so that a record is exactly one line.
+    private static readonly JsonWriterOptions RecordWriterOptions = new()
+    {
+        Indented = false,
+        SkipValidation = false,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_buffer;
+
+    [ThreadStatic]
+    private static Utf8JsonWriter? t_writer;
+
     private readonly Lock _lock = new();
     private long _sequence;
     private string _head = GenesisHash;
 
-    internal LineageChain(long sequence = 0, string? head = null)
+    internal LineageChain(string logId, long sequence = 0, string? head = null)
     {
+        LogId = logId;
         _sequence = sequence;
         _head = head ?? GenesisHash;
     }
+
+    /// <summary>The id of the log every record of this chain names.</summary>
+    internal string LogId { get; }
 
     internal long Sequence
     {
@@ -55,7 +74,7 @@ internal sealed class LineageChain
         {
             for (var i = 0; i < events.Count; i++)
             {
-                var record = Create(_sequence + 1, events[i], _head);
+                var record = Create(_sequence + 1, LogId, events[i], _head);
                 _sequence++;
                 _head = record.Hash;
                 records[i] = record;
@@ -66,40 +85,59 @@ internal sealed class LineageChain
     }
 
     /// <summary>Builds the record line: the canonical JSON without the hash member, hashed, then the hash member appended.</summary>
-    internal static LineageRecord Create(long sequence, LineageEvent e, string previousHash)
+    internal static LineageRecord Create(long sequence, string logId, LineageEvent e, string previousHash)
     {
-        var buffer = new ArrayBufferWriter<byte>(256);
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false, SkipValidation = false }))
+        // One buffer and one writer per thread: a record allocates only its line, its hash text and itself.
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var writer = t_writer;
+        if (writer is null)
         {
-            writer.WriteStartObject();
-            writer.WriteNumber("v", FormatVersion);
-            writer.WriteNumber("seq", sequence);
-            writer.WriteString("time", e.Time.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
-            writer.WriteString("exec", e.ExecutionId.ToString("D"));
-            if (e.ParentExecutionId is { } parent)
-            {
-                writer.WriteString("parent", parent.ToString("D"));
-            }
-            else
-            {
-                writer.WriteNull("parent");
-            }
-
-            writer.WriteString("kind", KindName(e.Kind));
-            writer.WriteStartObject("data");
-            foreach (var pair in e.Attributes)
-            {
-                writer.WriteString(pair.Key, pair.Value);
-            }
-
-            writer.WriteEndObject();
-            writer.WriteString("prev", previousHash);
-            writer.WriteEndObject();
+            writer = t_writer = new Utf8JsonWriter(buffer, RecordWriterOptions);
+        }
+        else
+        {
+            writer.Reset(buffer);
         }
 
+        Span<char> text = stackalloc char[36];
+        writer.WriteStartObject();
+        writer.WriteNumber("v", FormatVersion);
+        writer.WriteString("log", logId);
+        writer.WriteNumber("seq", sequence);
+        e.Time.UtcDateTime.TryFormat(text, out var written, "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+        writer.WriteString("time", text[..written]);
+        e.ExecutionId.TryFormat(text, out written, "D");
+        writer.WriteString("exec", text[..written]);
+        if (e.ParentExecutionId is { } parent)
+        {
+            parent.TryFormat(text, out written, "D");
+            writer.WriteString("parent", text[..written]);
+        }
+        else
+        {
+            writer.WriteNull("parent");
+        }
+
+        writer.WriteString("kind", KindName(e.Kind));
+        writer.WriteStartObject("data");
+        foreach (var pair in e.Attributes)
+        {
+            // Data values are strings, always: a null from a caller is written as empty, never as JSON null, and never
+            // throws here, where it would fault a writer shared by every execution.
+            writer.WriteString(pair.Key ?? string.Empty, pair.Value ?? string.Empty);
+        }
+
+        writer.WriteEndObject();
+        writer.WriteString("prev", previousHash);
+        writer.WriteEndObject();
+        writer.Flush();
+
         var body = buffer.WrittenSpan; // ends with '}'
-        var hash = Convert.ToHexStringLower(SHA256.HashData(body));
-        var line = new byte[body.Length - 1 + HashMemberPrefix.Length + 64 + 2];
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(body, digest);
+        var hash = Convert.ToHexStringLower(digest);
+        var line = new byte[body.Length - 1 + HashTailLength];
         body[..^1].CopyTo(line);
         var offset = body.Length - 1;
         HashMemberPrefix.CopyTo(line.AsSpan(offset));
@@ -108,7 +146,7 @@ internal sealed class LineageChain
         offset += 64;
         line[offset] = (byte)'"';
         line[offset + 1] = (byte)'}';
-        return new LineageRecord(sequence, e, previousHash, hash, line);
+        return new LineageRecord(sequence, logId, e, previousHash, hash, line);
     }
 
     /// <summary>Splits a line into the hashed body (without the hash member) and the stated hash; false when the shape is wrong.</summary>
@@ -142,6 +180,24 @@ internal sealed class LineageChain
         line[..start].CopyTo(body);
         body[start] = (byte)'}';
         return true;
+    }
+
+    /// <summary>The number of bytes after the hashed body's closing brace position: <c>,"hash":"</c>, 64 hex digits, <c>"}</c>.</summary>
+    internal static int HashTailLength => HashMemberPrefix.Length + 64 + 2;
+
+    internal static bool TryParseKind(string? name, out LineageEventKind kind)
+    {
+        foreach (var candidate in Enum.GetValues<LineageEventKind>())
+        {
+            if (string.Equals(KindName(candidate), name, StringComparison.Ordinal))
+            {
+                kind = candidate;
+                return true;
+            }
+        }
+
+        kind = default;
+        return false;
     }
 
     internal static string KindName(LineageEventKind kind) => kind switch

@@ -6,9 +6,10 @@ namespace GovernedExecution.Lineage;
 /// </summary>
 public sealed class LineageRecord
 {
-    internal LineageRecord(long sequence, LineageEvent @event, string previousHash, string hash, ReadOnlyMemory<byte> line)
+    internal LineageRecord(long sequence, string logId, LineageEvent @event, string previousHash, string hash, ReadOnlyMemory<byte> line)
     {
         Sequence = sequence;
+        LogId = logId;
         Event = @event;
         PreviousHash = previousHash;
         Hash = hash;
@@ -17,6 +18,9 @@ public sealed class LineageRecord
 
     /// <summary>The position in the log, from 1, without gaps.</summary>
     public long Sequence { get; }
+
+    /// <summary>The id of the log the record belongs to (the same in every record of a log).</summary>
+    public string LogId { get; }
 
     /// <summary>The event.</summary>
     public LineageEvent Event { get; }

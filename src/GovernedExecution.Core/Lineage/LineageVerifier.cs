@@ -1,9 +1,12 @@
-using System.Security.Cryptography;
-using System.Text.Json;
+using GovernedExecution.Artifacts.Keys;
 
 namespace GovernedExecution.Lineage;
 
-/// <summary>Verifies a hash-chained lineage from its lines as written, trusting nothing but the bytes.</summary>
+/// <summary>
+/// Verifies a lineage log from its bytes as written, trusting nothing else: record hashes, one log id, gap-free
+/// sequence, the hash chain, the Merkle tree head of every checkpoint and, given trusted keys, checkpoint signatures.
+/// The same checks as <c>govexec lineage verify</c>.
+/// </summary>
 public static class LineageVerifier
 {
     /// <summary>Verifies records (their <see cref="LineageRecord.Line"/> bytes) in order.</summary>
@@ -16,57 +19,116 @@ public static class LineageVerifier
         return VerifyLines(records.Select(r => r.Line));
     }
 
-    /// <summary>Verifies JSON lines (UTF-8, without line feeds) in order: shape, hash, sequence without gaps, and links.</summary>
+    /// <summary>
+    /// Verifies JSON lines (UTF-8, without line feeds) in order. An in-memory log need not end with a checkpoint, and
+    /// checkpoint signatures are not checked.
+    /// </summary>
     /// <param name="lines">The lines.</param>
     /// <returns>The result.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="lines"/> is <see langword="null"/>.</exception>
     public static LineageVerificationResult VerifyLines(IEnumerable<ReadOnlyMemory<byte>> lines)
     {
         ArgumentNullException.ThrowIfNull(lines);
-        var head = LineageChain.GenesisHash;
-        long position = 0;
+        var engine = new LineageVerificationEngine(null);
         foreach (var line in lines)
         {
-            position++;
-            if (!LineageChain.TrySplitLine(line.Span, out var body, out var stated))
+            var error = engine.Feed(line.Span);
+            if (error is not null)
             {
-                return Invalid(position - 1, head, position, "malformed record (no trailing hash member)");
+                return Invalid(engine, error, null, null);
             }
-
-            if (!string.Equals(Convert.ToHexStringLower(SHA256.HashData(body)), stated, StringComparison.Ordinal))
-            {
-                return Invalid(position - 1, head, position, "hash mismatch: the record was altered");
-            }
-
-            try
-            {
-                using var doc = JsonDocument.Parse(body);
-                var root = doc.RootElement;
-                if (root.GetProperty("v").GetInt32() != LineageChain.FormatVersion)
-                {
-                    return Invalid(position - 1, head, position, "unknown format version");
-                }
-
-                if (root.GetProperty("seq").GetInt64() != position)
-                {
-                    return Invalid(position - 1, head, position, "sequence gap or reordering");
-                }
-
-                if (!string.Equals(root.GetProperty("prev").GetString(), head, StringComparison.Ordinal))
-                {
-                    return Invalid(position - 1, head, position, "broken chain: prev does not match the previous record");
-                }
-            }
-            catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
-            {
-                return Invalid(position - 1, head, position, "malformed record JSON");
-            }
-
-            head = stated;
         }
 
-        return new LineageVerificationResult(true, position, head, null, null);
+        return Valid(engine);
     }
 
-    private static LineageVerificationResult Invalid(long records, string head, long at, string error) => new(false, records, head, at, error);
+    /// <summary>
+    /// Verifies the files of one log (its segments), as <c>govexec lineage verify</c> does: every line must
+    /// be a good record ending with a line feed, and the log must end with a checkpoint (written at every clean close),
+    /// so that a truncated log is detected.
+    /// </summary>
+    /// <param name="paths">The files, in any order: they are put in log order by the sequence number of their first record.</param>
+    /// <param name="trustedKeys">The keys checkpoints may be signed with; <see langword="null"/> to leave signatures unchecked (see <see cref="LineageVerificationResult.SignaturesChecked"/>).</param>
+    /// <returns>The result, naming the file and line of the first error.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="paths"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="paths"/> is empty, or two trusted keys share a key id.</exception>
+    /// <exception cref="IOException">A file cannot be read.</exception>
+    public static LineageVerificationResult VerifyFiles(IReadOnlyList<string> paths, IEnumerable<TrustedKey>? trustedKeys)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        if (paths.Count == 0)
+        {
+            throw new ArgumentException("At least one file is needed.", nameof(paths));
+        }
+
+        var engine = new LineageVerificationEngine(trustedKeys?.ToDictionary(k => k.KeyId, StringComparer.Ordinal));
+        return VerifyOrderedFiles(InLogOrder(paths), engine);
+    }
+
+    /// <summary>Orders a log's files by the sequence number of their first record (as a shell glob may not); empty files are left out.</summary>
+    internal static List<string> InLogOrder(IReadOnlyList<string> paths)
+    {
+        var keyed = new List<(long First, int Index, string Path)>();
+        for (var i = 0; i < paths.Count; i++)
+        {
+            using var stream = new FileStream(paths[i], FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
+            if (stream.Length == 0 && paths.Count > 1)
+            {
+                continue;
+            }
+
+            var reader = new LineageLineReader(stream, 0);
+            var first = reader.TryRead(out var line, out _, out _) && LineageRecordLine.TryParse(line.Span, out _) is { } record ? record.Sequence : long.MaxValue;
+            keyed.Add((first, i, paths[i]));
+        }
+
+        return [.. keyed.OrderBy(k => k.First).ThenBy(k => k.Index).Select(k => k.Path)];
+    }
+
+    internal static LineageVerificationResult VerifyOrderedFiles(IReadOnlyList<string> paths, LineageVerificationEngine engine)
+    {
+        string lastFile = paths[^1];
+        long lastLine = 0;
+        foreach (var path in paths)
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+            var reader = new LineageLineReader(stream, 0);
+            long lineNumber = 0;
+            while (reader.TryRead(out var line, out _, out var terminated))
+            {
+                lineNumber++;
+                if (!terminated)
+                {
+                    return Invalid(engine, "torn last line: the record has no line feed (a crash mid-write, not yet repaired)", path, lineNumber);
+                }
+
+                var error = engine.Feed(line.Span);
+                if (error is not null)
+                {
+                    return Invalid(engine, error, path, lineNumber);
+                }
+            }
+
+            lastFile = path;
+            lastLine = lineNumber;
+        }
+
+        if (engine.Records == 0)
+        {
+            return Invalid(engine, "the log is empty", lastFile, 1);
+        }
+
+        if (!engine.LastIsCheckpoint)
+        {
+            return Invalid(engine, $"the log ends without a closing checkpoint after line {lastLine}: truncated, or not closed", lastFile, lastLine + 1);
+        }
+
+        return Valid(engine);
+    }
+
+    private static LineageVerificationResult Valid(LineageVerificationEngine engine) =>
+        new(true, engine.Records, engine.Checkpoints, engine.SignaturesChecked, engine.Head, null, null, null, null);
+
+    private static LineageVerificationResult Invalid(LineageVerificationEngine engine, string error, string? file, long? line) =>
+        new(false, engine.Records, engine.Checkpoints, engine.SignaturesChecked, engine.Head, engine.Records + 1, error, file, line);
 }

@@ -1,0 +1,231 @@
+using System.CommandLine;
+using GovernedExecution.Artifacts.Keys;
+using GovernedExecution.Lineage;
+
+namespace GovernedExecution.Cli.Commands;
+
+/// <summary><c>govexec lineage verify|prove|check-proof|show</c>: audit lineage files offline.</summary>
+internal static class LineageCommands
+{
+    internal static void Register(RootCommand root)
+    {
+        var lineage = new Command("lineage", "Verify, prove and show lineage logs (JSON Lines files).");
+        lineage.Subcommands.Add(Verify());
+        lineage.Subcommands.Add(Prove());
+        lineage.Subcommands.Add(CheckProof());
+        lineage.Subcommands.Add(Show());
+        root.Subcommands.Add(lineage);
+    }
+
+    private static Option<string[]> TrustOption() => new("--trust")
+    {
+        Description = "A trusted public key (SPKI PEM) for checkpoint signatures, as PATH or KEYID=PATH; repeatable.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private static Option<bool> NoSignaturesOption() => new("--no-signatures")
+    {
+        Description = "Accept the log without checking checkpoint signatures (no --trust).",
+    };
+
+    private static Command Verify()
+    {
+        var files = new Argument<string[]>("FILE") { Arity = ArgumentArity.OneOrMore, Description = "The log's files, oldest first." };
+        var trust = TrustOption();
+        var noSignatures = NoSignaturesOption();
+        var command = new Command("verify", "Check JSON, sequence, hash chain, Merkle roots of every checkpoint, and checkpoint signatures.") { files, trust, noSignatures };
+        command.SetAction(parse =>
+        {
+            var keys = LoadKeys(parse.GetValue(trust));
+            if (keys is null)
+            {
+                return ExitCodes.Usage;
+            }
+
+            try
+            {
+                var paths = parse.GetValue(files)!;
+                var result = LineageVerifier.VerifyFiles(paths, keys.Count == 0 ? null : keys);
+                Console.Out.WriteLine(result.ToJson());
+                WarnAboutMissingSegments(paths);
+                if (!result.SignaturesChecked)
+                {
+                    Console.Error.WriteLine(parse.GetValue(noSignatures)
+                        ? "warning: checkpoint signatures were not checked (--no-signatures)"
+                        : "error: checkpoint signatures were not checked: give --trust PUB.pem, or --no-signatures to accept that");
+                }
+
+                return result.IsValid && (result.SignaturesChecked || parse.GetValue(noSignatures)) ? ExitCodes.Ok : ExitCodes.Error;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine("error: " + ex.Message);
+                return ExitCodes.Error;
+            }
+            finally
+            {
+                Dispose(keys);
+            }
+        });
+        return command;
+    }
+
+    private static Command Prove()
+    {
+        var files = new Argument<string[]>("FILE") { Arity = ArgumentArity.OneOrMore, Description = "The log's files, oldest first." };
+        var sequence = new Option<long?>("--sequence") { Description = "Prove this record's inclusion in the tree of the latest checkpoint." };
+        var from = new Option<long?>("--from-checkpoint") { Description = "Prove consistency from the checkpoint record with this sequence number..." };
+        var to = new Option<long?>("--to-checkpoint") { Description = "...to this one (the latest by default)." };
+        var trust = TrustOption();
+        var command = new Command("prove", "Write an RFC 9162 inclusion or consistency proof as JSON (the log is verified first).") { files, sequence, from, to, trust };
+        command.SetAction(parse =>
+        {
+            if (parse.GetValue(sequence) is null == parse.GetValue(from) is null)
+            {
+                Console.Error.WriteLine("error: give either --sequence N or --from-checkpoint N [--to-checkpoint M]");
+                return ExitCodes.Usage;
+            }
+
+            var keys = LoadKeys(parse.GetValue(trust));
+            if (keys is null)
+            {
+                return ExitCodes.Usage;
+            }
+
+            try
+            {
+                var trusted = keys.Count == 0 ? null : keys.ToDictionary(k => k.KeyId, StringComparer.Ordinal);
+                var paths = parse.GetValue(files)!;
+                Console.Out.WriteLine(parse.GetValue(sequence) is { } n
+                    ? LineageProofs.CreateInclusion(paths, n, trusted)
+                    : LineageProofs.CreateConsistency(paths, parse.GetValue(from)!.Value, parse.GetValue(to), trusted));
+                return ExitCodes.Ok;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                Console.Error.WriteLine("error: " + ex.Message);
+                return ExitCodes.Error;
+            }
+            finally
+            {
+                Dispose(keys);
+            }
+        });
+        return command;
+    }
+
+    private static Command CheckProof()
+    {
+        var proof = new Argument<string>("PROOF") { Description = "The proof JSON file ('-' for standard input)." };
+        var trust = TrustOption();
+        var noSignatures = NoSignaturesOption();
+        var command = new Command("check-proof", "Verify an inclusion or consistency proof offline, and its checkpoints' signatures.") { proof, trust, noSignatures };
+        command.SetAction(parse =>
+        {
+            var keys = LoadKeys(parse.GetValue(trust));
+            if (keys is null)
+            {
+                return ExitCodes.Usage;
+            }
+
+            try
+            {
+                var path = parse.GetValue(proof)!;
+                var json = path == "-" ? Console.In.ReadToEnd() : File.ReadAllText(path);
+                var error = LineageProofs.Verify(json, keys.Count == 0 ? null : keys.ToDictionary(k => k.KeyId, StringComparer.Ordinal));
+                var signatures = keys.Count > 0;
+                Console.Out.WriteLine(error is null
+                    ? $"{{\"valid\":true,\"signaturesChecked\":{(signatures ? "true" : "false")}}}"
+                    : $"{{\"valid\":false,\"signaturesChecked\":{(signatures ? "true" : "false")},\"reason\":{System.Text.Json.JsonSerializer.Serialize(error, CliJson.Default.String)}}}");
+                if (!signatures)
+                {
+                    Console.Error.WriteLine(parse.GetValue(noSignatures)
+                        ? "warning: checkpoint signatures were not checked (--no-signatures)"
+                        : "error: checkpoint signatures were not checked: give --trust PUB.pem, or --no-signatures to accept that");
+                }
+
+                return error is null && (signatures || parse.GetValue(noSignatures)) ? ExitCodes.Ok : ExitCodes.Error;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine("error: " + ex.Message);
+                return ExitCodes.Error;
+            }
+            finally
+            {
+                Dispose(keys);
+            }
+        });
+        return command;
+    }
+
+    private static Command Show()
+    {
+        var files = new Argument<string[]>("FILE") { Arity = ArgumentArity.OneOrMore, Description = "The log's files, oldest first." };
+        var execution = new Option<string?>("--execution") { Description = "Show only this execution and its descendants." };
+        var command = new Command("show", "Show the executions as a tree (parents and children) with phase, decision, reason and outcome.") { files, execution };
+        command.SetAction(parse =>
+        {
+            try
+            {
+                var text = LineageExecutionTree.Render(parse.GetValue(files)!, parse.GetValue(execution));
+                Console.Out.Write(text);
+                return ExitCodes.Ok;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                Console.Error.WriteLine("error: " + ex.Message);
+                return ExitCodes.Error;
+            }
+        });
+        return command;
+    }
+
+    /// <summary>A log's later files (after rotation) that were not given are not verified: say so.</summary>
+    private static void WarnAboutMissingSegments(string[] paths)
+    {
+        var given = paths.Select(Path.GetFullPath).ToHashSet(StringComparer.Ordinal);
+        foreach (var path in paths)
+        {
+            foreach (var segment in LineageSegments.Existing(path).Select(Path.GetFullPath).Where(p => !given.Contains(p)))
+            {
+                Console.Error.WriteLine($"warning: {segment} belongs to the same log and was not given: it was not verified");
+            }
+        }
+    }
+
+    /// <summary>Loads <c>PATH</c> or <c>KEYID=PATH</c> public keys; null (after printing why) when one cannot be loaded.</summary>
+    private static List<TrustedKey>? LoadKeys(string[]? specs)
+    {
+        var keys = new List<TrustedKey>();
+        foreach (var spec in specs ?? [])
+        {
+            var split = spec.IndexOf('=', StringComparison.Ordinal);
+            var keyId = split > 0 ? spec[..split] : null;
+            var path = split > 0 ? spec[(split + 1)..] : spec;
+            try
+            {
+                keys.Add(TrustedKey.FromPem(File.ReadAllText(path), keyId: keyId));
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                Console.Error.WriteLine($"error: cannot load trusted key '{path}': {ex.Message}");
+                Dispose(keys);
+                return null;
+            }
+        }
+
+        return keys;
+    }
+
+    private static void Dispose(List<TrustedKey>? keys)
+    {
+        foreach (var key in keys ?? [])
+        {
+            key.Dispose();
+        }
+    }
+}
+
+[System.Text.Json.Serialization.JsonSerializable(typeof(string))]
+internal sealed partial class CliJson : System.Text.Json.Serialization.JsonSerializerContext;

@@ -1,0 +1,118 @@
+using GovernedExecution.Artifacts.Keys;
+using GovernedExecution.Lineage.Merkle;
+
+namespace GovernedExecution.Lineage;
+
+/// <summary>
+/// Checks a log line by line, in order: shape and hash of each record, one log id, sequence from 1 without gaps,
+/// the chain of <c>prev</c> hashes, every checkpoint's tree head against the records before it, and (when keys are
+/// given) every checkpoint's signature. The first error stops it.
+/// </summary>
+internal sealed class LineageVerificationEngine
+{
+    private readonly IReadOnlyDictionary<string, TrustedKey>? _trusted;
+    private readonly List<byte[]>? _leaves;
+    private readonly MerkleAccumulator _tree = new();
+
+    internal LineageVerificationEngine(IReadOnlyDictionary<string, TrustedKey>? trusted, bool keepLeaves = false)
+    {
+        _trusted = trusted;
+        _leaves = keepLeaves ? [] : null;
+    }
+
+    internal long Records { get; private set; }
+
+    internal long Checkpoints { get; private set; }
+
+    internal string Head { get; private set; } = LineageChain.GenesisHash;
+
+    internal string? LogId { get; private set; }
+
+    internal bool LastIsCheckpoint { get; private set; }
+
+    internal bool SignaturesChecked => _trusted is not null;
+
+    /// <summary>The leaf hashes so far, when kept.</summary>
+    internal IReadOnlyList<byte[]> Leaves => _leaves ?? throw new InvalidOperationException("Leaves are not kept.");
+
+    /// <summary>The checkpoint records so far (only when leaves are kept, for proofs).</summary>
+    internal List<LineageRecordLine> CheckpointRecords { get; } = [];
+
+    /// <summary>Checks the next line; returns the error, or <see langword="null"/> when the record is good.</summary>
+    internal string? Feed(ReadOnlySpan<byte> line) => Feed(line, out _);
+
+    internal string? Feed(ReadOnlySpan<byte> line, out LineageRecordLine? parsed)
+    {
+        parsed = LineageRecordLine.TryParse(line, out var error);
+        if (parsed is null)
+        {
+            return error;
+        }
+
+        if (LogId is null)
+        {
+            LogId = parsed.LogId;
+        }
+        else if (!string.Equals(LogId, parsed.LogId, StringComparison.Ordinal))
+        {
+            return "log id differs from the log's first record: a record of another log";
+        }
+
+        var expected = Records + 1;
+        if (parsed.Sequence != expected)
+        {
+            return parsed.Sequence <= Records
+                ? $"sequence {parsed.Sequence} where {expected} was expected: a duplicated or reordered record"
+                : $"sequence {parsed.Sequence} where {expected} was expected: records are missing";
+        }
+
+        if (!string.Equals(parsed.PreviousHash, Head, StringComparison.Ordinal))
+        {
+            return "broken chain: prev is not the hash of the previous record";
+        }
+
+        if (parsed.Kind == LineageEventKind.Checkpoint)
+        {
+            var checkpointError = CheckCheckpoint(parsed);
+            if (checkpointError is not null)
+            {
+                return checkpointError;
+            }
+
+            Checkpoints++;
+            if (_leaves is not null)
+            {
+                CheckpointRecords.Add(parsed);
+            }
+        }
+
+        var leaf = LineageCheckpoint.LeafHash(parsed.Hash);
+        _tree.Append(leaf);
+        _leaves?.Add(leaf);
+        Records = expected;
+        Head = parsed.Hash;
+        LastIsCheckpoint = parsed.Kind == LineageEventKind.Checkpoint;
+        return null;
+    }
+
+    private string? CheckCheckpoint(LineageRecordLine checkpoint)
+    {
+        if (!string.Equals(checkpoint[LineageCheckpoint.TreeSize], _tree.Size.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal))
+        {
+            return "checkpoint tree size is not the number of records before it";
+        }
+
+        if (!string.Equals(checkpoint[LineageCheckpoint.Root], Convert.ToHexStringLower(_tree.Root()), StringComparison.Ordinal))
+        {
+            return "checkpoint root does not match the Merkle root of the records before it";
+        }
+
+        var frontier = string.Join(",", _tree.Snapshot().SubtreeRoots.Select(r => Convert.ToHexStringLower(r)));
+        if (!string.Equals(checkpoint[LineageCheckpoint.Frontier], frontier, StringComparison.Ordinal))
+        {
+            return "checkpoint frontier does not match the Merkle tree of the records before it";
+        }
+
+        return _trusted is null ? null : LineageCheckpoint.VerifySignature(checkpoint, _trusted);
+    }
+}

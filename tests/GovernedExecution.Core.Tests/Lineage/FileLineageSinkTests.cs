@@ -1,0 +1,300 @@
+using System.Text;
+using System.Text.Json;
+using GovernedExecution.Lineage;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+
+namespace GovernedExecution.Tests.Lineage;
+
+public sealed class FileLineageSinkTests : IDisposable
+{
+    private readonly LineageTestLog _log = new();
+
+    public void Dispose() => _log.Dispose();
+
+    [Fact]
+    public async Task Records_are_one_json_line_each_gap_free_and_verify_with_a_closing_checkpoint()
+    {
+        await _log.WriteAsync(25);
+
+        var lines = _log.Lines();
+        var records = lines.Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+        Assert.Equal(Enumerable.Range(1, lines.Length).Select(i => (long)i), records.Select(r => r.GetProperty("seq").GetInt64()));
+        Assert.Single(records.Select(r => r.GetProperty("log").GetString()).Distinct());
+        Assert.Equal("checkpoint", records[^1].GetProperty("kind").GetString());
+
+        // 25 events, a checkpoint after every 10, and one at close: 25 + 2 + 1.
+        Assert.Equal(28, lines.Length);
+        var result = _log.Verify();
+        Assert.True(result.IsValid, result.ToString());
+        Assert.Equal(3, result.Checkpoints);
+        Assert.True(result.SignaturesChecked);
+    }
+
+    [Fact]
+    public async Task The_hash_covers_the_line_up_to_the_hash_member_closed_with_a_brace()
+    {
+        await _log.WriteAsync(1);
+        var line = _log.Lines()[0];
+        var cut = line.LastIndexOf(",\"hash\":\"", StringComparison.Ordinal);
+        var body = line[..cut] + "}";
+        var stated = JsonDocument.Parse(line).RootElement.GetProperty("hash").GetString();
+        Assert.Equal(stated, Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(body))));
+        Assert.Equal(64, stated!.Length);
+    }
+
+    [Fact]
+    public async Task Reopening_continues_the_sequence_chain_and_Merkle_tree()
+    {
+        await _log.WriteAsync(7);
+        await _log.WriteAsync(7);
+        await _log.WriteAsync(7);
+
+        var result = _log.Verify();
+        Assert.True(result.IsValid, result.ToString());
+        var logIds = _log.Lines().Select(l => JsonDocument.Parse(l).RootElement.GetProperty("log").GetString()).Distinct();
+        Assert.Single(logIds);
+    }
+
+    [Fact]
+    public async Task A_log_id_that_does_not_match_the_file_is_refused()
+    {
+        await _log.WriteAsync(2, o => o.LogId = "first");
+        Assert.Throws<InvalidDataException>(() => _log.Open(o => o.LogId = "second"));
+    }
+
+    [Fact]
+    public async Task A_torn_last_line_is_cut_and_a_repair_record_says_what_was_cut()
+    {
+        await _log.WriteAsync(5);
+        var before = File.ReadAllBytes(_log.Path);
+        var torn = "{\"v\":1,\"log\":\"x\",\"seq\":"u8.ToArray();
+        await File.WriteAllBytesAsync(_log.Path, [.. before, .. torn]);
+
+        await using (var sink = _log.Open())
+        {
+        }
+
+        var after = File.ReadAllBytes(_log.Path);
+        Assert.Equal(before, after.AsSpan(0, before.Length).ToArray());
+        var repair = _log.Lines().Select(l => JsonDocument.Parse(l).RootElement).Single(r => r.GetProperty("kind").GetString() == "repair");
+        var data = repair.GetProperty("data");
+        Assert.Equal(torn.Length.ToString(), data.GetProperty("cut_bytes").GetString());
+        Assert.Equal(before.Length.ToString(), data.GetProperty("offset").GetString());
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(torn)), data.GetProperty("cut_sha256").GetString());
+        Assert.True(_log.Verify().IsValid);
+    }
+
+    [Fact]
+    public async Task A_complete_but_corrupt_last_line_is_cut_too()
+    {
+        await _log.WriteAsync(3);
+        var lines = _log.Lines();
+        lines[^1] = lines[^1].Replace("checkpoint", "checkpoinx", StringComparison.Ordinal);
+        await File.WriteAllLinesAsync(_log.Path, lines);
+
+        await using (var sink = _log.Open())
+        {
+        }
+
+        Assert.Contains(_log.Lines(), l => l.Contains("\"kind\":\"repair\"", StringComparison.Ordinal));
+        Assert.True(_log.Verify().IsValid);
+    }
+
+    [Fact]
+    public async Task Corruption_before_the_last_line_is_not_repaired_and_the_log_is_not_opened()
+    {
+        await _log.WriteAsync(5);
+
+        // As after a crash: no closing checkpoint, and a record after the last checkpoint altered.
+        var lines = _log.Lines()[..^1];
+        lines[^2] = lines[^2].Replace("\"i\":\"", "\"i\":\"9", StringComparison.Ordinal);
+        await File.WriteAllLinesAsync(_log.Path, lines);
+
+        Assert.Throws<InvalidDataException>(() => _log.Open());
+    }
+
+    [Fact]
+    public async Task Opening_resumes_from_the_last_checkpoint_without_reading_the_records_before_it()
+    {
+        await _log.WriteAsync(25);
+
+        // Damage a record well before the last checkpoint: opening does not rehash it (it resumes from the
+        // checkpoint's frontier), so the log opens and continues; verification still finds the damage.
+        var lines = _log.Lines();
+        lines[2] = lines[2].Replace("\"i\":\"", "\"i\":\"7", StringComparison.Ordinal);
+        await File.WriteAllLinesAsync(_log.Path, lines);
+        await _log.WriteAsync(3);
+
+        var result = _log.Verify();
+        Assert.False(result.IsValid);
+        Assert.Equal(3, result.FailedLine);
+        Assert.Equal(lines.Length + 4, _log.Lines().Length);
+    }
+
+    [Fact]
+    public async Task Opening_resumes_from_the_previous_file_when_the_newest_has_no_checkpoint_yet()
+    {
+        await _log.WriteAsync(40, o => o.RotateAtBytes = 3000);
+        var newest = _log.Files()[^1];
+
+        // As after a crash just after rotating: the newest file holds records but no checkpoint.
+        var kept = _log.Lines(newest).TakeWhile(l => !l.Contains("\"kind\":\"checkpoint\"", StringComparison.Ordinal)).ToArray();
+        Assert.NotEmpty(kept);
+        await File.WriteAllLinesAsync(newest, kept);
+
+        await _log.WriteAsync(5, o => o.RotateAtBytes = 3000);
+        var result = _log.Verify();
+        Assert.True(result.IsValid, result.ToString());
+    }
+
+    [Fact]
+    public async Task Checkpoints_are_written_every_N_records()
+    {
+        await _log.WriteAsync(30, o => o.CheckpointEveryRecords = 5);
+        var kinds = _log.Lines().Select(l => JsonDocument.Parse(l).RootElement.GetProperty("kind").GetString()).ToArray();
+        for (var i = 0; i < kinds.Length; i++)
+        {
+            if (kinds[i] == "checkpoint")
+            {
+                Assert.Equal(5, kinds[..i].Reverse().TakeWhile(k => k != "checkpoint").Count());
+            }
+        }
+
+        Assert.Equal(6, kinds.Count(k => k == "checkpoint"));
+    }
+
+    [Fact]
+    public async Task Checkpoints_are_written_every_T_when_records_wait()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero));
+        await using var sink = _log.Open(o => { o.TimeProvider = time; o.CheckpointEveryRecords = 1000; o.CheckpointEvery = TimeSpan.FromSeconds(10); });
+        await sink.AppendAsync([LineageTestLog.Event(1)], CancellationToken.None);
+        Assert.DoesNotContain(_log.Lines(), l => l.Contains("\"kind\":\"checkpoint\"", StringComparison.Ordinal));
+
+        time.Advance(TimeSpan.FromSeconds(11));
+        await sink.AppendAsync([LineageTestLog.Event(2)], CancellationToken.None);
+        Assert.Contains(_log.Lines(), l => l.Contains("\"kind\":\"checkpoint\"", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task FlushAsync_writes_a_checkpoint_that_verifies()
+    {
+        await using var sink = _log.Open(o => o.CheckpointEveryRecords = 1000);
+        await sink.AppendAsync([LineageTestLog.Event(1), LineageTestLog.Event(2)], CancellationToken.None);
+        await sink.FlushAsync();
+        Assert.True(_log.Verify().IsValid, _log.Verify().ToString());
+    }
+
+    [Fact]
+    public async Task Rotation_by_size_numbers_the_files_and_continues_chain_and_tree_across_them()
+    {
+        await _log.WriteAsync(60, o => o.RotateAtBytes = 4000);
+        await _log.WriteAsync(20, o => o.RotateAtBytes = 4000);
+        var files = _log.Files();
+        Assert.True(files.Count >= 3, string.Join(", ", files));
+        Assert.Equal(System.IO.Path.Combine(_log.Directory, "lineage.1.jsonl"), files[1]);
+        foreach (var file in files.Where(f => new FileInfo(f).Length > 0))
+        {
+            Assert.Contains("\"kind\":\"checkpoint\"", _log.Lines(file)[^1], StringComparison.Ordinal);
+        }
+
+        var result = _log.Verify();
+        Assert.True(result.IsValid, result.ToString());
+        Assert.Equal(80, _log.Files().SelectMany(f => _log.Lines(f)).Count(l => l.Contains("\"kind\":\"intent_submitted\"", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Rotation_by_age_starts_a_new_file()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero));
+        await using (var sink = _log.Open(o => { o.TimeProvider = time; o.RotateEvery = TimeSpan.FromHours(1); }))
+        {
+            await sink.AppendAsync([LineageTestLog.Event(1)], CancellationToken.None);
+            time.Advance(TimeSpan.FromHours(2));
+            await sink.AppendAsync([LineageTestLog.Event(2)], CancellationToken.None);
+            await sink.AppendAsync([LineageTestLog.Event(3)], CancellationToken.None);
+        }
+
+        Assert.Equal(2, _log.Files().Count);
+        Assert.True(_log.Verify().IsValid, _log.Verify().ToString());
+    }
+
+    [Fact]
+    public async Task Buffered_mode_acknowledges_when_queued_and_loses_nothing_at_close()
+    {
+        await using (var sink = _log.Open(o => { o.Durability = LineageDurability.Buffered; o.QueueCapacity = 4; }))
+        {
+            await Task.WhenAll(Enumerable.Range(0, 200).Select(i => sink.AppendAsync([LineageTestLog.Event(i)], CancellationToken.None).AsTask()));
+        }
+
+        Assert.Equal(200, _log.Lines().Count(l => l.Contains("\"kind\":\"intent_submitted\"", StringComparison.Ordinal)));
+        Assert.True(_log.Verify().IsValid);
+    }
+
+    [Fact]
+    public async Task Buffered_mode_refuses_when_the_queue_is_full_and_configured_to_refuse()
+    {
+        var slow = new SlowSegments(TimeSpan.FromMilliseconds(200));
+        await using var sink = _log.Open(o => { o.Durability = LineageDurability.Buffered; o.QueueCapacity = 1; o.QueueFullMode = LineageQueueFullMode.Refuse; o.OpenSegment = slow.Open; });
+        var refused = 0;
+        for (var i = 0; i < 20; i++)
+        {
+            try
+            {
+                await sink.AppendAsync([LineageTestLog.Event(i)], CancellationToken.None);
+            }
+            catch (IOException)
+            {
+                refused++;
+            }
+        }
+
+        Assert.True(refused > 0);
+    }
+
+    [Fact]
+    public void Invalid_options_report_every_failure()
+    {
+        var ex = Assert.Throws<OptionsValidationException>(() => FileLineageSink.Open(new FileLineageSinkOptions { Path = "", QueueCapacity = 0, CheckpointEveryRecords = 0 }));
+        Assert.Equal(3, ex.Failures.Count());
+    }
+
+    [Fact]
+    public async Task A_second_writer_of_the_same_log_is_refused_until_the_first_closes()
+    {
+        await using (var first = _log.Open())
+        {
+            Assert.Throws<IOException>(() => _log.Open());
+        }
+
+        await using var second = _log.Open();
+        await second.AppendAsync([LineageTestLog.Event(1)], CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Awkward_data_is_escaped_into_one_line_and_the_log_still_verifies()
+    {
+        await using (var sink = _log.Open())
+        {
+            var e = new LineageEvent(LineageEventKind.IntentSubmitted, Guid.NewGuid(), null, DateTimeOffset.UnixEpoch,
+                [new("line\nfeed", "quote \" and \u2028 and \0"), new("lone", "a\ud800b"), new("null", null!), new("émoji", "😀")]);
+            await sink.AppendAsync([e], CancellationToken.None);
+            await sink.AppendAsync([LineageTestLog.Event(2)], CancellationToken.None);
+        }
+
+        Assert.Equal(3, _log.Lines().Length);
+        Assert.True(_log.Verify().IsValid, _log.Verify().ToString());
+        var data = JsonDocument.Parse(_log.Lines()[0]).RootElement.GetProperty("data");
+        Assert.Equal("quote \" and \u2028 and \0", data.GetProperty("line\nfeed").GetString());
+        Assert.Equal(string.Empty, data.GetProperty("null").GetString());
+    }
+
+    [Fact]
+    public async Task Appending_after_dispose_throws()
+    {
+        var sink = _log.Open();
+        await sink.DisposeAsync();
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await sink.AppendAsync([LineageTestLog.Event(1)], CancellationToken.None));
+    }
+}

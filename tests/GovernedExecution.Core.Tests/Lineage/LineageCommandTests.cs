@@ -1,0 +1,124 @@
+using System.Diagnostics;
+using System.Text.Json;
+using GovernedExecution.Testing;
+
+namespace GovernedExecution.Tests.Lineage;
+
+/// <summary><c>govexec lineage ...</c> run as a process: output and exit codes.</summary>
+public sealed class LineageCommandTests : IDisposable
+{
+    private readonly LineageTestLog _log = new();
+    private readonly string _publicKey;
+
+    public LineageCommandTests()
+    {
+        _log.WriteAsync(20, o => { o.CheckpointEveryRecords = 6; o.RotateAtBytes = 4000; }).GetAwaiter().GetResult();
+        _publicKey = Path.Combine(_log.Directory, "pub.pem");
+        File.WriteAllText(_publicKey, _log.Trusted[0].ExportPublicKeyPem());
+    }
+
+    public void Dispose() => _log.Dispose();
+
+    [Fact]
+    public async Task Verify_with_trust_prints_the_result_and_exits_zero()
+    {
+        var (code, stdout, _) = await GovexecAsync(["lineage", "verify", .. _log.Files().AsEnumerable().Reverse(), "--trust", _publicKey]);
+        Assert.Equal(0, code);
+        var result = JsonDocument.Parse(stdout).RootElement;
+        Assert.True(result.GetProperty("valid").GetBoolean());
+        Assert.True(result.GetProperty("records").GetInt64() > 20);
+        Assert.True(result.GetProperty("checkpoints").GetInt64() >= 3);
+        Assert.Equal(JsonValueKind.Null, result.GetProperty("firstError").ValueKind);
+    }
+
+    [Fact]
+    public async Task Verify_without_trust_says_signatures_were_not_checked_and_fails_unless_told_not_to_check()
+    {
+        var (code, stdout, stderr) = await GovexecAsync(["lineage", "verify", .. _log.Files()]);
+        Assert.NotEqual(0, code);
+        Assert.False(JsonDocument.Parse(stdout).RootElement.GetProperty("signaturesChecked").GetBoolean());
+        Assert.Contains("not checked", stderr, StringComparison.Ordinal);
+
+        (code, _, _) = await GovexecAsync(["lineage", "verify", .. _log.Files(), "--no-signatures"]);
+        Assert.Equal(0, code);
+    }
+
+    [Fact]
+    public async Task Verify_reports_the_file_and_line_of_the_first_error_and_exits_non_zero()
+    {
+        var lines = File.ReadAllLines(_log.Path);
+        lines[4] = lines[4].Replace("\"i\":\"", "\"i\":\"1", StringComparison.Ordinal);
+        await File.WriteAllLinesAsync(_log.Path, lines);
+
+        var (code, stdout, _) = await GovexecAsync(["lineage", "verify", .. _log.Files(), "--trust", _publicKey]);
+        Assert.Equal(1, code);
+        var error = JsonDocument.Parse(stdout).RootElement.GetProperty("firstError");
+        Assert.Equal(_log.Path, error.GetProperty("file").GetString());
+        Assert.Equal(5, error.GetProperty("line").GetInt64());
+        Assert.Contains("hash", error.GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_warns_about_later_files_of_the_log_that_were_not_given()
+    {
+        var (code, _, stderr) = await GovexecAsync(["lineage", "verify", _log.Path, "--trust", _publicKey]);
+        Assert.Equal(0, code);
+        Assert.Contains("lineage.1.jsonl belongs to the same log and was not given", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Prove_and_check_proof_round_trip_and_a_tampered_proof_fails()
+    {
+        var (code, proof, _) = await GovexecAsync(["lineage", "prove", .. _log.Files(), "--sequence", "3"]);
+        Assert.Equal(0, code);
+        var path = Path.Combine(_log.Directory, "proof.json");
+        await File.WriteAllTextAsync(path, proof);
+        (code, var stdout, _) = await GovexecAsync(["lineage", "check-proof", path, "--trust", _publicKey]);
+        Assert.Equal(0, code);
+        Assert.Contains("\"valid\":true", stdout, StringComparison.Ordinal);
+
+        var root = JsonDocument.Parse(proof).RootElement.GetProperty("root").GetString()!;
+        await File.WriteAllTextAsync(path, proof.Replace(root, (root[0] == '0' ? "1" : "0") + root[1..], StringComparison.Ordinal));
+        (code, stdout, _) = await GovexecAsync(["lineage", "check-proof", path, "--trust", _publicKey]);
+        Assert.Equal(1, code);
+        Assert.Contains("\"valid\":false", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Prove_consistency_between_two_checkpoints_checks()
+    {
+        var (code, proof, _) = await GovexecAsync(["lineage", "prove", .. _log.Files(), "--from-checkpoint", "7"]);
+        Assert.Equal(0, code);
+        var path = Path.Combine(_log.Directory, "consistency.json");
+        await File.WriteAllTextAsync(path, proof);
+        (code, _, _) = await GovexecAsync(["lineage", "check-proof", path, "--trust", _publicKey]);
+        Assert.Equal(0, code);
+    }
+
+    [Fact]
+    public async Task Show_prints_one_line_per_execution()
+    {
+        var (code, stdout, _) = await GovexecAsync(["lineage", "show", .. _log.Files()]);
+        Assert.Equal(0, code);
+        Assert.EndsWith("20 execution(s)", stdout.TrimEnd(), StringComparison.Ordinal);
+    }
+
+    private static async Task<(int Code, string Stdout, string Stderr)> GovexecAsync(string[] args)
+    {
+        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
+        var dll = Path.Combine(TestPaths.RepositoryRoot, "src", "GovernedExecution.Cli", "bin", configuration, "net10.0", "govexec.dll");
+        Assert.True(File.Exists(dll), "govexec not built: " + dll);
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(dll);
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        return (process.ExitCode, await stdout, await stderr);
+    }
+}

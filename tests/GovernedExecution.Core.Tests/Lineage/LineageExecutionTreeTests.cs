@@ -1,0 +1,51 @@
+using GovernedExecution.Execution;
+using GovernedExecution.Lineage;
+using GovernedExecution.Testing;
+
+namespace GovernedExecution.Tests.Lineage;
+
+public sealed class LineageExecutionTreeTests : IDisposable
+{
+    private readonly LineageTestLog _log = new();
+
+    public void Dispose() => _log.Dispose();
+
+    [Fact]
+    public async Task Nested_executions_show_under_their_parent_with_decision_reason_and_outcome()
+    {
+        Guid outer = default, inner = default;
+        await using (var host = new LineageExecutorHost(_log))
+        {
+            await host.Executor.RunAsync(GovernedTestHost.Intent("read"), async (ctx, ct) =>
+            {
+                outer = ctx.ExecutionId;
+                await host.Executor.RunAsync(GovernedTestHost.Intent("refund"), (c, t) => { inner = c.ExecutionId; return ValueTask.FromResult(0); }, ct);
+                await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("delete"), (c, t) => ValueTask.FromResult(0), ct);
+                return 0;
+            });
+            await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("write"), (c, t) => ValueTask.FromResult(0));
+        }
+
+        var lines = LineageExecutionTree.Render([_log.Path], null).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(5, lines.Length);
+        Assert.StartsWith(outer.ToString("D"), lines[0], StringComparison.Ordinal);
+        Assert.Contains("decision Permitted (allow-read)", lines[0], StringComparison.Ordinal);
+        Assert.Contains("outcome completed", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("├─ " + inner.ToString("D"), lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("└─ ", lines[2], StringComparison.Ordinal);
+        Assert.Contains("denied, reason PolicyDenied", lines[2], StringComparison.Ordinal);
+        Assert.Contains("denied, reason NotPermitted", lines[3], StringComparison.Ordinal);
+        Assert.Equal("4 execution(s)", lines[4]);
+
+        var only = LineageExecutionTree.Render([_log.Path], inner.ToString("D")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith(inner.ToString("D"), only[0], StringComparison.Ordinal);
+        Assert.Equal(2, only.Length);
+    }
+
+    [Fact]
+    public async Task An_unknown_execution_is_an_error()
+    {
+        await _log.WriteAsync(2);
+        Assert.Throws<ArgumentException>(() => LineageExecutionTree.Render([_log.Path], Guid.NewGuid().ToString("D")));
+    }
+}
