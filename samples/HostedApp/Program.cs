@@ -4,6 +4,7 @@
 using GovernedExecution.Artifacts.Keys;
 using GovernedExecution.DependencyInjection;
 using GovernedExecution.Execution;
+using GovernedExecution.Lineage;
 using GovernedExecution.Policies.Cedar;
 using HostedApp;
 using Microsoft.Extensions.Configuration;
@@ -24,7 +25,9 @@ SampleKeys.EnsureExist(signingPath, trustedPaths[0]);
 
 var signingKey = SigningKey.FromPem(File.ReadAllText(signingPath));
 builder.Services.AddSingleton(signingKey); // disposed with the host
-builder.Services.AddSingleton(SampleLineage.Create(Path.Combine(baseDir, config["Lineage:Path"]!), signingKey));
+var lineagePath = Path.Combine(baseDir, config["Lineage:Path"]!);
+var lineage = SampleLineage.Open(lineagePath, signingKey);
+builder.Services.AddSingleton(new LineageSinkRegistration(lineage, LineageSinkMode.Required));
 builder.Services.Configure<GovernedExecutionOptions>(config.GetSection("GovernedExecution"));
 builder.Services.AddGovernedExecution()
     .UseCedarPolicies(
@@ -41,5 +44,14 @@ builder.Services.AddOpenTelemetry()
     .WithMetrics(metrics => metrics.AddMeter("GovernedExecution").AddConsoleExporter());
 builder.Services.AddHostedService<NightlyReportJob>();
 
-using var host = builder.Build();
-await host.RunAsync();
+using (var host = builder.Build())
+{
+    await host.RunAsync();
+}
+
+// Close the lineage cleanly (a final signed checkpoint), then verify it as an auditor would (govexec lineage verify).
+await lineage.DisposeAsync();
+using var trusted = TrustedKey.FromPem(File.ReadAllText(trustedPaths[0]));
+var verdict = LineageVerifier.VerifyFiles([lineagePath], [trusted]);
+Console.WriteLine($"lineage {lineagePath}: {verdict.Records} records, {verdict.Checkpoints} checkpoints, {(verdict.IsValid ? "VALID" : "INVALID: " + verdict.Error)}");
+return verdict.IsValid ? 0 : 1;

@@ -3,13 +3,12 @@ using GovernedExecution.Lineage;
 
 namespace HostedApp;
 
-/// <summary>The lineage sink of the sample.</summary>
+/// <summary>The sample's lineage: a durable JSON Lines file with signed checkpoints, required before every execution.</summary>
 internal static class SampleLineage
 {
-    internal static LineageSinkRegistration Create(string path, SigningKey checkpointKey)
+    internal static FileLineageSink Open(string path, SigningKey checkpointKey)
     {
-        _ = path;
-        _ = checkpointKey;
-        return new LineageSinkRegistration(new InMemoryLineageSink());
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        return FileLineageSink.Open(new FileLineageSinkOptions { Path = path, CheckpointKey = checkpointKey });
     }
 }
