@@ -156,7 +156,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         Func<TState, GovernedContext, CancellationToken, ValueTask<TResult>> operation,
         CancellationToken cancellationToken)
     {
-        using var activity = GovernedTelemetry.Source.StartActivity("governed " + intent.Action.Id);
+        using var activity = GovernedTelemetry.Source.HasListeners() ? GovernedTelemetry.Source.StartActivity("governed " + intent.Action.Id) : null;
         var run = new Run(this, ResolveParent(intent), LineageEventKind.IntentSubmitted);
         activity?.SetTag("governed.execution_id", run.ExecutionId.ToString("D"));
         GovernedContext? context = null;
@@ -198,6 +198,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         var previous = GovernedContext.Swap(context);
         try
         {
+            using var span = GovernedTelemetry.Source.StartActivity("governed.invoke");
             var result = await operation(state, context, cancellationToken).ConfigureAwait(false);
             outcome = GovernedOutcome<TResult>.Success(result, run.ExecutionId);
         }
@@ -316,9 +317,11 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 new("resource", Intent.Resource.ToString()),
                 new("intent_digest", Convert.ToHexStringLower(IntentDigest)),
                 new("arguments_digest", Convert.ToHexStringLower(Intent.ArgumentsDigest.Span)),
+                new("trace_id", Activity.Current is { } trace ? trace.TraceId.ToHexString() : string.Empty),
             ]);
 
             _phase = "policy";
+            using var span = GovernedTelemetry.Source.StartActivity("governed.policy");
             if (_owner._evaluator is null)
             {
                 Deny(DenialReason.NotPermitted, "this executor has no policies: it only runs presented artifacts");
@@ -402,6 +405,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             }
 
             _phase = "issuer";
+            using var span = GovernedTelemetry.Source.StartActivity("governed.artifact.mint");
             var notLaterThan = parent?.Claims.ExpiresAt;
             foreach (var approval in approvals)
             {
@@ -436,6 +440,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 }
 
                 _phase = "approval";
+                using var span = GovernedTelemetry.Source.StartActivity("governed.approval");
                 if (_owner._approvals is null)
                 {
                     Deny(DenialReason.ApprovalRequired, $"policy '{obligation.PolicyId}' requires approval by '{obligation.Value}' and no approver is configured");
@@ -521,6 +526,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 new("resource", Intent.Resource.ToString()),
                 new("intent_digest", Convert.ToHexStringLower(IntentDigest)),
                 new("arguments_digest", Convert.ToHexStringLower(Intent.ArgumentsDigest.Span)),
+                new("trace_id", Activity.Current is { } trace ? trace.TraceId.ToHexString() : string.Empty),
                 new("artifact_digest", artifact?.ComputeDigest() ?? string.Empty),
             ]);
             if (artifact is null)
@@ -535,6 +541,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         internal async ValueTask AppendAsync(bool required, CancellationToken cancellationToken)
         {
             _phase = "lineage";
+            using var span = GovernedTelemetry.Source.StartActivity("governed.lineage");
             var events = _pending.ToArray();
             _pending.Clear();
             foreach (var registration in _owner._sinks)
@@ -582,6 +589,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         private async ValueTask<GovernedContext?> VerifyAsync(AuthorizationArtifact artifact, PolicyDecision? decision, CancellationToken cancellationToken)
         {
             _phase = "verifier";
+            using var span = GovernedTelemetry.Source.StartActivity("governed.artifact.verify");
             var verification = new ArtifactVerificationContext(IntentDigest!, _owner._audience, Intent)
             {
                 AcceptedPolicySetDigest = _owner._evaluator?.PolicySetDigest,
