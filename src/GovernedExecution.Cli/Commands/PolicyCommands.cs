@@ -149,7 +149,7 @@ internal static class PolicyCommands
     /// <summary>Reads <c>{"principal":{"type":..,"id":..},"action":..,"resource":..,"context":{..}}</c>; entity references may also be Cedar text.</summary>
     internal static CedarRequest ReadRequest(string json)
     {
-        using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 });
+        using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64, AllowDuplicateProperties = false });
         var root = document.RootElement;
         string Entity(string name)
         {

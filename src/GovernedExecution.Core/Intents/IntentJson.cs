@@ -10,7 +10,7 @@ namespace GovernedExecution.Intents;
 /// </summary>
 internal static class IntentJson
 {
-    private static readonly JsonDocumentOptions Options = new() { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64 };
+    private static readonly JsonDocumentOptions Options = new() { AllowTrailingCommas = false, CommentHandling = JsonCommentHandling.Disallow, MaxDepth = 64, AllowDuplicateProperties = false };
 
     /// <exception cref="FormatException">The JSON is malformed or not a request.</exception>
     internal static ExecutionIntent Parse(string json)

@@ -79,7 +79,7 @@ internal static class LineageProofs
     {
         try
         {
-            using var doc = JsonDocument.Parse(json);
+            using var doc = JsonDocument.Parse(json, new JsonDocumentOptions { AllowDuplicateProperties = false });
             var root = doc.RootElement;
             var path = root.GetProperty("path").EnumerateArray().Select(e => Convert.FromHexString(e.GetString()!)).ToArray();
             var log = root.GetProperty("log").GetString();

@@ -77,7 +77,7 @@ internal sealed class LineageRecordLine
 
         try
         {
-            using var doc = JsonDocument.Parse(body);
+            using var doc = JsonDocument.Parse(body, new JsonDocumentOptions { AllowDuplicateProperties = false });
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object)
             {

@@ -130,7 +130,7 @@ internal static class JsonWebKeys
         ArgumentNullException.ThrowIfNull(json);
         try
         {
-            return JsonDocument.Parse(json);
+            return JsonDocument.Parse(json, new JsonDocumentOptions { AllowDuplicateProperties = false });
         }
         catch (JsonException ex)
         {

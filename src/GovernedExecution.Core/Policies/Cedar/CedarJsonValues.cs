@@ -37,7 +37,7 @@ internal enum SchemaTypeKind
 /// <summary>Reads Cedar values, entity references and entities from JSON.</summary>
 internal static class CedarJsonValues
 {
-    public static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 256 };
+    public static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 256, AllowDuplicateProperties = false };
 
     private static readonly EvalEnv NoEnv = new(new EntityUid("", ""), new EntityUid("", ""), new EntityUid("", ""), RecordValue.Empty, CedarEntityStore.Empty);
 
