@@ -9,6 +9,7 @@ namespace GovernedExecution.Artifacts;
 public sealed class AuthorizationArtifact
 {
     private readonly byte[] _encoded;
+    private string? _digest;
 
     private AuthorizationArtifact(byte[] encoded, AuthorizationArtifact? parent)
     {
@@ -51,7 +52,7 @@ public sealed class AuthorizationArtifact
 
     /// <summary>The SHA-256 digest of the encoded artifact, as lowercase hex (how lineage and child artifacts refer to it).</summary>
     /// <returns>The digest.</returns>
-    public string ComputeDigest() => Convert.ToHexStringLower(ComputeDigestBytes());
+    public string ComputeDigest() => _digest ??= Convert.ToHexStringLower(ComputeDigestBytes());
 
     internal static AuthorizationArtifact Wrap(byte[] encoded) => new(encoded, null);
 

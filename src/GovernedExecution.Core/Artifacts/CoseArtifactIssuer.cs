@@ -56,11 +56,22 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
             }
         }
 
-        var payload = EncodeClaims(request, now, expires, Guid.NewGuid());
-        return AuthorizationArtifact.Wrap(Sign(key, payload));
+        var writer = t_writer ??= new CborWriter(CborConformanceMode.Canonical, initialCapacity: 1024);
+        writer.Reset();
+        EncodeClaims(writer, request, now, expires, Guid.NewGuid());
+        var length = writer.BytesWritten;
+        var payload = length <= 2048 ? stackalloc byte[2048] : new byte[length];
+        writer.Encode(payload);
+        return AuthorizationArtifact.Wrap(Sign(key, payload[..length]));
     }
 
-    internal static byte[] Sign(SigningKey key, byte[] payload)
+    // A signer is configuration only (key, hash, headers): one per signing key, reused across artifacts.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SigningKey, CoseSigner> Signers = new();
+
+    internal static byte[] Sign(SigningKey key, ReadOnlySpan<byte> payload) =>
+        CoseSign1Message.SignEmbedded(payload, Signers.GetValue(key, CreateSigner));
+
+    private static CoseSigner CreateSigner(SigningKey key)
     {
         var protectedHeaders = new CoseHeaderMap
         {
@@ -74,13 +85,15 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
             RSA rsa => new CoseSigner(rsa, RSASignaturePadding.Pss, hash, protectedHeaders),
             _ => throw new InvalidOperationException("Unsupported key type."),
         };
-        return CoseSign1Message.SignEmbedded(payload, signer);
+        return signer;
     }
 
-    private byte[] EncodeClaims(ArtifactRequest request, long issuedAt, long expires, Guid tokenId)
+    [ThreadStatic]
+    private static CborWriter? t_writer;
+
+    private void EncodeClaims(CborWriter writer, ArtifactRequest request, long issuedAt, long expires, Guid tokenId)
     {
         var decision = request.Decision;
-        var writer = new CborWriter(CborConformanceMode.Canonical);
         writer.WriteStartMap(12 + (request.Parent is null ? 0 : 1) + (request.Scope is null ? 0 : 1) + (request.Approvals.Count == 0 ? 0 : 1));
         writer.WriteInt32(ArtifactFormat.Iss);
         writer.WriteTextString(_issuer);
@@ -154,6 +167,5 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
         }
 
         writer.WriteEndMap();
-        return writer.Encode();
     }
 }
