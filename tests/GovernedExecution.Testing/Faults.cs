@@ -20,6 +20,12 @@ public enum FaultKind
 
     /// <summary>Never completes (until canceled).</summary>
     Hangs,
+
+    /// <summary>Ignores cancellation: completes normally, but only after the caller's token was canceled.</summary>
+    LateAfterCancel,
+
+    /// <summary>Returns a plausible but wrong value (each double defines which).</summary>
+    Wrong,
 }
 
 /// <summary>Shared fault behaviour for seam doubles.</summary>
@@ -36,6 +42,15 @@ public static class Fault
             case FaultKind.Hangs:
                 await Task.Delay(Timeout.Infinite, cancellationToken);
                 throw new InvalidOperationException("unreachable");
+            case FaultKind.LateAfterCancel:
+                var canceled = new TaskCompletionSource();
+                using (cancellationToken.Register(() => canceled.TrySetResult()))
+                {
+                    await canceled.Task;
+                }
+
+                await Task.Delay(20, CancellationToken.None);
+                return await real();
             default:
                 return await real();
         }

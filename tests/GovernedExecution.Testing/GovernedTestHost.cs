@@ -14,8 +14,9 @@ public sealed class GovernedTestHost : IDisposable
 {
     public const string Audience = "tests";
 
-    public GovernedTestHost(Action<GovernedExecutorBuilder>? customize = null, IPolicyEvaluator? policies = null, TimeProvider? time = null)
+    public GovernedTestHost(Action<GovernedExecutorBuilder>? customize = null, IPolicyEvaluator? policies = null, TimeProvider? time = null, ILineageSink? lineage = null)
     {
+        LineageSink = lineage ?? Lineage;
         Time = time ?? new FakeTimeProvider(new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero));
         Policies = policies ?? DefaultPolicies();
         var builder = new GovernedExecutorBuilder()
@@ -24,7 +25,7 @@ public sealed class GovernedTestHost : IDisposable
             .UseSigningKey(SigningKey)
             .UseTrustedKeyStore(TrustStore)
             .UseTimeProvider(Time)
-            .AddLineageSink(Lineage);
+            .AddLineageSink(LineageSink);
         customize?.Invoke(builder);
         Executor = builder.Build();
     }
@@ -34,6 +35,8 @@ public sealed class GovernedTestHost : IDisposable
     public InMemoryTrustedKeyStore TrustStore => _trustStore ??= new InMemoryTrustedKeyStore(SigningKey.ToTrustedKey());
 
     public InMemoryLineageSink Lineage { get; } = new();
+
+    public ILineageSink LineageSink { get; }
 
     public IPolicyEvaluator Policies { get; }
 

@@ -1,13 +1,188 @@
 using System.CommandLine;
+using System.Text.Json;
+using GovernedExecution.Policies.Cedar;
 
 namespace GovernedExecution.Cli.Commands;
 
-/// <summary><c>govexec policy ...</c>, <c>govexec authorize</c> and <c>govexec conformance</c>.</summary>
+/// <summary><c>govexec policy validate</c>, <c>govexec authorize</c> and <c>govexec conformance cedar</c>.</summary>
 internal static class PolicyCommands
 {
     internal static void Register(RootCommand root)
     {
-        var policy = new Command("policy", "Validate policies.");
+        var files = new Argument<string[]>("files") { Description = "Cedar policy files (.cedar) or folders holding them.", Arity = ArgumentArity.OneOrMore };
+        var validate = new Command("validate", "Parse Cedar policy files; print diagnostics as file:line:col: message; exit 1 on any error.") { files };
+        validate.SetAction(result => Validate(result.GetValue(files)!));
+        var policy = new Command("policy", "Work with Cedar policy files.") { validate };
         root.Subcommands.Add(policy);
+
+        var policies = new Option<string>("--policies") { Description = "A .cedar file, a folder of them, or a JSON policy file.", Required = true };
+        var entities = new Option<string?>("--entities") { Description = "Entities in Cedar's entity JSON format." };
+        var schema = new Option<string?>("--schema") { Description = "A .cedarschema file (used to read entity and context JSON; policies are not validated against it)." };
+        var request = new Option<string>("--request") { Description = "The request JSON file, or - for standard input.", Required = true };
+        var authorize = new Command("authorize", "Evaluate one request; print the decision JSON; exit 0 for allow, 3 for deny.") { policies, entities, schema, request };
+        authorize.SetAction(result => Authorize(result.GetValue(policies)!, result.GetValue(entities), result.GetValue(schema), result.GetValue(request)!));
+        root.Subcommands.Add(authorize);
+
+        var path = new Argument<string>("path") { Description = "A folder or .tar.gz of Cedar integration tests (JSON files with requests)." };
+        var cedar = new Command("cedar", "Run the Cedar conformance tests under PATH; print failures and the pass count; exit 0 only when none fails.") { path };
+        cedar.SetAction(result => Conformance(result.GetValue(path)!));
+        root.Subcommands.Add(new Command("conformance", "Run conformance suites.") { cedar });
+    }
+
+    internal static CedarPolicySet LoadPolicies(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            return CedarPolicySet.FromDirectory(path);
+        }
+
+        if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
+        {
+            return CedarPolicySet.ParseJson(File.ReadAllText(path), path);
+        }
+
+        return CedarPolicySet.FromFiles([path]);
+    }
+
+    internal static CedarEntities LoadEntities(string? entitiesPath, string? schemaPath)
+    {
+        if (entitiesPath is null)
+        {
+            return CedarEntities.Empty;
+        }
+
+        var schema = schemaPath is null ? null : CedarSchema.TryParse(File.ReadAllText(schemaPath))
+            ?? throw new CedarParseException($"{schemaPath}: the schema could not be read");
+        return CedarEntities.ParseJson(File.ReadAllText(entitiesPath), entitiesPath, schema);
+    }
+
+    private static int Validate(string[] paths)
+    {
+        var failed = false;
+        foreach (var path in paths)
+        {
+            var targets = Directory.Exists(path) ? Directory.EnumerateFiles(path, "*.cedar", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray() : [path];
+            foreach (var file in targets)
+            {
+                try
+                {
+                    var set = file.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? CedarPolicySet.ParseJson(File.ReadAllText(file), file) : CedarPolicySet.FromFiles([file]);
+                    Console.WriteLine($"{file}: ok ({set.PolicyIds.Count} policies, {set.TemplateIds.Count} templates)");
+                }
+                catch (CedarParseException ex)
+                {
+                    failed = true;
+                    foreach (var diagnostic in ex.Diagnostics)
+                    {
+                        Console.Error.WriteLine(diagnostic.ToString());
+                    }
+                }
+                catch (IOException ex)
+                {
+                    failed = true;
+                    Console.Error.WriteLine($"{file}: {ex.Message}");
+                }
+            }
+        }
+
+        return failed ? ExitCodes.Error : ExitCodes.Ok;
+    }
+
+    private static int Authorize(string policiesPath, string? entitiesPath, string? schemaPath, string requestPath)
+    {
+        try
+        {
+            var set = LoadPolicies(policiesPath);
+            var entities = LoadEntities(entitiesPath, schemaPath);
+            var text = requestPath == "-" ? Console.In.ReadToEnd() : File.ReadAllText(requestPath);
+            var request = ReadRequest(text);
+            var response = set.Evaluate(request, entities);
+            using var stdout = Console.OpenStandardOutput();
+            using (var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("decision", response.IsAllowed ? "allow" : "deny");
+                writer.WriteStartArray("reasons");
+                foreach (var reason in response.Reasons)
+                {
+                    writer.WriteStringValue(DisplayName(set, reason));
+                }
+
+                writer.WriteEndArray();
+                writer.WriteStartArray("errors");
+                foreach (var error in response.Errors)
+                {
+                    writer.WriteStartObject();
+                    writer.WriteString("policy", DisplayName(set, error.PolicyId));
+                    writer.WriteString("message", error.Message);
+                    writer.WriteEndObject();
+                }
+
+                writer.WriteEndArray();
+                writer.WriteEndObject();
+            }
+
+            Console.WriteLine();
+            return response.IsAllowed ? ExitCodes.Ok : ExitCodes.Denied;
+        }
+        catch (Exception ex) when (ex is CedarParseException or IOException or JsonException or FormatException or ArgumentException or InvalidOperationException or KeyNotFoundException)
+        {
+            Console.Error.WriteLine("error: " + ex.Message);
+            return ExitCodes.Error;
+        }
+    }
+
+    /// <summary>The policy's <c>@id</c> annotation when it has one, as the executor names it; else its policy id.</summary>
+    private static string DisplayName(CedarPolicySet set, string policyId)
+    {
+        foreach (var annotation in set.GetAnnotations(policyId))
+        {
+            if (annotation.Key == "id" && annotation.Value.Length > 0)
+            {
+                return annotation.Value;
+            }
+        }
+
+        return policyId;
+    }
+
+    /// <summary>Reads <c>{"principal":{"type":..,"id":..},"action":..,"resource":..,"context":{..}}</c>; entity references may also be Cedar text.</summary>
+    internal static CedarRequest ReadRequest(string json)
+    {
+        using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64 });
+        var root = document.RootElement;
+        string Entity(string name)
+        {
+            var element = root.GetProperty(name);
+            return element.ValueKind switch
+            {
+                JsonValueKind.String => element.GetString()!,
+                JsonValueKind.Object => new GovernedExecution.Intents.EntityReference(
+                    (element.TryGetProperty("type", out var t) ? t : element.GetProperty("__entity").GetProperty("type")).GetString()!,
+                    (element.TryGetProperty("id", out var i) ? i : element.GetProperty("__entity").GetProperty("id")).GetString()!).ToString(),
+                _ => throw new FormatException($"'{name}' must be an entity reference"),
+            };
+        }
+
+        var context = root.TryGetProperty("context", out var c) && c.ValueKind != JsonValueKind.Null ? c.GetRawText() : null;
+        return CedarRequest.Create(Entity("principal"), Entity("action"), Entity("resource"), context);
+    }
+
+    private static int Conformance(string path)
+    {
+        if (!File.Exists(path) && !Directory.Exists(path))
+        {
+            Console.Error.WriteLine($"error: {path} not found");
+            return ExitCodes.Usage;
+        }
+
+        var result = CedarConformanceRunner.Run(path);
+        foreach (var failure in result.Failures)
+        {
+            Console.WriteLine($"FAIL {failure.TestFile} [{failure.Description}]\n  expected {failure.Expected}\n  got      {failure.Actual}");
+        }
+
+        Console.WriteLine($"cedar conformance: {result.Passed} passed, {result.Failures.Count} failed");
+        return result.Failures.Count == 0 && result.Requests > 0 ? ExitCodes.Ok : ExitCodes.Error;
     }
 }

@@ -20,8 +20,12 @@ public sealed class ArtifactClaims
         ImmutableArray<string> determiningPolicies,
         ImmutableArray<PolicyObligation> obligations,
         string keyId,
-        ArtifactAlgorithm algorithm)
+        ArtifactAlgorithm algorithm,
+        ReadOnlyMemory<byte> parentArtifactDigest = default,
+        DelegationScope? scope = null)
     {
+        ParentArtifactDigest = parentArtifactDigest;
+        Scope = scope;
         Issuer = issuer;
         Subject = subject;
         Audience = audience;
@@ -37,6 +41,9 @@ public sealed class ArtifactClaims
         KeyId = keyId;
         Algorithm = algorithm;
     }
+
+    /// <summary>The digests of the approvals this artifact was minted with (see docs/artifact-format.md).</summary>
+    public IReadOnlyList<ReadOnlyMemory<byte>> Approvals { get; internal init; } = [];
 
     /// <summary>Who minted the artifact (CWT <c>iss</c>).</summary>
     public string Issuer { get; }
@@ -79,4 +86,10 @@ public sealed class ArtifactClaims
 
     /// <summary>The signature algorithm (protected header).</summary>
     public ArtifactAlgorithm Algorithm { get; }
+
+    /// <summary>The SHA-256 digest of the artifact this one was delegated from; empty for a root artifact.</summary>
+    public ReadOnlyMemory<byte> ParentArtifactDigest { get; }
+
+    /// <summary>The delegated scope; <see langword="null"/> when the artifact grants none (it cannot be delegated from).</summary>
+    public DelegationScope? Scope { get; }
 }

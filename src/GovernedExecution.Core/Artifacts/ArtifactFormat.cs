@@ -20,4 +20,13 @@ internal static class ArtifactFormat
     internal const int PolicySetDigest = -65539;
     internal const int DeterminingPolicies = -65540;
     internal const int Obligations = -65541;
+    internal const int ParentArtifact = -65542;
+    internal const int Scope = -65543;
+    internal const int Approvals = -65544;
+
+    internal const string ScopeActions = "actions";
+    internal const string ScopeResources = "resources";
+
+    /// <summary>How many parents a delegated artifact may have above it.</summary>
+    internal const int MaxChainDepth = 8;
 }

@@ -1,3 +1,4 @@
+using GovernedExecution.Intents;
 using GovernedExecution.Policies;
 
 namespace GovernedExecution.Artifacts;
@@ -47,4 +48,29 @@ public sealed class ArtifactRequest
 
     /// <summary>The lifetime; <see langword="null"/> for the issuer's default. A <c>ttl</c> obligation can only shorten it.</summary>
     public TimeSpan? Lifetime { get; init; }
+
+    /// <summary>The delegated scope to grant; <see langword="null"/> for none (the artifact cannot be delegated from).</summary>
+    public DelegationScope? Scope { get; init; }
+
+    /// <summary>The parent artifact, for a delegated artifact; its digest is written to the claims and its expiry caps the child's.</summary>
+    public AuthorizationArtifact? Parent { get; init; }
+
+    /// <summary>The latest expiry allowed (a delegated artifact cannot outlive its parent); <see langword="null"/> for no cap.</summary>
+    public DateTimeOffset? ExpiresNoLaterThan { get; init; }
+
+    /// <summary>The approvals obtained for <c>requires_approval</c> obligations; the artifact references them by digest.</summary>
+    public IReadOnlyList<Approvals.ApprovalDecision> Approvals { get; init; } = [];
+
+    /// <summary>Creates a request for an intent: its digest is computed here (docs/artifact-format.md, section 3).</summary>
+    /// <param name="intent">The intent.</param>
+    /// <param name="audience">The runtime that will verify and run it.</param>
+    /// <param name="decision">The permit decision.</param>
+    /// <returns>The request.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="intent"/> or <paramref name="decision"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The audience is empty or the decision is not a permit.</exception>
+    public static ArtifactRequest ForIntent(ExecutionIntent intent, string audience, PolicyDecision decision)
+    {
+        ArgumentNullException.ThrowIfNull(intent);
+        return new ArtifactRequest(IntentEncoding.Digest(intent), intent.Principal.ToString(), audience, decision);
+    }
 }

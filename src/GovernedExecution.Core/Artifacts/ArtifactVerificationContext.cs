@@ -1,3 +1,5 @@
+using GovernedExecution.Intents;
+
 namespace GovernedExecution.Artifacts;
 
 /// <summary>What an artifact is verified against: the intent about to run and the runtime it runs in.</summary>
@@ -18,6 +20,32 @@ public sealed class ArtifactVerificationContext
         IntentDigest = intentDigest;
         Audience = audience;
     }
+
+    /// <summary>Creates a context for the intent about to run: its digest is computed here, and a delegated scope is checked against it.</summary>
+    /// <param name="intent">The intent about to run.</param>
+    /// <param name="audience">This runtime's audience name.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="intent"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The audience is empty.</exception>
+    public ArtifactVerificationContext(ExecutionIntent intent, string audience)
+        : this(IntentEncoding.Digest(intent ?? throw new ArgumentNullException(nameof(intent))), audience)
+    {
+        Intent = intent;
+    }
+
+    internal ArtifactVerificationContext(ReadOnlyMemory<byte> intentDigest, string audience, ExecutionIntent intent)
+        : this(intentDigest, audience)
+    {
+        Intent = intent;
+    }
+
+    /// <summary>The intent about to run, when known: an artifact with a delegated scope must cover its action and resource.</summary>
+    public ExecutionIntent? Intent { get; }
+
+    /// <summary>
+    /// Artifacts this runtime already holds (for example the verified artifact of the execution a child runs inside):
+    /// a delegated artifact's parent is looked up here when it is not presented along with it.
+    /// </summary>
+    public IReadOnlyList<AuthorizationArtifact> KnownArtifacts { get; init; } = [];
 
     /// <summary>The digest of the intent about to run.</summary>
     public ReadOnlyMemory<byte> IntentDigest { get; }

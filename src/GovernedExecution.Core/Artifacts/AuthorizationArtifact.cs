@@ -10,10 +10,30 @@ public sealed class AuthorizationArtifact
 {
     private readonly byte[] _encoded;
 
-    private AuthorizationArtifact(byte[] encoded) => _encoded = encoded;
+    private AuthorizationArtifact(byte[] encoded, AuthorizationArtifact? parent)
+    {
+        _encoded = encoded;
+        Parent = parent;
+    }
 
     /// <summary>The encoded COSE_Sign1 message.</summary>
     public ReadOnlyMemory<byte> Encoded => _encoded;
+
+    /// <summary>
+    /// The parent artifact presented along with this one, for a delegated artifact (section 5 of the format); it is
+    /// not part of <see cref="Encoded"/> and proves nothing until verified with the child.
+    /// </summary>
+    public AuthorizationArtifact? Parent { get; }
+
+    /// <summary>Presents <paramref name="parent"/> along with this artifact (a copy of this one that refers to it).</summary>
+    /// <param name="parent">The artifact this one was delegated from.</param>
+    /// <returns>The artifact with its parent.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="parent"/> is <see langword="null"/>.</exception>
+    public AuthorizationArtifact WithParent(AuthorizationArtifact parent)
+    {
+        ArgumentNullException.ThrowIfNull(parent);
+        return new AuthorizationArtifact(_encoded, parent);
+    }
 
     /// <summary>Wraps encoded bytes (copied). Nothing is checked here: verification does that.</summary>
     /// <param name="encoded">The COSE_Sign1 bytes.</param>
@@ -26,14 +46,16 @@ public sealed class AuthorizationArtifact
             throw new ArgumentException("An artifact cannot be empty.", nameof(encoded));
         }
 
-        return new AuthorizationArtifact(encoded.ToArray());
+        return new AuthorizationArtifact(encoded.ToArray(), null);
     }
 
     /// <summary>The SHA-256 digest of the encoded artifact, as lowercase hex (how lineage and child artifacts refer to it).</summary>
     /// <returns>The digest.</returns>
-    public string ComputeDigest() => Convert.ToHexStringLower(SHA256.HashData(_encoded));
+    public string ComputeDigest() => Convert.ToHexStringLower(ComputeDigestBytes());
 
-    internal static AuthorizationArtifact Wrap(byte[] encoded) => new(encoded);
+    internal static AuthorizationArtifact Wrap(byte[] encoded) => new(encoded, null);
+
+    internal byte[] ComputeDigestBytes() => SHA256.HashData(_encoded);
 
     /// <summary>The size and digest; never the content.</summary>
     public override string ToString() => $"AuthorizationArtifact {{ Length = {_encoded.Length}, Digest = {ComputeDigest()} }}";

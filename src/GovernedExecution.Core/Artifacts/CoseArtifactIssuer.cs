@@ -2,6 +2,7 @@ using System.Formats.Cbor;
 using System.Security.Cryptography;
 using System.Security.Cryptography.Cose;
 using GovernedExecution.Artifacts.Keys;
+using GovernedExecution.Intents;
 
 namespace GovernedExecution.Artifacts;
 
@@ -46,6 +47,15 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
 
         var now = _time.GetUtcNow().ToUnixTimeSeconds();
         var expires = now + Math.Max(1, (long)Math.Ceiling(lifetime.TotalSeconds));
+        if (request.ExpiresNoLaterThan is { } cap)
+        {
+            expires = Math.Min(expires, cap.ToUnixTimeSeconds());
+            if (expires <= now)
+            {
+                throw new ArgumentException("The artifact would expire before it is issued (its parent expires now).", nameof(request));
+            }
+        }
+
         var payload = EncodeClaims(request, now, expires, Guid.NewGuid());
         return AuthorizationArtifact.Wrap(Sign(key, payload));
     }
@@ -71,7 +81,7 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
     {
         var decision = request.Decision;
         var writer = new CborWriter(CborConformanceMode.Canonical);
-        writer.WriteStartMap(12);
+        writer.WriteStartMap(12 + (request.Parent is null ? 0 : 1) + (request.Scope is null ? 0 : 1) + (request.Approvals.Count == 0 ? 0 : 1));
         writer.WriteInt32(ArtifactFormat.Iss);
         writer.WriteTextString(_issuer);
         writer.WriteInt32(ArtifactFormat.Sub);
@@ -114,6 +124,35 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
         }
 
         writer.WriteEndArray();
+        if (request.Parent is { } parent)
+        {
+            writer.WriteInt32(ArtifactFormat.ParentArtifact);
+            writer.WriteByteString(parent.ComputeDigestBytes());
+        }
+
+        if (request.Scope is { } scope)
+        {
+            writer.WriteInt32(ArtifactFormat.Scope);
+            writer.WriteStartMap(2);
+            writer.WriteTextString(ArtifactFormat.ScopeActions);
+            IntentEncoding.WriteValue(writer, IntentValue.Set(scope.Actions.Select(IntentValue.Entity)));
+            writer.WriteTextString(ArtifactFormat.ScopeResources);
+            IntentEncoding.WriteValue(writer, IntentValue.Set(scope.Resources.Select(IntentValue.Entity)));
+            writer.WriteEndMap();
+        }
+
+        if (request.Approvals.Count > 0)
+        {
+            writer.WriteInt32(ArtifactFormat.Approvals);
+            writer.WriteStartArray(request.Approvals.Count);
+            foreach (var approval in request.Approvals)
+            {
+                writer.WriteByteString(approval.ComputeDigest());
+            }
+
+            writer.WriteEndArray();
+        }
+
         writer.WriteEndMap();
         return writer.Encode();
     }

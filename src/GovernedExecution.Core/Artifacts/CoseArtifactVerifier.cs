@@ -4,15 +4,14 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.Cose;
 using GovernedExecution.Artifacts.Keys;
 using GovernedExecution.Execution;
+using GovernedExecution.Intents;
 using GovernedExecution.Policies;
 
 namespace GovernedExecution.Artifacts;
 
-/// <summary>Verifies COSE_Sign1 artifacts; refuses everything that is not exactly right.</summary>
+/// <summary>Verifies COSE_Sign1 artifacts (docs/artifact-format.md, section 6); refuses everything that is not exactly right.</summary>
 internal sealed class CoseArtifactVerifier : IArtifactVerifier
 {
-    private const byte Sign1Tag = 0xD2; // CBOR tag 18, one byte.
-
     private readonly ITrustedKeyStore _trust;
     private readonly IReplayGuard _replay;
     private readonly TimeProvider _time;
@@ -34,97 +33,16 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
     {
         ArgumentNullException.ThrowIfNull(artifact);
         ArgumentNullException.ThrowIfNull(context);
-        var checks = ImmutableArray.CreateBuilder<string>(12);
-
-        checks.Add("structure");
-        var encoded = artifact.Encoded;
-        if (encoded.Length < 2 || encoded.Span[0] != Sign1Tag)
-        {
-            return Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "not a tagged COSE_Sign1 message", checks);
-        }
-
-        CoseSign1Message message;
-        try
-        {
-            message = CoseMessage.DecodeSign1(encoded.Span);
-        }
-        catch (CryptographicException)
-        {
-            return Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "malformed COSE_Sign1 message", checks);
-        }
-
-        if (message.Content is null)
-        {
-            return Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "detached payload", checks);
-        }
-
-        checks.Add("headers");
-        if (!TryReadHeaders(message, out var algorithm, out var keyId, out var headerError))
-        {
-            return Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, headerError, checks);
-        }
-
-        checks.Add("algorithm");
-        if (!_allowed.Contains(algorithm))
-        {
-            return Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, $"algorithm {algorithm} is not allowed", checks);
-        }
-
-        checks.Add("key");
-        TrustedKey? key;
-        try
-        {
-            key = await _trust.FindAsync(keyId, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException)
-        {
-            return Fail(ArtifactVerdict.CannotEvaluate, DenialReason.KeyUnavailable, "the trusted-key store failed: " + ex.GetType().Name, checks);
-        }
-
+        var checks = ImmutableArray.CreateBuilder<string>(14);
         var now = _time.GetUtcNow();
-        if (key is null)
+
+        var stage = await AuthenticateAsync(artifact.Encoded, checks, now, cancellationToken).ConfigureAwait(false);
+        if (stage.Verdict != ArtifactVerdict.Verified)
         {
-            return Fail(ArtifactVerdict.Untrusted, DenialReason.UntrustedKey, "the key id is unknown or revoked", checks);
+            return Fail(stage.Verdict, stage.Reason, stage.Detail, checks);
         }
 
-        if (key.Algorithm != algorithm)
-        {
-            return Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, $"the key is pinned to {key.Algorithm}, the artifact says {algorithm}", checks);
-        }
-
-        if (!key.IsValidAt(now))
-        {
-            return Fail(ArtifactVerdict.Untrusted, DenialReason.UntrustedKey, "the key is outside its validity period", checks);
-        }
-
-        checks.Add("signature");
-        bool signatureValid;
-        try
-        {
-            signatureValid = key.Key switch
-            {
-                ECDsa ec => message.VerifyEmbedded(ec),
-                RSA rsa => message.VerifyEmbedded(rsa),
-                _ => false,
-            };
-        }
-        catch (CryptographicException)
-        {
-            signatureValid = false;
-        }
-
-        if (!signatureValid)
-        {
-            return Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "the signature does not verify", checks);
-        }
-
-        checks.Add("claims");
-        var claims = TryDecodeClaims(message.Content.Value, keyId, algorithm);
-        if (claims is null)
-        {
-            return Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "malformed claims", checks);
-        }
-
+        var claims = stage.Claims!;
         checks.Add("decision");
         if (claims.Decision != PolicyDecisionKind.Permitted)
         {
@@ -160,17 +78,42 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
             return Fail(ArtifactVerdict.Rejected, DenialReason.PolicySetMismatch, "the artifact was decided by another policy set", checks, claims);
         }
 
+        checks.Add("scope");
+        var scopeError = await CheckDelegationAsync(artifact, claims, context, now, cancellationToken).ConfigureAwait(false);
+        if (scopeError is not null)
+        {
+            return Fail(ArtifactVerdict.Rejected, DenialReason.ScopeViolation, scopeError, checks, claims);
+        }
+
         checks.Add("obligations");
+        var approvalsRequired = 0;
         foreach (var obligation in claims.Obligations)
         {
             if (!IsSatisfiable(obligation))
             {
                 return Fail(ArtifactVerdict.Rejected, DenialReason.ObligationUnsatisfied, $"obligation '{obligation.Name}' cannot be satisfied here", checks, claims);
             }
+
+            approvalsRequired += obligation.Name == "requires_approval" ? 1 : 0;
+        }
+
+        if (claims.Approvals.Count < approvalsRequired)
+        {
+            return Fail(ArtifactVerdict.Rejected, DenialReason.ObligationUnsatisfied, "a required approval is not referenced by the artifact", checks, claims);
         }
 
         checks.Add("replay");
-        if (!await _replay.TryConsumeAsync(claims.TokenId, claims.ExpiresAt, cancellationToken).ConfigureAwait(false))
+        bool firstUse;
+        try
+        {
+            firstUse = await _replay.TryConsumeAsync(claims.TokenId, claims.ExpiresAt, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return Fail(ArtifactVerdict.CannotEvaluate, DenialReason.GovernanceFault, "the replay guard failed: " + ex.GetType().Name, checks, claims);
+        }
+
+        if (!firstUse)
         {
             return Fail(ArtifactVerdict.Rejected, DenialReason.Replayed, "the artifact was already used", checks, claims);
         }
@@ -178,31 +121,199 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         return new ArtifactVerificationResult(ArtifactVerdict.Verified, DenialReason.Unspecified, "verified", checks.ToImmutable(), claims);
     }
 
-    /// <summary>Whether the executor understands and can honour an obligation (documented in docs/policies.md).</summary>
+    /// <summary>Whether the executor understands and can honour an obligation (documented in docs/artifact-format.md).</summary>
     internal static bool IsSatisfiable(PolicyObligation obligation) => obligation.Name switch
     {
         "ttl" => ObligationValues.TryParseDuration(obligation.Value, out var ttl) && ttl > TimeSpan.Zero,
         "max_uses" => obligation.Value == "1", // artifacts are single use; more uses are not supported yet
+        "requires_approval" => obligation.Value.Length > 0, // asked of the approval provider before minting
         _ => false,
     };
+
+    /// <summary>Structure, headers, algorithm, key, signature and claims: everything that makes the bytes authentic.</summary>
+    private async ValueTask<Stage> AuthenticateAsync(ReadOnlyMemory<byte> encoded, ImmutableArray<string>.Builder checks, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        checks.Add("structure");
+        if (!CoseSign1Layer.TryDecode(encoded, out var message, out var error))
+        {
+            return Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, error);
+        }
+
+        checks.Add("headers");
+        if (!TryReadHeaders(message, out var keyId, out error) || !CoseSign1Layer.TryReadAlgorithm(message, out var algorithm, out error))
+        {
+            return Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, error);
+        }
+
+        checks.Add("algorithm");
+        if (!_allowed.Contains(algorithm))
+        {
+            return Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, $"algorithm {algorithm} is not allowed");
+        }
+
+        checks.Add("key");
+        TrustedKey? key;
+        try
+        {
+            key = await _trust.FindAsync(keyId, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return Stage.Fail(ArtifactVerdict.CannotEvaluate, DenialReason.KeyUnavailable, "the trusted-key store failed: " + ex.GetType().Name);
+        }
+
+        if (key is null)
+        {
+            return Stage.Fail(ArtifactVerdict.Untrusted, DenialReason.UntrustedKey, "the key id is unknown or revoked");
+        }
+
+        AsymmetricAlgorithm material;
+        try
+        {
+            material = key.Key;
+        }
+        catch (ObjectDisposedException)
+        {
+            return Stage.Fail(ArtifactVerdict.CannotEvaluate, DenialReason.KeyUnavailable, "the trusted key was disposed");
+        }
+
+        if (key.Algorithm != algorithm || !CoseSign1Layer.KeyFits(material, algorithm))
+        {
+            return Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, $"the key is pinned to {key.Algorithm}, the artifact says {algorithm}");
+        }
+
+        if (!key.IsValidAt(now))
+        {
+            return Stage.Fail(ArtifactVerdict.Untrusted, DenialReason.UntrustedKey, "the key is outside its validity period");
+        }
+
+        checks.Add("signature");
+        if (!CoseSign1Layer.VerifySignature(message, material))
+        {
+            return Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "the signature does not verify");
+        }
+
+        checks.Add("claims");
+        var claims = TryDecodeClaims(message.Content!.Value, keyId, algorithm);
+        return claims is null
+            ? Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "malformed claims")
+            : new Stage(ArtifactVerdict.Verified, DenialReason.Unspecified, string.Empty, claims);
+    }
+
+    /// <summary>Section 5 of the format: the intent inside the scope, and every parent up the chain authentic, current and wider.</summary>
+    private async ValueTask<string?> CheckDelegationAsync(AuthorizationArtifact artifact, ArtifactClaims claims, ArtifactVerificationContext context, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (claims.Scope is { } scope)
+        {
+            if (context.Intent is null)
+            {
+                return "the artifact has a delegated scope and the intent is not known to check it";
+            }
+
+            if (!scope.Allows(context.Intent))
+            {
+                return "the intent is outside the artifact's delegated scope";
+            }
+        }
+
+        var child = claims;
+        var childArtifact = artifact;
+        for (var depth = 0; !child.ParentArtifactDigest.IsEmpty; depth++)
+        {
+            if (depth == ArtifactFormat.MaxChainDepth)
+            {
+                return $"the delegation chain is longer than {ArtifactFormat.MaxChainDepth}";
+            }
+
+            var parentArtifact = FindParent(childArtifact, child.ParentArtifactDigest.Span, context.KnownArtifacts);
+            if (parentArtifact is null)
+            {
+                return "the parent artifact was neither presented nor known here";
+            }
+
+            var stage = await AuthenticateAsync(parentArtifact.Encoded, ImmutableArray.CreateBuilder<string>(), now, cancellationToken).ConfigureAwait(false);
+            if (stage.Verdict != ArtifactVerdict.Verified)
+            {
+                return "the parent artifact does not verify: " + stage.Detail;
+            }
+
+            var parent = stage.Claims!;
+            if (parent.Decision != PolicyDecisionKind.Permitted)
+            {
+                return "the parent artifact does not carry a permit";
+            }
+
+            if (now > parent.ExpiresAt + _skew || now + _skew < parent.NotBefore)
+            {
+                return "the parent artifact is outside its validity window";
+            }
+
+            if (parent.Scope is null)
+            {
+                return "the parent artifact grants no delegation scope";
+            }
+
+            if (child.Scope is null || !child.Scope.IsWithin(parent.Scope))
+            {
+                return "the delegated scope is not within the parent's";
+            }
+
+            if (child.ExpiresAt > parent.ExpiresAt)
+            {
+                return "the artifact expires after its parent";
+            }
+
+            child = parent;
+            childArtifact = parentArtifact;
+        }
+
+        return null;
+    }
+
+    internal static AuthorizationArtifact? FindParent(AuthorizationArtifact child, ReadOnlySpan<byte> digest, IReadOnlyList<AuthorizationArtifact> known)
+    {
+        if (child.Parent is { } presented && digest.SequenceEqual(presented.ComputeDigestBytes()))
+        {
+            return presented;
+        }
+
+        foreach (var candidate in known)
+        {
+            for (var current = candidate; current is not null; current = current.Parent)
+            {
+                if (digest.SequenceEqual(current.ComputeDigestBytes()))
+                {
+                    return current;
+                }
+            }
+        }
+
+        return null;
+    }
 
     private static ArtifactVerificationResult Fail(ArtifactVerdict verdict, DenialReason reason, string detail, ImmutableArray<string>.Builder checks, ArtifactClaims? claims = null) =>
         new(verdict, reason, detail, checks.ToImmutable(), claims);
 
-    private static bool TryReadHeaders(CoseSign1Message message, out ArtifactAlgorithm algorithm, out string keyId, out string error)
+    /// <summary>Section 1.1 and 1.2: exactly alg, content type and kid, all protected; no crit anywhere.</summary>
+    internal static bool TryReadHeaders(CoseSign1Message message, out string keyId, out string error)
     {
-        algorithm = default;
         keyId = string.Empty;
         error = string.Empty;
         var unprotected = message.UnprotectedHeaders;
         if (unprotected.ContainsKey(CoseHeaderLabel.Algorithm) || unprotected.ContainsKey(CoseHeaderLabel.CriticalHeaders)
             || unprotected.ContainsKey(CoseHeaderLabel.KeyIdentifier) || unprotected.ContainsKey(CoseHeaderLabel.ContentType))
         {
-            error = "security-relevant header in the unprotected bucket";
+            error = "alg, crit, kid or content type in the unprotected header";
             return false;
         }
 
         var headers = message.ProtectedHeaders;
+        if (headers.ContainsKey(CoseHeaderLabel.CriticalHeaders))
+        {
+            error = "crit names parameters this format does not define";
+            return false;
+        }
+
         foreach (var pair in headers)
         {
             if (pair.Key != CoseHeaderLabel.Algorithm && pair.Key != CoseHeaderLabel.KeyIdentifier && pair.Key != CoseHeaderLabel.ContentType)
@@ -212,24 +323,22 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
             }
         }
 
-        if (!headers.TryGetValue(CoseHeaderLabel.Algorithm, out var algValue) || !headers.TryGetValue(CoseHeaderLabel.KeyIdentifier, out var kidValue)
-            || !headers.TryGetValue(CoseHeaderLabel.ContentType, out var ctValue))
+        if (!headers.TryGetValue(CoseHeaderLabel.KeyIdentifier, out var kidValue) || !headers.TryGetValue(CoseHeaderLabel.ContentType, out var ctValue))
         {
-            error = "missing alg, kid or content type in the protected header";
+            error = "missing kid or content type in the protected header";
             return false;
         }
 
         try
         {
-            var alg = algValue.GetValueAsInt32();
-            if (alg is not ((int)ArtifactAlgorithm.ES256 or (int)ArtifactAlgorithm.ES384 or (int)ArtifactAlgorithm.ES512 or (int)ArtifactAlgorithm.PS256))
+            var kid = kidValue.GetValueAsBytes();
+            keyId = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(kid);
+            if (keyId.Length == 0)
             {
-                error = $"algorithm {alg} is not supported";
+                error = "empty kid";
                 return false;
             }
 
-            algorithm = (ArtifactAlgorithm)alg;
-            keyId = System.Text.Encoding.UTF8.GetString(kidValue.GetValueAsBytes());
             if (ctValue.GetValueAsString() != ArtifactFormat.ContentType)
             {
                 error = "wrong content type";
@@ -238,20 +347,20 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         }
         catch (Exception ex) when (ex is InvalidOperationException or CborContentException or ArgumentException)
         {
-            error = "malformed protected header";
+            error = "malformed kid or content type";
             return false;
         }
 
         return true;
     }
 
-    private static ArtifactClaims? TryDecodeClaims(ReadOnlyMemory<byte> payload, string keyId, ArtifactAlgorithm algorithm)
+    internal static ArtifactClaims? TryDecodeClaims(ReadOnlyMemory<byte> payload, string keyId, ArtifactAlgorithm algorithm)
     {
         try
         {
             var reader = new CborReader(payload, CborConformanceMode.Canonical);
             var count = reader.ReadStartMap();
-            if (count is not 12)
+            if (count is null or < 12 or > 14)
             {
                 return null;
             }
@@ -259,10 +368,12 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
             string? iss = null, sub = null, aud = null, policySet = null;
             long? exp = null, nbf = null, iat = null;
             Guid? cti = null;
-            byte[]? intent = null;
+            byte[]? intent = null, parent = null;
             int? decision = null;
             ImmutableArray<string>? policies = null;
             ImmutableArray<PolicyObligation>? obligations = null;
+            DelegationScope? scope = null;
+            ImmutableArray<ReadOnlyMemory<byte>> approvals = [];
             for (var i = 0; i < count; i++)
             {
                 switch (reader.ReadInt32())
@@ -320,6 +431,44 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
                         reader.ReadEndArray();
                         obligations = list.MoveToImmutable();
                         break;
+                    case ArtifactFormat.ParentArtifact:
+                        parent = reader.ReadByteString();
+                        if (parent.Length != 32)
+                        {
+                            return null;
+                        }
+
+                        break;
+                    case ArtifactFormat.Scope:
+                        scope = ReadScope(reader);
+                        if (scope is null)
+                        {
+                            return null;
+                        }
+
+                        break;
+                    case ArtifactFormat.Approvals:
+                        var k = reader.ReadStartArray() ?? throw new CborContentException("indefinite array");
+                        if (k == 0)
+                        {
+                            return null;
+                        }
+
+                        var digests = ImmutableArray.CreateBuilder<ReadOnlyMemory<byte>>(k);
+                        for (var j = 0; j < k; j++)
+                        {
+                            var digest = reader.ReadByteString();
+                            if (digest.Length != 32)
+                            {
+                                return null;
+                            }
+
+                            digests.Add(digest);
+                        }
+
+                        reader.ReadEndArray();
+                        approvals = digests.MoveToImmutable();
+                        break;
                     default:
                         return null; // a claim this verifier does not understand
                 }
@@ -336,11 +485,69 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
             return new ArtifactClaims(
                 iss, sub, aud,
                 DateTimeOffset.FromUnixTimeSeconds(exp.Value), DateTimeOffset.FromUnixTimeSeconds(nbf.Value), DateTimeOffset.FromUnixTimeSeconds(iat.Value),
-                cti.Value, intent, (PolicyDecisionKind)decision.Value, policySet, policies.Value, obligations.Value, keyId, algorithm);
+                cti.Value, intent, (PolicyDecisionKind)decision.Value, policySet, policies.Value, obligations.Value, keyId, algorithm,
+                parent ?? ReadOnlyMemory<byte>.Empty, scope) { Approvals = approvals };
         }
-        catch (Exception ex) when (ex is CborContentException or InvalidOperationException or ArgumentOutOfRangeException or OverflowException or FormatException)
+        catch (Exception ex) when (ex is CborContentException or InvalidOperationException or ArgumentException or OverflowException or FormatException)
         {
             return null;
         }
+    }
+
+    private static DelegationScope? ReadScope(CborReader reader)
+    {
+        if (reader.ReadStartMap() != 2 || reader.ReadTextString() != ArtifactFormat.ScopeActions)
+        {
+            return null;
+        }
+
+        var actions = ReadEntitySet(reader);
+        if (actions is null || reader.ReadTextString() != ArtifactFormat.ScopeResources)
+        {
+            return null;
+        }
+
+        var resources = ReadEntitySet(reader);
+        reader.ReadEndMap();
+        return resources is null ? null : new DelegationScope(actions, resources);
+    }
+
+    /// <summary>A non-empty array of entities, distinct and sorted by their encodings (a set in section 3's form).</summary>
+    private static List<EntityReference>? ReadEntitySet(CborReader reader)
+    {
+        var count = reader.ReadStartArray();
+        if (count is null or 0)
+        {
+            return null;
+        }
+
+        var entities = new List<EntityReference>(count.Value);
+        ReadOnlyMemory<byte> previous = default;
+        for (var i = 0; i < count; i++)
+        {
+            var encoded = reader.ReadEncodedValue();
+            if (i > 0 && previous.Span.SequenceCompareTo(encoded.Span) >= 0)
+            {
+                return null;
+            }
+
+            previous = encoded;
+            var item = new CborReader(encoded, CborConformanceMode.Canonical);
+            if (item.ReadTag() != (CborTag)IntentEncoding.EntityTag || item.ReadStartArray() != 2)
+            {
+                return null;
+            }
+
+            entities.Add(new EntityReference(item.ReadTextString(), item.ReadTextString()));
+            item.ReadEndArray();
+        }
+
+        reader.ReadEndArray();
+        return entities;
+    }
+
+    private readonly record struct Stage(ArtifactVerdict Verdict, DenialReason Reason, string Detail, ArtifactClaims? Claims)
+    {
+        internal static Stage Fail(ArtifactVerdict verdict, DenialReason reason, string detail) => new(verdict, reason, detail, null);
     }
 }

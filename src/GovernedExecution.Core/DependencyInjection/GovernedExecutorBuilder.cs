@@ -26,6 +26,8 @@ public sealed class GovernedExecutorBuilder
     private IReplayGuard? _replayGuard;
     private TimeProvider? _time;
     private ILoggerFactory? _loggers;
+    private Approvals.IApprovalProvider? _approvals;
+    private (IArtifactIssuer Issuer, IArtifactVerifier Verifier)? _artifacts;
 
     /// <summary>Creates a standalone builder.</summary>
     public GovernedExecutorBuilder()
@@ -54,6 +56,22 @@ public sealed class GovernedExecutorBuilder
     /// <returns>This builder.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="evaluator"/> is <see langword="null"/>.</exception>
     public GovernedExecutorBuilder UsePolicies(IPolicyEvaluator evaluator) => Set(ref _evaluator, evaluator);
+
+    /// <summary>Decides with Cedar policies (the embedded engine) over a fixed entity store.</summary>
+    /// <param name="policies">The policy set.</param>
+    /// <param name="entities">The entities; none by default.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="policies"/> is <see langword="null"/>.</exception>
+    public GovernedExecutorBuilder UseCedarPolicies(Policies.Cedar.CedarPolicySet policies, Policies.Cedar.CedarEntities? entities = null) =>
+        Set(ref _evaluator, new Policies.Cedar.CedarPolicyEvaluator(policies, entities));
+
+    /// <summary>Decides with Cedar policies whose entities come from a provider.</summary>
+    /// <param name="policies">The policy set.</param>
+    /// <param name="entityProvider">The entity provider.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
+    public GovernedExecutorBuilder UseCedarPolicies(Policies.Cedar.CedarPolicySet policies, IEntityProvider entityProvider) =>
+        Set(ref _evaluator, new Policies.Cedar.CedarPolicyEvaluator(policies, entityProvider));
 
     /// <summary>Signs artifacts with a fixed key (the builder does not take ownership).</summary>
     /// <param name="key">The key.</param>
@@ -85,6 +103,12 @@ public sealed class GovernedExecutorBuilder
     /// <exception cref="ArgumentNullException"><paramref name="guard"/> is <see langword="null"/>.</exception>
     public GovernedExecutorBuilder UseReplayGuard(IReplayGuard guard) => Set(ref _replayGuard, guard);
 
+    /// <summary>Sets the approver asked for <c>@requires_approval</c> obligations (none by default: such intents are denied).</summary>
+    /// <param name="provider">The approval provider.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="provider"/> is <see langword="null"/>.</exception>
+    public GovernedExecutorBuilder UseApprovalProvider(Approvals.IApprovalProvider provider) => Set(ref _approvals, provider);
+
     /// <summary>Sets the clock (<see cref="TimeProvider.System"/> by default).</summary>
     /// <param name="timeProvider">The clock.</param>
     /// <returns>This builder.</returns>
@@ -105,6 +129,13 @@ public sealed class GovernedExecutorBuilder
     public GovernedExecutorBuilder AddLineageSink(ILineageSink sink, LineageSinkMode mode = LineageSinkMode.Required)
     {
         _sinks.Add(new LineageSinkRegistration(sink, mode));
+        return this;
+    }
+
+    /// <summary>Replaces the COSE issuer and verifier (tests and benchmarks measure the pipeline without cryptography).</summary>
+    internal GovernedExecutorBuilder UseArtifactCodec(IArtifactIssuer issuer, IArtifactVerifier verifier)
+    {
+        _artifacts = (issuer, verifier);
         return this;
     }
 
@@ -142,9 +173,15 @@ public sealed class GovernedExecutorBuilder
             sinks.AddRange(services.GetServices<LineageSinkRegistration>());
         }
 
-        var issuer = options.VerifyOnly ? null : new CoseArtifactIssuer(signingKeys!, time, options.Issuer, options.ArtifactLifetime);
-        var verifier = new CoseArtifactVerifier(trustedKeys!, replay, time, options.ClockSkew, options.AllowedAlgorithms);
-        return new GovernedExecutor(options.VerifyOnly ? null : evaluator, issuer, verifier, sinks, time, loggers.CreateLogger("GovernedExecution"), options);
+        var logger = loggers.CreateLogger("GovernedExecution");
+        if (!options.VerifyOnly && PolicyCount(evaluator) == 0)
+        {
+            Diagnostics.Log.EmptyPolicySet(logger);
+        }
+
+        IArtifactIssuer? issuer = options.VerifyOnly ? null : _artifacts?.Issuer ?? new CoseArtifactIssuer(signingKeys!, time, options.Issuer, options.ArtifactLifetime);
+        var verifier = _artifacts?.Verifier ?? new CoseArtifactVerifier(trustedKeys!, replay, time, options.ClockSkew, options.AllowedAlgorithms);
+        return new GovernedExecutor(options.VerifyOnly ? null : evaluator, issuer, verifier, sinks, time, logger, options, _approvals ?? services?.GetService<Approvals.IApprovalProvider>());
     }
 
     internal List<string> Validate(GovernedExecutionOptions options, IServiceProvider? services) => Validate(
@@ -176,6 +213,13 @@ public sealed class GovernedExecutorBuilder
 
         return failures;
     }
+
+    private static int? PolicyCount(IPolicyEvaluator? evaluator) => evaluator switch
+    {
+        Policies.Cedar.CedarPolicyEvaluator cedar => cedar.Policies.PolicyIds.Count,
+        Policies.Rules.RulePolicyEvaluator rules => rules.Count,
+        _ => null,
+    };
 
     private GovernedExecutorBuilder Set<T>(ref T? field, T value)
         where T : class

@@ -2,7 +2,7 @@ using GovernedExecution.Artifacts;
 
 namespace GovernedExecution.Execution;
 
-/// <summary>The result of <see cref="IGovernedExecutor.IssueAsync"/>: an artifact, or why none was minted.</summary>
+/// <summary>The result of <c>IGovernedExecutor.IssueAsync</c> and <see cref="GovernedContext.DelegateAsync"/>: an artifact, or why none was minted.</summary>
 public sealed class ArtifactIssuance
 {
     internal ArtifactIssuance(AuthorizationArtifact? artifact, ExecutionDenial? denial)

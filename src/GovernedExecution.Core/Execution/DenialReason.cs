@@ -21,6 +21,15 @@ public enum DenialReason
     /// <summary>A determining policy attached an obligation that the executor does not know or cannot satisfy.</summary>
     ObligationUnsatisfied = 4,
 
+    /// <summary>A determining policy requires a human approval and no approver is configured.</summary>
+    ApprovalRequired = 5,
+
+    /// <summary>The approver refused, or the approval is not valid for this intent (another digest, expired).</summary>
+    ApprovalRefused = 6,
+
+    /// <summary>No approval arrived within <c>ApprovalTimeout</c>.</summary>
+    ApprovalTimedOut = 7,
+
     /// <summary>No authorization artifact was available for the execution.</summary>
     ArtifactMissing = 10,
 

@@ -13,8 +13,11 @@ public sealed class GovernedContext
 {
     private static readonly AsyncLocal<GovernedContext?> Ambient = new();
 
-    internal GovernedContext(Guid executionId, ExecutionIntent intent, PolicyDecision decision, AuthorizationArtifact artifact, ArtifactClaims claims)
+    private readonly GovernedExecutor _owner;
+
+    internal GovernedContext(GovernedExecutor owner, Guid executionId, ExecutionIntent intent, PolicyDecision decision, AuthorizationArtifact artifact, ArtifactClaims claims)
     {
+        _owner = owner;
         ExecutionId = executionId;
         Intent = intent;
         Decision = decision;
@@ -42,6 +45,26 @@ public sealed class GovernedContext
 
     /// <summary>The artifact's verified claims.</summary>
     public ArtifactClaims Claims { get; }
+
+    /// <summary>
+    /// Requests a child artifact for a sub-task of this execution (delegation, docs/artifact-format.md section 5). The
+    /// child intent is evaluated by this executor's policies; the child carries this artifact's digest, its scope must be
+    /// within this artifact's scope and cover the child intent, and it expires no later than this artifact. The returned
+    /// artifact is presented along with this one (<see cref="AuthorizationArtifact.Parent"/>).
+    /// </summary>
+    /// <param name="childIntent">The sub-task's intent. Its parent execution is this one (set here when the intent names
+    /// none); the artifact is bound to that exact intent, so whoever runs the child runs it with this parent id.</param>
+    /// <param name="scope">The child's scope: what it, and anything delegated from it, may authorize.</param>
+    /// <param name="audience">The runtime that will run the child; <see langword="null"/> for this executor's audience.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The child artifact, or the denial (<see cref="DenialReason.ScopeViolation"/> when the scope is wider than allowed).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="childIntent"/> or <paramref name="scope"/> is <see langword="null"/>.</exception>
+    public ValueTask<ArtifactIssuance> DelegateAsync(ExecutionIntent childIntent, DelegationScope scope, string? audience = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(childIntent);
+        ArgumentNullException.ThrowIfNull(scope);
+        return _owner.DelegateAsync(this, childIntent, scope, audience, cancellationToken);
+    }
 
     internal static GovernedContext? Swap(GovernedContext? context)
     {

@@ -26,6 +26,9 @@ public sealed class GovernedExecutionOptions
     /// <summary>How long a dependency (evaluator, key provider, key store, replay guard, sink) may take before the execution is denied (5 seconds by default).</summary>
     public TimeSpan DependencyTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How long to wait for a human approval (<c>@requires_approval</c>) before denying (2 minutes by default; at most 1 hour).</summary>
+    public TimeSpan ApprovalTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
     /// <summary>The algorithms artifacts may be signed with. ES256 only by default; ES384, ES512 and PS256 may be added.</summary>
     public ISet<ArtifactAlgorithm> AllowedAlgorithms { get; } = new HashSet<ArtifactAlgorithm> { ArtifactAlgorithm.ES256 };
 
@@ -57,6 +60,11 @@ public sealed class GovernedExecutionOptions
         if (DependencyTimeout <= TimeSpan.Zero || DependencyTimeout > TimeSpan.FromMinutes(5))
         {
             failures.Add("DependencyTimeout must be positive and at most 5 minutes.");
+        }
+
+        if (ApprovalTimeout <= TimeSpan.Zero || ApprovalTimeout > TimeSpan.FromHours(1))
+        {
+            failures.Add("ApprovalTimeout must be positive and at most 1 hour.");
         }
 
         if (AllowedAlgorithms.Count == 0)

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Security.Cryptography;
+using GovernedExecution.Approvals;
 using GovernedExecution.Artifacts;
 using GovernedExecution.Artifacts.Keys;
 using GovernedExecution.Diagnostics;
@@ -24,6 +26,8 @@ internal sealed class GovernedExecutor : IGovernedExecutor
     private readonly string _audience;
     private readonly TimeSpan _lifetime;
     private readonly TimeSpan _timeout;
+    private readonly TimeSpan _approvalTimeout;
+    private readonly IApprovalProvider? _approvals;
 
     internal GovernedExecutor(
         IPolicyEvaluator? evaluator,
@@ -32,7 +36,8 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         IEnumerable<LineageSinkRegistration> sinks,
         TimeProvider time,
         ILogger logger,
-        GovernedExecutionOptions options)
+        GovernedExecutionOptions options,
+        IApprovalProvider? approvals = null)
     {
         _evaluator = evaluator;
         _issuer = issuer;
@@ -43,6 +48,8 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         _audience = options.Audience;
         _lifetime = options.ArtifactLifetime;
         _timeout = options.DependencyTimeout;
+        _approvalTimeout = options.ApprovalTimeout;
+        _approvals = approvals;
     }
 
     public ValueTask<GovernedOutcome<TResult>> RunOutcomeAsync<TState, TResult>(
@@ -68,22 +75,47 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         return RunCoreAsync(intent, presented: true, artifact, state, operation, cancellationToken);
     }
 
-    public async ValueTask<ArtifactIssuance> IssueAsync(ExecutionIntent intent, string? audience = null, CancellationToken cancellationToken = default)
+    public ValueTask<ArtifactIssuance> IssueAsync(ExecutionIntent intent, string? audience = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(intent);
-        var run = new Run(this, ResolveParent(intent), LineageEventKind.ArtifactIssued);
+        return IssueCoreAsync(ResolveParent(intent), audience, null, null, cancellationToken);
+    }
+
+    public ValueTask<ArtifactIssuance> IssueAsync(ExecutionIntent intent, string? audience, DelegationScope scope, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(intent);
+        ArgumentNullException.ThrowIfNull(scope);
+        return IssueCoreAsync(ResolveParent(intent), audience, scope, null, cancellationToken);
+    }
+
+    internal ValueTask<ArtifactIssuance> DelegateAsync(GovernedContext parent, ExecutionIntent childIntent, DelegationScope scope, string? audience, CancellationToken cancellationToken) =>
+        IssueCoreAsync(childIntent.ParentExecutionId is null ? childIntent.WithParent(parent.ExecutionId) : childIntent, audience, scope, parent, cancellationToken);
+
+    private async ValueTask<ArtifactIssuance> IssueCoreAsync(ExecutionIntent intent, string? audience, DelegationScope? scope, GovernedContext? parent, CancellationToken cancellationToken)
+    {
+        var run = new Run(this, intent, LineageEventKind.ArtifactIssued);
         try
         {
+            if (_issuer is null)
+            {
+                run.Deny(DenialReason.KeyUnavailable, "this executor is verify-only: it holds no signing key and refuses to mint");
+            }
+
             var decision = await run.DecideAsync(cancellationToken).ConfigureAwait(false);
             if (run.Denial is null)
             {
-                var artifact = await run.MintAsync(decision!, audience ?? _audience, cancellationToken).ConfigureAwait(false);
+                run.CheckScope(scope, parent);
+            }
+
+            if (run.Denial is null)
+            {
+                var artifact = await run.MintAsync(decision!, audience ?? _audience, scope, parent, cancellationToken).ConfigureAwait(false);
                 if (run.Denial is null)
                 {
                     await run.AppendAsync(required: true, cancellationToken).ConfigureAwait(false);
                     if (run.Denial is null)
                     {
-                        return new ArtifactIssuance(artifact, null);
+                        return new ArtifactIssuance(parent is null ? artifact : artifact!.WithParent(parent.Artifact), null);
                     }
                 }
             }
@@ -124,7 +156,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         Func<TState, GovernedContext, CancellationToken, ValueTask<TResult>> operation,
         CancellationToken cancellationToken)
     {
-        using var activity = GovernedTelemetry.Source.StartActivity("governed " + intent.Action.Id);
+        using var activity = GovernedTelemetry.Source.HasListeners() ? GovernedTelemetry.Source.StartActivity("governed " + intent.Action.Id) : null;
         var run = new Run(this, ResolveParent(intent), LineageEventKind.IntentSubmitted);
         activity?.SetTag("governed.execution_id", run.ExecutionId.ToString("D"));
         GovernedContext? context = null;
@@ -166,6 +198,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         var previous = GovernedContext.Swap(context);
         try
         {
+            using var span = GovernedTelemetry.Source.StartActivity("governed.invoke");
             var result = await operation(state, context, cancellationToken).ConfigureAwait(false);
             outcome = GovernedOutcome<TResult>.Success(result, run.ExecutionId);
         }
@@ -255,7 +288,8 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                     Log.GovernanceFault(_owner._logger, ExecutionId, _phase, ex);
                     break;
                 case TimeoutException:
-                    Deny(_phase == "lineage" ? DenialReason.LineageUnavailable : DenialReason.GovernanceFault, _phase + " timed out");
+                    // The issuer's only dependency is the signing key provider.
+                    Deny(_phase switch { "lineage" => DenialReason.LineageUnavailable, "issuer" => DenialReason.KeyUnavailable, _ => DenialReason.GovernanceFault }, _phase + " timed out");
                     Log.GovernanceFault(_owner._logger, ExecutionId, _phase, ex);
                     break;
                 default:
@@ -283,9 +317,11 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 new("resource", Intent.Resource.ToString()),
                 new("intent_digest", Convert.ToHexStringLower(IntentDigest)),
                 new("arguments_digest", Convert.ToHexStringLower(Intent.ArgumentsDigest.Span)),
+                new("trace_id", Activity.Current is { } trace ? trace.TraceId.ToHexString() : string.Empty),
             ]);
 
             _phase = "policy";
+            using var span = GovernedTelemetry.Source.StartActivity("governed.policy");
             if (_owner._evaluator is null)
             {
                 Deny(DenialReason.NotPermitted, "this executor has no policies: it only runs presented artifacts");
@@ -321,7 +357,24 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             return decision;
         }
 
-        internal async ValueTask<AuthorizationArtifact?> MintAsync(PolicyDecision decision, string audience, CancellationToken cancellationToken)
+        /// <summary>The scope rules of delegation, checked before minting (the verifier checks them again).</summary>
+        internal void CheckScope(DelegationScope? scope, GovernedContext? parent)
+        {
+            if (scope is not null && !scope.Allows(Intent))
+            {
+                Deny(DenialReason.ScopeViolation, "the intent is outside the scope it asks for");
+            }
+            else if (parent is not null && parent.Claims.Scope is null)
+            {
+                Deny(DenialReason.ScopeViolation, "the parent artifact grants no delegation scope");
+            }
+            else if (parent is not null && !scope!.IsWithin(parent.Claims.Scope!))
+            {
+                Deny(DenialReason.ScopeViolation, "the requested scope is not within the parent's");
+            }
+        }
+
+        internal async ValueTask<AuthorizationArtifact?> MintAsync(PolicyDecision decision, string audience, DelegationScope? scope, GovernedContext? parent, CancellationToken cancellationToken)
         {
             _phase = "issuer";
             if (_owner._issuer is null)
@@ -339,11 +392,108 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 }
             }
 
-            var request = new ArtifactRequest(IntentDigest!, Intent.Principal.ToString(), audience, decision) { Lifetime = lifetime };
+            if (parent is not null && parent.Claims.ExpiresAt <= Now())
+            {
+                Deny(DenialReason.ScopeViolation, "the parent artifact has expired: nothing can be delegated from it");
+                return null;
+            }
+
+            var approvals = await ApproveAsync(decision, cancellationToken).ConfigureAwait(false);
+            if (approvals is null)
+            {
+                return null;
+            }
+
+            _phase = "issuer";
+            using var span = GovernedTelemetry.Source.StartActivity("governed.artifact.mint");
+            var notLaterThan = parent?.Claims.ExpiresAt;
+            foreach (var approval in approvals)
+            {
+                notLaterThan = notLaterThan is { } t && t < approval.ExpiresAt ? t : approval.ExpiresAt;
+            }
+
+            var request = new ArtifactRequest(IntentDigest!, Intent.Principal.ToString(), audience, decision)
+            {
+                Lifetime = lifetime,
+                Scope = scope,
+                Parent = parent?.Artifact,
+                ExpiresNoLaterThan = notLaterThan,
+                Approvals = approvals,
+            };
             var artifact = await _owner.GuardAsync(_owner._issuer.IssueAsync(request, cancellationToken), cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException("The issuer returned no artifact.");
-            Add(LineageEventKind.ArtifactIssued, [new("artifact_digest", artifact.ComputeDigest()), new("audience", audience)]);
+            Add(LineageEventKind.ArtifactIssued, parent is null
+                ? [new("artifact_digest", artifact.ComputeDigest()), new("audience", audience)]
+                : [new("artifact_digest", artifact.ComputeDigest()), new("audience", audience), new("parent_artifact_digest", parent.Artifact.ComputeDigest())]);
             return artifact;
+        }
+
+        /// <summary>Asks the approval provider for every <c>requires_approval</c> obligation; null when denied.</summary>
+        private async ValueTask<List<ApprovalDecision>?> ApproveAsync(PolicyDecision decision, CancellationToken cancellationToken)
+        {
+            var approvals = new List<ApprovalDecision>();
+            foreach (var obligation in decision.Obligations)
+            {
+                if (obligation.Name != "requires_approval")
+                {
+                    continue;
+                }
+
+                _phase = "approval";
+                using var span = GovernedTelemetry.Source.StartActivity("governed.approval");
+                if (_owner._approvals is null)
+                {
+                    Deny(DenialReason.ApprovalRequired, $"policy '{obligation.PolicyId}' requires approval by '{obligation.Value}' and no approver is configured");
+                    return null;
+                }
+
+                var request = new ApprovalRequest(ExecutionId, Intent, IntentDigest!, obligation.Value, obligation.PolicyId, Now());
+                ApprovalDecision? answer;
+                try
+                {
+                    answer = await _owner._approvals.RequestApprovalAsync(request, cancellationToken).AsTask()
+                        .WaitAsync(_owner._approvalTimeout, _owner._time, cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    Deny(DenialReason.ApprovalTimedOut, $"no approval by '{obligation.Value}' within {_owner._approvalTimeout}");
+                    return null;
+                }
+
+                if (answer is null)
+                {
+                    throw new InvalidOperationException("The approval provider returned no decision.");
+                }
+
+                var valid = answer.IsApproved
+                    && CryptographicOperations.FixedTimeEquals(answer.IntentDigest.Span, IntentDigest)
+                    && string.Equals(answer.Group, obligation.Value, StringComparison.Ordinal)
+                    && answer.ExpiresAt > Now();
+                Add(LineageEventKind.ApprovalRecorded,
+                [
+                    new("group", obligation.Value),
+                    new("policy", obligation.PolicyId),
+                    new("approver", answer.Approver),
+                    new("approved", valid ? "true" : "false"),
+                    new("expires", answer.IsApproved ? answer.ExpiresAt.UtcDateTime.ToString("O", System.Globalization.CultureInfo.InvariantCulture) : string.Empty),
+                    new("approval_digest", Convert.ToHexStringLower(answer.ComputeDigest())),
+                ]);
+                if (!answer.IsApproved)
+                {
+                    Deny(DenialReason.ApprovalRefused, $"'{obligation.Value}' refused: {answer.Reason ?? "no reason given"}");
+                    return null;
+                }
+
+                if (!valid)
+                {
+                    Deny(DenialReason.ApprovalRefused, "the approval is not valid for this intent (another intent, group, or expired)");
+                    return null;
+                }
+
+                approvals.Add(answer);
+            }
+
+            return approvals;
         }
 
         internal async ValueTask<GovernedContext?> AuthorizeAndMintAsync(CancellationToken cancellationToken)
@@ -354,7 +504,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 return null;
             }
 
-            var artifact = await MintAsync(decision, _owner._audience, cancellationToken).ConfigureAwait(false);
+            var artifact = await MintAsync(decision, _owner._audience, null, null, cancellationToken).ConfigureAwait(false);
             return artifact is null ? null : await VerifyAsync(artifact, decision, cancellationToken).ConfigureAwait(false);
         }
 
@@ -376,6 +526,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 new("resource", Intent.Resource.ToString()),
                 new("intent_digest", Convert.ToHexStringLower(IntentDigest)),
                 new("arguments_digest", Convert.ToHexStringLower(Intent.ArgumentsDigest.Span)),
+                new("trace_id", Activity.Current is { } trace ? trace.TraceId.ToHexString() : string.Empty),
                 new("artifact_digest", artifact?.ComputeDigest() ?? string.Empty),
             ]);
             if (artifact is null)
@@ -390,6 +541,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         internal async ValueTask AppendAsync(bool required, CancellationToken cancellationToken)
         {
             _phase = "lineage";
+            using var span = GovernedTelemetry.Source.StartActivity("governed.lineage");
             var events = _pending.ToArray();
             _pending.Clear();
             foreach (var registration in _owner._sinks)
@@ -437,9 +589,11 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         private async ValueTask<GovernedContext?> VerifyAsync(AuthorizationArtifact artifact, PolicyDecision? decision, CancellationToken cancellationToken)
         {
             _phase = "verifier";
-            var verification = new ArtifactVerificationContext(IntentDigest!, _owner._audience)
+            using var span = GovernedTelemetry.Source.StartActivity("governed.artifact.verify");
+            var verification = new ArtifactVerificationContext(IntentDigest!, _owner._audience, Intent)
             {
                 AcceptedPolicySetDigest = _owner._evaluator?.PolicySetDigest,
+                KnownArtifacts = GovernedContext.Current is { } ambient ? [ambient.Artifact] : [],
             };
             var result = await _owner.GuardAsync(_owner._verifier.VerifyAsync(artifact, verification, cancellationToken), cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException("The verifier returned no result.");
@@ -457,7 +611,16 @@ internal sealed class GovernedExecutor : IGovernedExecutor
 
             var claims = result.Claims;
             Decision = decision ?? new PolicyDecision(claims.Decision, claims.DeterminingPolicies, [], claims.Obligations, claims.PolicySetDigest);
-            return new GovernedContext(ExecutionId, Intent, Decision, artifact, claims);
+
+            // A delegated artifact presented alone was verified with a parent the runtime held: keep that chain with it,
+            // so that what it delegates in turn carries the whole chain.
+            if (artifact.Parent is null && !claims.ParentArtifactDigest.IsEmpty
+                && CoseArtifactVerifier.FindParent(artifact, claims.ParentArtifactDigest.Span, verification.KnownArtifacts) is { } parent)
+            {
+                artifact = artifact.WithParent(parent);
+            }
+
+            return new GovernedContext(_owner, ExecutionId, Intent, Decision, artifact, claims);
         }
 
         private DateTimeOffset Now()

@@ -60,6 +60,18 @@ public interface IGovernedExecutor
     /// <exception cref="ArgumentNullException"><paramref name="intent"/> is <see langword="null"/>.</exception>
     ValueTask<ArtifactIssuance> IssueAsync(ExecutionIntent intent, string? audience = null, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Mints an artifact that also grants a delegated scope: the holder may obtain child artifacts for sub-tasks within
+    /// it (<see cref="GovernedContext.DelegateAsync"/>). The intent itself must be inside the scope.
+    /// </summary>
+    /// <param name="intent">The intent.</param>
+    /// <param name="audience">The runtime that will run it; <see langword="null"/> for this executor's audience.</param>
+    /// <param name="scope">The delegated scope.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <returns>The artifact, or the denial.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="intent"/> or <paramref name="scope"/> is <see langword="null"/>.</exception>
+    ValueTask<ArtifactIssuance> IssueAsync(ExecutionIntent intent, string? audience, DelegationScope scope, CancellationToken cancellationToken = default);
+
     /// <summary>Dry run: would this intent be allowed, and why. Mints nothing, runs nothing; recorded in lineage as a dry run.</summary>
     /// <param name="intent">The intent.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

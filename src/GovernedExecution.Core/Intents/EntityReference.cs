@@ -24,6 +24,8 @@ public sealed class EntityReference : IEquatable<EntityReference>
         Id = id;
     }
 
+    private string? _text;
+
     /// <summary>The entity type, for example <c>User</c> or <c>Bank::Account</c>.</summary>
     public string Type { get; }
 
@@ -41,7 +43,7 @@ public sealed class EntityReference : IEquatable<EntityReference>
     public override int GetHashCode() => HashCode.Combine(StringComparer.Ordinal.GetHashCode(Type), StringComparer.Ordinal.GetHashCode(Id));
 
     /// <summary>The Cedar form, <c>Type::"id"</c>, with the id escaped as a Cedar string.</summary>
-    public override string ToString() => Type + "::\"" + Escape(Id) + "\"";
+    public override string ToString() => _text ??= Type + "::\"" + Escape(Id) + "\"";
 
     /// <summary>Compares two references for equality.</summary>
     public static bool operator ==(EntityReference? left, EntityReference? right) => left is null ? right is null : left.Equals(right);

@@ -14,9 +14,30 @@ internal static class IntentEncoding
     /// <summary>CBOR tag for an entity reference: a two-element array [type, id].</summary>
     internal const ulong EntityTag = 39001;
 
+    [ThreadStatic]
+    private static CborWriter? t_writer;
+
     internal static byte[] Encode(ExecutionIntent intent)
     {
         var writer = new CborWriter(CborConformanceMode.Canonical);
+        Write(writer, intent);
+        return writer.Encode();
+    }
+
+    /// <summary>The SHA-256 digest of the encoding, written through a reused per-thread writer.</summary>
+    internal static byte[] Digest(ExecutionIntent intent)
+    {
+        var writer = t_writer ??= new CborWriter(CborConformanceMode.Canonical, initialCapacity: 512);
+        writer.Reset();
+        Write(writer, intent);
+        var length = writer.BytesWritten;
+        var buffer = length <= 1024 ? stackalloc byte[1024] : new byte[length];
+        writer.Encode(buffer);
+        return SHA256.HashData(buffer[..length]);
+    }
+
+    private static void Write(CborWriter writer, ExecutionIntent intent)
+    {
         writer.WriteStartMap(8);
         writer.WriteTextString("v");
         writer.WriteInt32(Version);
@@ -60,10 +81,7 @@ internal static class IntentEncoding
         writer.WriteTextString("type");
         writer.WriteTextString("governed-intent");
         writer.WriteEndMap();
-        return writer.Encode();
     }
-
-    internal static byte[] Digest(ExecutionIntent intent) => SHA256.HashData(Encode(intent));
 
     internal static void WriteValue(CborWriter writer, IntentValue value)
     {

@@ -213,6 +213,7 @@ internal sealed class LineageChain
         LineageEventKind.DryRun => "dry_run",
         LineageEventKind.Checkpoint => "checkpoint",
         LineageEventKind.Repair => "repair",
+        LineageEventKind.ApprovalRecorded => "approval_recorded",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown lineage event kind."),
     };
 }

@@ -35,4 +35,7 @@ public enum LineageEventKind
 
     /// <summary>The log was repaired after a crash (a torn tail was cut).</summary>
     Repair = 11,
+
+    /// <summary>An approver answered a <c>requires_approval</c> obligation (approved or refused).</summary>
+    ApprovalRecorded = 12,
 }

@@ -121,6 +121,30 @@ public sealed class SigningKey : IDisposable
         }
     }
 
+    /// <summary>
+    /// Loads a private key from a JSON Web Key (RFC 7517): EC P-256, P-384, P-521 (with <c>d</c>) or RSA (with <c>d</c>
+    /// and the CRT parameters). The algorithm is the JWK's <c>alg</c> when present, otherwise the one the key implies.
+    /// </summary>
+    /// <param name="json">The JWK.</param>
+    /// <param name="keyId">The key id; by default the JWK's <c>kid</c>, else the RFC 7638 thumbprint.</param>
+    /// <returns>The signing key.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="json"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The JSON is not a supported private JWK.</exception>
+    public static SigningKey FromJwk(string json, string? keyId = null)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        var parsed = JsonWebKeys.ParseKey(json, requirePrivate: true);
+        try
+        {
+            return new SigningKey(parsed.Key, parsed.Algorithm, keyId ?? parsed.KeyId);
+        }
+        catch
+        {
+            parsed.Key.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Exports the private key as PKCS#8 PEM. Export is explicit: nothing else reveals key material.</summary>
     /// <returns>The PEM text.</returns>
     /// <exception cref="ObjectDisposedException">The key was disposed.</exception>

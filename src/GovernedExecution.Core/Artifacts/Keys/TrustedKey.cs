@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 
 namespace GovernedExecution.Artifacts.Keys;
 
@@ -89,6 +90,98 @@ public sealed class TrustedKey : IDisposable
         }
     }
 
+    /// <summary>
+    /// Loads a public key from a JSON Web Key (RFC 7517): EC P-256, P-384, P-521 or RSA. The algorithm is the JWK's
+    /// <c>alg</c> when present (it must be ES256, ES384, ES512 or PS256 and fit the key), otherwise the one the curve
+    /// implies (PS256 for RSA). Private members, if any, are dropped.
+    /// </summary>
+    /// <param name="json">The JWK.</param>
+    /// <param name="keyId">The key id; by default the JWK's <c>kid</c>, else the RFC 7638 thumbprint.</param>
+    /// <returns>The trusted key.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="json"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The JSON is not a supported JWK, or its <c>alg</c> or <c>use</c> does not allow artifact signatures.</exception>
+    public static TrustedKey FromJwk(string json, string? keyId = null)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        return FromParsed(JsonWebKeys.ParseKey(json, requirePrivate: false), keyId);
+    }
+
+    /// <summary>Loads every key of a JWK Set (<c>{"keys": [...]}</c>), as <see cref="FromJwk"/> does for one.</summary>
+    /// <param name="json">The JWK Set.</param>
+    /// <returns>The trusted keys, owned by the caller.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="json"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The JSON is not a JWK Set, or one of its keys is not supported.</exception>
+    public static IReadOnlyList<TrustedKey> FromJwkSet(string json)
+    {
+        ArgumentNullException.ThrowIfNull(json);
+        var parsed = JsonWebKeys.ParseSet(json);
+        var keys = new List<TrustedKey>(parsed.Count);
+        foreach (var key in parsed)
+        {
+            keys.Add(FromParsed(key, null));
+        }
+
+        return keys;
+    }
+
+    /// <summary>
+    /// Trusts the public key of an X.509 certificate, for the certificate's validity period. The certificate's chain is
+    /// not built or checked here: trust is by explicit configuration, as for any other key.
+    /// </summary>
+    /// <param name="certificate">The certificate (EC P-256/384/521 or RSA).</param>
+    /// <param name="algorithm">The algorithm to pin; by default the one the key implies.</param>
+    /// <param name="keyId">The key id; by default the RFC 7638 thumbprint of the public key.</param>
+    /// <returns>The trusted key.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="certificate"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The certificate's key is not supported or does not fit the algorithm.</exception>
+    public static TrustedKey FromCertificate(X509Certificate2 certificate, ArtifactAlgorithm? algorithm = null, string? keyId = null)
+    {
+        ArgumentNullException.ThrowIfNull(certificate);
+        AsymmetricAlgorithm key = (AsymmetricAlgorithm?)certificate.GetECDsaPublicKey() ?? certificate.GetRSAPublicKey()
+            ?? throw new ArgumentException("The certificate's key is neither EC nor RSA.", nameof(certificate));
+        try
+        {
+            var pinned = algorithm ?? (key is ECDsa e ? KeyMaterial.AlgorithmFor(e) : ArtifactAlgorithm.PS256);
+            return new TrustedKey(key, pinned, keyId)
+            {
+                NotBefore = new DateTimeOffset(certificate.NotBefore.ToUniversalTime(), TimeSpan.Zero),
+                NotAfter = new DateTimeOffset(certificate.NotAfter.ToUniversalTime(), TimeSpan.Zero),
+            };
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Trusts the public key of an X.509 certificate given as PEM (<c>CERTIFICATE</c>) or DER bytes.</summary>
+    /// <param name="certificate">The encoded certificate.</param>
+    /// <param name="algorithm">The algorithm to pin; by default the one the key implies.</param>
+    /// <param name="keyId">The key id; by default the RFC 7638 thumbprint of the public key.</param>
+    /// <returns>The trusted key.</returns>
+    /// <exception cref="ArgumentException">The bytes are not a certificate, or its key is not supported.</exception>
+    public static TrustedKey FromCertificate(ReadOnlySpan<byte> certificate, ArtifactAlgorithm? algorithm = null, string? keyId = null)
+    {
+        X509Certificate2 loaded;
+        try
+        {
+            var text = System.Text.Encoding.ASCII.GetString(certificate.Length > 64 ? certificate[..64] : certificate);
+            loaded = text.Contains("-----BEGIN", StringComparison.Ordinal)
+                ? X509Certificate2.CreateFromPem(System.Text.Encoding.ASCII.GetString(certificate))
+                : X509CertificateLoader.LoadCertificate(certificate);
+        }
+        catch (CryptographicException ex)
+        {
+            throw new ArgumentException("The bytes are not an X.509 certificate in PEM or DER.", nameof(certificate), ex);
+        }
+
+        using (loaded)
+        {
+            return FromCertificate(loaded, algorithm, keyId);
+        }
+    }
+
     /// <summary>Wraps an ECDSA public key; the result owns it.</summary>
     /// <param name="key">The key.</param>
     /// <param name="algorithm">The algorithm to pin; by default the one the curve implies.</param>
@@ -118,6 +211,57 @@ public sealed class TrustedKey : IDisposable
     /// <returns>The PEM text.</returns>
     /// <exception cref="ObjectDisposedException">The key was disposed.</exception>
     public string ExportPublicKeyPem() => Key.ExportSubjectPublicKeyInfoPem();
+
+    /// <summary>
+    /// A copy of this key (same key id and algorithm, its own copy of the public key) trusted only from
+    /// <paramref name="notBefore"/> to <paramref name="notAfter"/>: how a retiring or future key is configured during rotation.
+    /// </summary>
+    /// <param name="notBefore">Not trusted before this time; <see langword="null"/> for no start.</param>
+    /// <param name="notAfter">Not trusted after this time; <see langword="null"/> for no end.</param>
+    /// <returns>A new trusted key, owned by the caller.</returns>
+    /// <exception cref="ArgumentException"><paramref name="notAfter"/> is before <paramref name="notBefore"/>.</exception>
+    /// <exception cref="ObjectDisposedException">The key was disposed.</exception>
+    public TrustedKey WithValidity(DateTimeOffset? notBefore, DateTimeOffset? notAfter)
+    {
+        if (notBefore is not null && notAfter is not null && notAfter < notBefore)
+        {
+            throw new ArgumentException("The validity period ends before it starts.", nameof(notAfter));
+        }
+
+        AsymmetricAlgorithm copy = Key switch
+        {
+            ECDsa ec => ECDsa.Create(ec.ExportParameters(false)),
+            RSA rsa => RSA.Create(rsa.ExportParameters(false)),
+            _ => throw new InvalidOperationException("Unsupported key type."),
+        };
+        return new TrustedKey(copy, Algorithm, KeyId) { NotBefore = notBefore, NotAfter = notAfter };
+    }
+
+    private static TrustedKey FromParsed(JsonWebKeys.Parsed parsed, string? keyId)
+    {
+        var key = parsed.Key;
+        if (parsed.IsPrivate)
+        {
+            // Keep only the public half.
+            using var full = key;
+            key = full switch
+            {
+                ECDsa ec => ECDsa.Create(ec.ExportParameters(false)),
+                RSA rsa => RSA.Create(rsa.ExportParameters(false)),
+                _ => throw new ArgumentException("Unsupported key type.", nameof(keyId)),
+            };
+        }
+
+        try
+        {
+            return new TrustedKey(key, parsed.Algorithm, keyId ?? parsed.KeyId);
+        }
+        catch
+        {
+            key.Dispose();
+            throw;
+        }
+    }
 
     /// <summary>Whether the key may be used at <paramref name="time"/>.</summary>
     /// <param name="time">The time of use.</param>

@@ -41,6 +41,9 @@ public sealed class RulePolicyEvaluator : IPolicyEvaluator
     /// <inheritdoc />
     public string PolicySetDigest { get; }
 
+    /// <summary>The number of rules.</summary>
+    public int Count => _rules.Length;
+
     /// <inheritdoc />
     public ValueTask<PolicyDecision> EvaluateAsync(ExecutionIntent intent, DateTimeOffset evaluationTime, CancellationToken cancellationToken)
     {

@@ -1,0 +1,392 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using GovernedExecution.Artifacts;
+using GovernedExecution.Artifacts.Keys;
+using GovernedExecution.DependencyInjection;
+using GovernedExecution.Execution;
+using GovernedExecution.Intents;
+using GovernedExecution.Policies;
+
+namespace GovernedExecution.Cli.Commands;
+
+/// <summary><c>govexec artifact inspect | verify | mint</c> (docs/cli.md).</summary>
+internal static class ArtifactCommands
+{
+    /// <summary>Exit codes of <c>artifact verify</c>, one per verdict (docs/cli.md).</summary>
+    internal const int Invalid = 10;
+    internal const int Untrusted = 11;
+    internal const int Rejected = 12;
+    internal const int CannotEvaluate = 13;
+
+    private static readonly JsonWriterOptions Indented = new() { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    internal static void Register(RootCommand root)
+    {
+        var artifact = new Command("artifact", "Inspect, verify and mint authorization artifacts (docs/artifact-format.md).");
+        artifact.Subcommands.Add(InspectCommand());
+        artifact.Subcommands.Add(VerifyCommand());
+        artifact.Subcommands.Add(MintCommand());
+        root.Subcommands.Add(artifact);
+    }
+
+    internal static int Inspect(byte[] encoded, TextWriter output, TextWriter error)
+    {
+        if (!CoseSign1Layer.TryDecode(encoded, out var message, out var problem))
+        {
+            error.WriteLine("govexec: " + problem);
+            return ExitCodes.Error;
+        }
+
+        var json = Json(writer =>
+        {
+            writer.WriteString("note", "decoded only: use 'artifact verify' to check it");
+            writer.WriteString("artifact_digest", AuthorizationArtifact.FromBytes(encoded).ComputeDigest());
+            var raw = new System.Formats.Cbor.CborReader(encoded, System.Formats.Cbor.CborConformanceMode.Lax);
+            raw.ReadTag();
+            raw.ReadStartArray();
+            writer.WriteStartObject("protected");
+            WriteHeaders(writer, new System.Formats.Cbor.CborReader(raw.ReadByteString(), System.Formats.Cbor.CborConformanceMode.Lax));
+            writer.WriteEndObject();
+            writer.WriteStartObject("unprotected");
+            WriteHeaders(writer, raw);
+            writer.WriteEndObject();
+            CoseArtifactVerifier.TryReadHeaders(message, out var keyId, out _);
+            CoseSign1Layer.TryReadAlgorithm(message, out var algorithm, out _);
+            var claims = CoseArtifactVerifier.TryDecodeClaims(message.Content!.Value, keyId, algorithm);
+            if (claims is null)
+            {
+                writer.WriteString("claims_error", "the payload is not a valid claims map");
+            }
+            else
+            {
+                writer.WritePropertyName("claims");
+                WriteClaims(writer, claims);
+            }
+        });
+        output.WriteLine(json);
+        return ExitCodes.Ok;
+    }
+
+    internal static async Task<int> VerifyAsync(
+        byte[] encoded, IReadOnlyList<byte[]> parents, IReadOnlyList<TrustedKey> trusted, ExecutionIntent intent, string? audience, TimeProvider time, TextWriter output, CancellationToken cancellationToken)
+    {
+        var artifact = AuthorizationArtifact.FromBytes(encoded);
+        if (parents.Count > 0)
+        {
+            // --parent files: the immediate parent first, then its parent, and so on.
+            var chain = AuthorizationArtifact.FromBytes(parents[^1]);
+            for (var i = parents.Count - 2; i >= 0; i--)
+            {
+                chain = AuthorizationArtifact.FromBytes(parents[i]).WithParent(chain);
+            }
+
+            artifact = artifact.WithParent(chain);
+        }
+
+        var verifier = new CoseArtifactVerifier(
+            new InMemoryTrustedKeyStore(trusted), new InMemoryReplayGuard(time), time, TimeSpan.FromSeconds(30), Enum.GetValues<ArtifactAlgorithm>());
+        var context = new ArtifactVerificationContext(IntentEncoding.Digest(intent), audience ?? AudienceOf(encoded) ?? "(none)", intent);
+        var result = await verifier.VerifyAsync(artifact, context, cancellationToken).ConfigureAwait(false);
+        output.WriteLine(Json(writer =>
+        {
+            writer.WriteString("verdict", result.Verdict.ToString());
+            if (result.IsVerified)
+            {
+                writer.WriteNull("reason");
+            }
+            else
+            {
+                writer.WriteString("reason", result.Reason.ToString());
+            }
+
+            writer.WriteString("detail", result.Detail);
+            writer.WriteStartArray("checks");
+            foreach (var check in result.Checks)
+            {
+                writer.WriteStringValue(check);
+            }
+
+            writer.WriteEndArray();
+            if (audience is null)
+            {
+                writer.WriteString("audience", "not checked: no --audience given");
+            }
+        }));
+        return result.Verdict switch
+        {
+            ArtifactVerdict.Verified => ExitCodes.Ok,
+            ArtifactVerdict.Invalid => Invalid,
+            ArtifactVerdict.Untrusted => Untrusted,
+            ArtifactVerdict.Rejected => Rejected,
+            _ => CannotEvaluate,
+        };
+    }
+
+    internal static async Task<int> MintAsync(
+        SigningKey key, IPolicyEvaluator policies, ExecutionIntent intent, string audience, TimeSpan lifetime, string outPath, TimeProvider time, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        var executor = new GovernedExecutorBuilder()
+            .Configure(o =>
+            {
+                o.Audience = audience;
+                o.ArtifactLifetime = lifetime;
+                o.AllowedAlgorithms.Add(key.Algorithm);
+            })
+            .UsePolicies(policies)
+            .UseSigningKey(key)
+            .UseTrustedKeyStore(new InMemoryTrustedKeyStore())
+            .UseTimeProvider(time)
+            .Build();
+        var issuance = await executor.IssueAsync(intent, audience, cancellationToken).ConfigureAwait(false);
+        if (issuance.Artifact is { } artifact)
+        {
+            await File.WriteAllBytesAsync(outPath, artifact.Encoded.ToArray(), cancellationToken).ConfigureAwait(false);
+            output.WriteLine(Json(writer =>
+            {
+                writer.WriteString("artifact", outPath);
+                writer.WriteString("artifact_digest", artifact.ComputeDigest());
+                writer.WriteString("kid", key.KeyId);
+                writer.WriteString("audience", audience);
+                writer.WriteString("intent_digest", Convert.ToHexStringLower(IntentEncoding.Digest(intent)));
+            }));
+            return ExitCodes.Ok;
+        }
+
+        var denial = issuance.Denial!;
+        if (denial.Reason is not (DenialReason.NotPermitted or DenialReason.PolicyDenied or DenialReason.PolicyError or DenialReason.ObligationUnsatisfied))
+        {
+            error.WriteLine($"govexec: nothing minted: {denial}");
+            return ExitCodes.Error;
+        }
+
+        output.WriteLine(Json(writer =>
+        {
+            writer.WriteString("decision", denial.Decision?.Kind.ToString() ?? nameof(PolicyDecisionKind.NotPermitted));
+            writer.WriteString("reason", denial.Reason.ToString());
+            writer.WriteString("detail", denial.Detail);
+            WriteStrings(writer, "determining_policies", denial.DeterminingPolicies);
+            WriteStrings(writer, "errors", denial.Decision?.Errors.Select(e => e.PolicyId + ": " + e.Message) ?? []);
+            if (denial.Decision is { } decision)
+            {
+                writer.WriteString("policy_set_digest", decision.PolicySetDigest);
+            }
+        }));
+        return ExitCodes.Denied;
+    }
+
+    /// <summary>Reads a trusted key file: SPKI PEM, an X.509 certificate (PEM or DER), a JWK or a JWK Set.</summary>
+    internal static List<TrustedKey> LoadTrusted(string path)
+    {
+        var bytes = File.ReadAllBytes(path);
+        var text = Encoding.UTF8.GetString(bytes).TrimStart();
+        if (text.StartsWith('{'))
+        {
+            return text.Contains("\"keys\"", StringComparison.Ordinal) ? [.. TrustedKey.FromJwkSet(text)] : [TrustedKey.FromJwk(text)];
+        }
+
+        if (text.Contains("BEGIN CERTIFICATE", StringComparison.Ordinal) || !text.StartsWith("-----", StringComparison.Ordinal))
+        {
+            return [TrustedKey.FromCertificate(bytes)];
+        }
+
+        return [TrustedKey.FromPem(text)];
+    }
+
+    private static Command InspectCommand()
+    {
+        var file = new Argument<FileInfo>("FILE") { Description = "The artifact (COSE_Sign1 bytes)." };
+        var inspect = new Command("inspect", "Print an artifact's headers and claims as JSON, without verifying it.") { file };
+        inspect.SetAction(result => Guarded(result, () => Inspect(File.ReadAllBytes(result.GetValue(file)!.FullName), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error)));
+        return inspect;
+    }
+
+    private static Command VerifyCommand()
+    {
+        var file = new Argument<FileInfo>("FILE") { Description = "The artifact (COSE_Sign1 bytes)." };
+        var trust = new Option<FileInfo[]>("--trust") { Description = "A trusted public key: SPKI PEM, X.509 certificate (PEM or DER), JWK or JWK Set. Repeat for several.", Required = true };
+        var request = new Option<FileInfo>("--request") { Description = "The request JSON the artifact must authorize (docs/cli.md).", Required = true };
+        var audience = new Option<string?>("--audience") { Description = "This runtime's audience; without it the audience is not checked." };
+        var parent = new Option<FileInfo[]>("--parent") { Description = "For a delegated artifact: its parent artifact, then the parent's parent, and so on." };
+        var at = new Option<DateTimeOffset?>("--at") { Description = "Verify as of this time (ISO 8601) instead of now." };
+        var verify = new Command("verify", "Verify an artifact against a request; prints the verdict, the reason and the checks that ran.") { file, trust, request, audience, parent, at };
+        verify.SetAction((result, cancellationToken) => GuardedAsync(result, async () =>
+        {
+            var keys = result.GetValue(trust)!.SelectMany(f => LoadTrusted(f.FullName)).ToList();
+            try
+            {
+                var intent = IntentJson.Parse(await File.ReadAllTextAsync(result.GetValue(request)!.FullName, cancellationToken).ConfigureAwait(false));
+                var parents = (result.GetValue(parent) ?? []).Select(f => File.ReadAllBytes(f.FullName)).ToList();
+                TimeProvider time = result.GetValue(at) is { } instant ? new FixedTimeProvider(instant) : TimeProvider.System;
+                return await VerifyAsync(File.ReadAllBytes(result.GetValue(file)!.FullName), parents, keys, intent, result.GetValue(audience), time, result.InvocationConfiguration.Output, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                keys.ForEach(k => k.Dispose());
+            }
+        }));
+        return verify;
+    }
+
+    private static Command MintCommand()
+    {
+        var key = new Option<FileInfo>("--key") { Description = "The private key (PKCS#8 PEM, as written by 'keys generate').", Required = true };
+        var policies = new Option<string>("--policies") { Description = "A Cedar policy file or a folder of them.", Required = true };
+        var entities = new Option<FileInfo?>("--entities") { Description = "Entities in Cedar's JSON format." };
+        var request = new Option<FileInfo>("--request") { Description = "The request JSON to authorize (docs/cli.md).", Required = true };
+        var audience = new Option<string>("--audience") { Description = "The runtime that will run it.", DefaultValueFactory = _ => "default" };
+        var ttl = new Option<string>("--ttl") { Description = "Lifetime, such as 60s, 5m or 1h (at most 1h).", DefaultValueFactory = _ => "60s" };
+        var output = new Option<string>("--out") { Description = "Where to write the artifact (only on permit).", Required = true };
+        var mint = new Command("mint", "Evaluate a request and, on permit, write a signed artifact for it; on deny print the decision and exit 3.") { key, policies, entities, request, audience, ttl, output };
+        mint.SetAction((result, cancellationToken) => GuardedAsync(result, async () =>
+        {
+            if (!ObligationValues.TryParseDuration(result.GetValue(ttl)!, out var lifetime) || lifetime <= TimeSpan.Zero || lifetime > TimeSpan.FromHours(1))
+            {
+                result.InvocationConfiguration.Error.WriteLine("govexec: --ttl must be a duration such as 60s, 5m or 1h, at most 1h.");
+                return ExitCodes.Usage;
+            }
+
+            var evaluator = PolicyLoading.Load(result.GetValue(policies)!, result.GetValue(entities)?.FullName);
+            var intent = IntentJson.Parse(await File.ReadAllTextAsync(result.GetValue(request)!.FullName, cancellationToken).ConfigureAwait(false));
+            using var signingKey = SigningKey.FromPem(await File.ReadAllTextAsync(result.GetValue(key)!.FullName, cancellationToken).ConfigureAwait(false));
+            return await MintAsync(signingKey, evaluator, intent, result.GetValue(audience)!, lifetime, result.GetValue(output)!, TimeProvider.System,
+                result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, cancellationToken).ConfigureAwait(false);
+        }));
+        return mint;
+    }
+
+    private static int Guarded(ParseResult result, Func<int> action)
+    {
+        try
+        {
+            return action();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentException or NotSupportedException or Policies.Cedar.CedarParseException or System.Text.Json.JsonException)
+        {
+            result.InvocationConfiguration.Error.WriteLine("govexec: " + ex.Message);
+            return ExitCodes.Error;
+        }
+    }
+
+    private static async Task<int> GuardedAsync(ParseResult result, Func<Task<int>> action)
+    {
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentException or NotSupportedException or Policies.Cedar.CedarParseException or System.Text.Json.JsonException)
+        {
+            await result.InvocationConfiguration.Error.WriteLineAsync("govexec: " + ex.Message).ConfigureAwait(false);
+            return ExitCodes.Error;
+        }
+    }
+
+    private static string? AudienceOf(byte[] encoded) =>
+        CoseSign1Layer.TryDecode(encoded, out var message, out _) ? CoseArtifactVerifier.TryDecodeClaims(message.Content!.Value, string.Empty, default)?.Audience : null;
+
+    /// <summary>Writes the entries of a header map (read from the raw CBOR, so that every label shows as it is).</summary>
+    private static void WriteHeaders(Utf8JsonWriter writer, System.Formats.Cbor.CborReader reader)
+    {
+        var count = reader.ReadStartMap();
+        for (var i = 0; count is null || i < count; i++)
+        {
+            if (count is null && reader.PeekState() == System.Formats.Cbor.CborReaderState.EndMap)
+            {
+                break;
+            }
+
+            var label = reader.PeekState() == System.Formats.Cbor.CborReaderState.TextString ? reader.ReadTextString() : reader.ReadInt64().ToString(CultureInfo.InvariantCulture);
+            var name = label switch
+            {
+                "1" => "alg (1)",
+                "2" => "crit (2)",
+                "3" => "content_type (3)",
+                "4" => "kid (4)",
+                _ => label,
+            };
+            var text = reader.PeekState() switch
+            {
+                System.Formats.Cbor.CborReaderState.UnsignedInteger or System.Formats.Cbor.CborReaderState.NegativeInteger => AlgorithmName(reader.ReadInt64()),
+                System.Formats.Cbor.CborReaderState.TextString => reader.ReadTextString(),
+                System.Formats.Cbor.CborReaderState.ByteString when label == "4" => Encoding.UTF8.GetString(reader.ReadByteString()),
+                _ => "cbor:" + Convert.ToHexStringLower(reader.ReadEncodedValue().Span),
+            };
+            writer.WriteString(name, text);
+        }
+
+        reader.ReadEndMap();
+    }
+
+    private static string AlgorithmName(long value) => Enum.IsDefined(typeof(ArtifactAlgorithm), (int)value) ? $"{(ArtifactAlgorithm)(int)value} ({value})" : value.ToString(CultureInfo.InvariantCulture);
+
+    private static void WriteClaims(Utf8JsonWriter writer, ArtifactClaims claims)
+    {
+        writer.WriteStartObject();
+        writer.WriteString("iss", claims.Issuer);
+        writer.WriteString("sub", claims.Subject);
+        writer.WriteString("aud", claims.Audience);
+        writer.WriteString("exp", claims.ExpiresAt.ToString("O", CultureInfo.InvariantCulture));
+        writer.WriteString("nbf", claims.NotBefore.ToString("O", CultureInfo.InvariantCulture));
+        writer.WriteString("iat", claims.IssuedAt.ToString("O", CultureInfo.InvariantCulture));
+        writer.WriteString("cti", claims.TokenId.ToString("D"));
+        writer.WriteString("intent_digest", Convert.ToHexStringLower(claims.IntentDigest.Span));
+        writer.WriteString("decision", claims.Decision.ToString());
+        writer.WriteString("policy_set_digest", claims.PolicySetDigest);
+        WriteStrings(writer, "determining_policies", claims.DeterminingPolicies);
+        writer.WriteStartArray("obligations");
+        foreach (var obligation in claims.Obligations)
+        {
+            writer.WriteStartObject();
+            writer.WriteString("name", obligation.Name);
+            writer.WriteString("value", obligation.Value);
+            writer.WriteString("policy", obligation.PolicyId);
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndArray();
+        if (!claims.ParentArtifactDigest.IsEmpty)
+        {
+            writer.WriteString("parent_artifact_digest", Convert.ToHexStringLower(claims.ParentArtifactDigest.Span));
+        }
+
+        if (claims.Scope is { } scope)
+        {
+            writer.WriteStartObject("scope");
+            WriteStrings(writer, "actions", scope.Actions.Select(a => a.ToString()));
+            WriteStrings(writer, "resources", scope.Resources.Select(r => r.ToString()));
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private static void WriteStrings(Utf8JsonWriter writer, string name, IEnumerable<string> values)
+    {
+        writer.WriteStartArray(name);
+        foreach (var value in values)
+        {
+            writer.WriteStringValue(value);
+        }
+
+        writer.WriteEndArray();
+    }
+
+    private static string Json(Action<Utf8JsonWriter> body)
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(stream, Indented))
+        {
+            writer.WriteStartObject();
+            body(writer);
+            writer.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private sealed class FixedTimeProvider(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now.ToUniversalTime();
+    }
+}

@@ -1,0 +1,110 @@
+namespace GovernedExecution.Policies.Cedar;
+
+/// <summary>One entity: its attributes, tags and the transitive closure of its parents.</summary>
+internal sealed class CedarEntity
+{
+    public CedarEntity(EntityUid uid, Dictionary<string, CedarValue> attrs, List<EntityUid> parents, Dictionary<string, CedarValue>? tags)
+    {
+        Uid = uid;
+        Attrs = attrs;
+        Parents = parents;
+        Tags = tags;
+        Ancestors = new HashSet<EntityUid>(parents);
+    }
+
+    public EntityUid Uid { get; }
+
+    public Dictionary<string, CedarValue> Attrs { get; }
+
+    public List<EntityUid> Parents { get; }
+
+    public Dictionary<string, CedarValue>? Tags { get; }
+
+    /// <summary>Every entity this one is (transitively) in, not including itself.</summary>
+    public HashSet<EntityUid> Ancestors { get; }
+}
+
+/// <summary>An immutable entity store with precomputed ancestor sets.</summary>
+internal sealed class CedarEntityStore
+{
+    public static readonly CedarEntityStore Empty = new([]);
+
+    private readonly Dictionary<EntityUid, CedarEntity> _entities;
+
+    public CedarEntityStore(IEnumerable<CedarEntity> entities)
+    {
+        _entities = [];
+        foreach (var e in entities)
+        {
+            if (!_entities.TryAdd(e.Uid, e))
+            {
+                throw new CedarEvaluationException("duplicate entity " + e.Uid);
+            }
+        }
+
+        ComputeClosure();
+    }
+
+    public int Count => _entities.Count;
+
+    public IEnumerable<CedarEntity> All => _entities.Values;
+
+    public CedarEntity? Get(EntityUid uid) => _entities.TryGetValue(uid, out var e) ? e : null;
+
+    /// <summary>True when <paramref name="child"/> equals <paramref name="ancestor"/> or is transitively in it.</summary>
+    public bool IsIn(EntityUid child, EntityUid ancestor)
+    {
+        if (child.Equals(ancestor))
+        {
+            return true;
+        }
+
+        return _entities.TryGetValue(child, out var e) && e.Ancestors.Contains(ancestor);
+    }
+
+    private void ComputeClosure()
+    {
+        // Breadth-first over parents from every entity; tolerant of cycles and of parents missing from the store.
+        var queue = new Queue<EntityUid>();
+        foreach (var e in _entities.Values)
+        {
+            foreach (var p in e.Parents)
+            {
+                queue.Enqueue(p);
+            }
+
+            while (queue.Count > 0)
+            {
+                var p = queue.Dequeue();
+                if (_entities.TryGetValue(p, out var pe))
+                {
+                    foreach (var gp in pe.Parents)
+                    {
+                        if (e.Ancestors.Add(gp))
+                        {
+                            queue.Enqueue(gp);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// <summary>An error raised while evaluating one policy; the policy is skipped and reported.</summary>
+internal sealed class CedarEvaluationException : Exception
+{
+    public CedarEvaluationException()
+    {
+    }
+
+    public CedarEvaluationException(string message)
+        : base(message)
+    {
+    }
+
+    public CedarEvaluationException(string message, Exception inner)
+        : base(message, inner)
+    {
+    }
+}

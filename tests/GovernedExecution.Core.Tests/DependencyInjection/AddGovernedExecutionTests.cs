@@ -1,0 +1,87 @@
+using GovernedExecution.Artifacts.Keys;
+using GovernedExecution.DependencyInjection;
+using GovernedExecution.Execution;
+using GovernedExecution.Lineage;
+using GovernedExecution.Policies;
+using GovernedExecution.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace GovernedExecution.Tests.DependencyInjection;
+
+public sealed class AddGovernedExecutionTests
+{
+    [Fact]
+    public async Task Registered_executor_runs_with_components_from_the_container()
+    {
+        using var key = SigningKey.Generate();
+        var services = new ServiceCollection();
+        var sink = new InMemoryLineageSink();
+        services.AddSingleton<IPolicyEvaluator>(GovernedTestHost.DefaultPolicies());
+        services.AddSingleton<ITrustedKeyStore>(new InMemoryTrustedKeyStore(key.ToTrustedKey()));
+        services.AddSingleton(new LineageSinkRegistration(sink));
+        var builder = services.AddGovernedExecution(o => o.Audience = "svc").UseSigningKey(key);
+
+        Assert.Same(services, builder.Services);
+        using var provider = services.BuildServiceProvider();
+        var executor = provider.GetRequiredService<IGovernedExecutor>();
+        var result = await executor.RunAsync(GovernedTestHost.Intent("read"), (ctx, ct) => ValueTask.FromResult(ctx.Claims.Audience));
+
+        Assert.Equal("svc", result);
+        Assert.Equal(6, sink.Count);
+    }
+
+    [Fact]
+    public void Missing_audience_signing_key_trust_store_and_policies_are_reported_together_at_start()
+    {
+        var services = new ServiceCollection();
+        services.AddGovernedExecution();
+        using var provider = services.BuildServiceProvider();
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<GovernedExecutionOptions>>().Value);
+        Assert.Contains(ex.Failures, f => f.Contains("Audience", StringComparison.Ordinal));
+        Assert.Contains(ex.Failures, f => f.Contains("signing key", StringComparison.Ordinal));
+        Assert.Contains(ex.Failures, f => f.Contains("trusted-key store", StringComparison.Ordinal));
+        Assert.Contains(ex.Failures, f => f.Contains("policy evaluator", StringComparison.Ordinal));
+        Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IGovernedExecutor>());
+    }
+
+    [Fact]
+    public void Verify_only_needs_no_signing_key_or_policies()
+    {
+        using var key = SigningKey.Generate();
+        var services = new ServiceCollection();
+        services.AddGovernedExecution(o => { o.Audience = "worker"; o.VerifyOnly = true; }).UseTrustedKeys(key.ToTrustedKey());
+        using var provider = services.BuildServiceProvider();
+
+        Assert.NotNull(provider.GetRequiredService<IGovernedExecutor>());
+    }
+
+    [Fact]
+    public void Calling_twice_registers_one_executor_and_merges_configuration()
+    {
+        var services = new ServiceCollection();
+        var first = services.AddGovernedExecution(o => o.Audience = "a");
+        var second = services.AddGovernedExecution(o => o.Issuer = "iss");
+
+        Assert.Same(first, second);
+        Assert.Single(services, d => d.ServiceType == typeof(IGovernedExecutor));
+        using var provider = services.BuildServiceProvider();
+        var options = provider.GetRequiredService<IOptionsMonitor<GovernedExecutionOptions>>();
+        Assert.Throws<OptionsValidationException>(() => options.CurrentValue); // still no keys or policies
+    }
+
+    [Fact]
+    public void Bad_option_values_are_rejected_by_the_standalone_builder()
+    {
+        using var key = SigningKey.Generate();
+        var ex = Assert.Throws<OptionsValidationException>(() => new GovernedExecutorBuilder()
+            .Configure(o => { o.Audience = "x"; o.ClockSkew = TimeSpan.FromHours(1); o.ArtifactLifetime = TimeSpan.Zero; o.AllowedAlgorithms.Clear(); })
+            .UsePolicies(GovernedTestHost.DefaultPolicies())
+            .UseSigningKey(key)
+            .UseTrustedKeys(key.ToTrustedKey())
+            .Build());
+
+        Assert.Equal(3, ex.Failures.Count());
+    }
+}

@@ -1,0 +1,31 @@
+using System.Diagnostics;
+using GovernedExecution.Execution;
+using GovernedExecution.Testing;
+
+namespace GovernedExecution.Tests.Diagnostics;
+
+[Collection(nameof(TelemetryTests))] // listeners are process-wide
+public sealed class TelemetryTests
+{
+    [Fact]
+    public async Task Each_phase_is_a_span_under_the_execution_and_the_lineage_carries_the_trace_id()
+    {
+        var seen = new List<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "GovernedExecution",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity => { lock (seen) { seen.Add(activity); } },
+        };
+        ActivitySource.AddActivityListener(listener);
+        using var host = new GovernedTestHost();
+
+        var outcome = await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, ct) => ValueTask.FromResult(1));
+
+        var root = Assert.Single(seen, a => a.DisplayName == "governed read" && (string?)a.GetTagItem("governed.execution_id") == outcome.ExecutionId.ToString("D"));
+        var phases = seen.Where(a => a.ParentSpanId == root.SpanId).Select(a => a.DisplayName).ToHashSet();
+        Assert.Superset(new HashSet<string> { "governed.policy", "governed.artifact.mint", "governed.artifact.verify", "governed.lineage", "governed.invoke" }, phases);
+        var intentRecord = host.Lineage.Records.First(r => r.Event.ExecutionId == outcome.ExecutionId);
+        Assert.Equal(root.TraceId.ToHexString(), intentRecord.Event["trace_id"]);
+    }
+}

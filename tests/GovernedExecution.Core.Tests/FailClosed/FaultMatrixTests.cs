@@ -1,0 +1,183 @@
+using GovernedExecution.Artifacts;
+using GovernedExecution.Artifacts.Keys;
+using GovernedExecution.DependencyInjection;
+using GovernedExecution.Execution;
+using GovernedExecution.Intents;
+using GovernedExecution.Lineage;
+using GovernedExecution.Policies;
+using GovernedExecution.Policies.Cedar;
+using GovernedExecution.Testing;
+
+namespace GovernedExecution.Tests.FailClosed;
+
+/// <summary>
+/// The fault matrix of docs/threat-model.md: every seam of the governance machinery crossed with every fault kind.
+/// Each cell asserts whether the delegate ran (exactly as the contract says), the denial reason, and that the
+/// lineage holds the denial whenever a sink is still able to accept one.
+/// </summary>
+public sealed class FaultMatrixTests
+{
+    public enum Seam { EntityProvider, PolicyEvaluator, SigningKeyProvider, TrustedKeyStore, ReplayGuard, RequiredSink, BestEffortSink, Clock, Cancellation, Delegate }
+
+    /// <summary>The matrix: seam, fault, expected denial (null: the delegate runs).</summary>
+    public static TheoryData<Seam, FaultKind, DenialReason?> Matrix { get; } = new()
+    {
+        { Seam.EntityProvider, FaultKind.Throws, DenialReason.GovernanceFault },
+        { Seam.EntityProvider, FaultKind.ReturnsDefault, DenialReason.GovernanceFault },
+        { Seam.EntityProvider, FaultKind.Wrong, DenialReason.NotPermitted },
+        { Seam.EntityProvider, FaultKind.Hangs, DenialReason.GovernanceFault },
+        { Seam.EntityProvider, FaultKind.LateAfterCancel, DenialReason.Canceled },
+        { Seam.PolicyEvaluator, FaultKind.Throws, DenialReason.GovernanceFault },
+        { Seam.PolicyEvaluator, FaultKind.ReturnsDefault, DenialReason.GovernanceFault },
+        { Seam.PolicyEvaluator, FaultKind.Wrong, DenialReason.PolicySetMismatch },
+        { Seam.PolicyEvaluator, FaultKind.Hangs, DenialReason.GovernanceFault },
+        { Seam.PolicyEvaluator, FaultKind.LateAfterCancel, DenialReason.Canceled },
+        { Seam.SigningKeyProvider, FaultKind.Throws, DenialReason.KeyUnavailable },
+        { Seam.SigningKeyProvider, FaultKind.ReturnsDefault, DenialReason.KeyUnavailable },
+        { Seam.SigningKeyProvider, FaultKind.Wrong, DenialReason.UntrustedKey },
+        { Seam.SigningKeyProvider, FaultKind.Hangs, DenialReason.KeyUnavailable },
+        { Seam.SigningKeyProvider, FaultKind.LateAfterCancel, DenialReason.Canceled },
+        { Seam.TrustedKeyStore, FaultKind.Throws, DenialReason.KeyUnavailable },
+        { Seam.TrustedKeyStore, FaultKind.ReturnsDefault, DenialReason.UntrustedKey },
+        { Seam.TrustedKeyStore, FaultKind.Wrong, DenialReason.SignatureInvalid },
+        { Seam.TrustedKeyStore, FaultKind.Hangs, DenialReason.GovernanceFault },
+        { Seam.TrustedKeyStore, FaultKind.LateAfterCancel, DenialReason.Canceled },
+        { Seam.ReplayGuard, FaultKind.Throws, DenialReason.GovernanceFault },
+        { Seam.ReplayGuard, FaultKind.ReturnsDefault, DenialReason.Replayed },
+        { Seam.ReplayGuard, FaultKind.Hangs, DenialReason.GovernanceFault },
+        { Seam.ReplayGuard, FaultKind.LateAfterCancel, DenialReason.Canceled },
+        { Seam.RequiredSink, FaultKind.Throws, DenialReason.LineageUnavailable },
+        { Seam.RequiredSink, FaultKind.Hangs, DenialReason.LineageUnavailable },
+        { Seam.RequiredSink, FaultKind.LateAfterCancel, DenialReason.Canceled },
+        { Seam.BestEffortSink, FaultKind.Throws, null },
+        { Seam.BestEffortSink, FaultKind.Hangs, null },
+        { Seam.Clock, FaultKind.Throws, DenialReason.GovernanceFault },
+        { Seam.Clock, FaultKind.Wrong, DenialReason.Expired },
+        { Seam.Cancellation, FaultKind.Throws, DenialReason.Canceled },
+        { Seam.Delegate, FaultKind.Throws, null },
+    };
+
+    [Theory]
+    [MemberData(nameof(Matrix))]
+    public async Task Cell(Seam seam, FaultKind fault, DenialReason? expected)
+    {
+        using var key = SigningKey.Generate();
+        using var otherKey = SigningKey.Generate();
+        var audit = new InMemoryLineageSink();
+        var policies = CedarPolicySet.Parse("""
+            permit (principal in Team::"support", action == Action::"read", resource);
+            """);
+        var entities = CedarEntities.ParseJson("""[{"uid":{"type":"Agent","id":"support-bot"},"attrs":{},"parents":[{"type":"Team","id":"support"}]}]""");
+        TimeProvider time = seam switch
+        {
+            Seam.Clock when fault == FaultKind.Throws => new ThrowingTimeProvider(),
+            Seam.Clock => new SteppingTimeProvider(DateTimeOffset.UtcNow, TimeSpan.FromMinutes(10)),
+            _ => TimeProvider.System,
+        };
+        var trust = new InMemoryTrustedKeyStore(key.ToTrustedKey());
+        var builder = new GovernedExecutorBuilder()
+            .Configure(o => { o.Audience = "matrix"; o.DependencyTimeout = TimeSpan.FromMilliseconds(150); })
+            .UseCedarPolicies(policies, entities)
+            .UseSigningKey(key)
+            .UseTrustedKeyStore(trust)
+            .UseTimeProvider(time)
+            .AddLineageSink(audit, LineageSinkMode.BestEffort);
+        switch (seam)
+        {
+            case Seam.EntityProvider:
+                builder.UseCedarPolicies(policies, new FaultyEntityProvider(entities, fault));
+                break;
+            case Seam.PolicyEvaluator:
+                IPolicyEvaluator evaluator = fault == FaultKind.Wrong ? new ForeignDigestEvaluator(new CedarPolicyEvaluator(policies, entities)) : new FaultyPolicyEvaluator(new CedarPolicyEvaluator(policies, entities), fault);
+                builder.UsePolicies(evaluator);
+                break;
+            case Seam.SigningKeyProvider:
+                builder.UseSigningKeyProvider(new FaultySigningKeyProvider(fault == FaultKind.Wrong ? otherKey : key, fault == FaultKind.Wrong ? FaultKind.None : fault));
+                break;
+            case Seam.TrustedKeyStore:
+                builder.UseTrustedKeyStore(fault == FaultKind.Wrong ? new WrongKeyStore(otherKey.ToTrustedKey()) : new FaultyTrustedKeyStore(trust, fault));
+                break;
+            case Seam.ReplayGuard:
+                builder.UseReplayGuard(new FaultyReplayGuard(new InMemoryReplayGuard(time), fault));
+                break;
+            case Seam.RequiredSink:
+                builder.AddLineageSink(new FaultyLineageSink(fault), LineageSinkMode.Required);
+                break;
+            case Seam.BestEffortSink:
+                builder.AddLineageSink(new FaultyLineageSink(fault), LineageSinkMode.BestEffort);
+                break;
+        }
+
+        var executor = builder.Build();
+        using var cts = new CancellationTokenSource();
+        if (seam == Seam.Cancellation)
+        {
+            cts.Cancel();
+        }
+        else if (fault == FaultKind.LateAfterCancel)
+        {
+            cts.CancelAfter(TimeSpan.FromMilliseconds(30));
+        }
+
+        var intent = new ExecutionIntent(new("Agent", "support-bot"), new("Action", "read"), new("Ticket", "t-1"));
+        var ran = 0;
+        var thrown = new FormatException("the operation's own failure");
+        var outcome = await executor.RunOutcomeAsync(intent, (ctx, ct) =>
+        {
+            Interlocked.Increment(ref ran);
+            return seam == Seam.Delegate ? throw thrown : ValueTask.FromResult(1);
+        }, cts.Token);
+
+        if (expected is null)
+        {
+            Assert.Equal(1, ran);
+            Assert.False(outcome.IsDenied);
+            if (seam == Seam.Delegate)
+            {
+                Assert.Same(thrown, outcome.Exception);
+                Assert.Equal(LineageEventKind.ExecutionFailed, audit.Records[^1].Event.Kind);
+            }
+        }
+        else
+        {
+            Assert.Equal(0, ran);
+            Assert.True(outcome.IsDenied);
+            Assert.Equal(expected, outcome.Denial!.Reason);
+            var last = audit.Records[^1].Event;
+            Assert.Equal(LineageEventKind.ExecutionDenied, last.Kind);
+            Assert.Equal(expected.ToString(), last["reason"]);
+            Assert.Equal(outcome.ExecutionId, last.ExecutionId);
+        }
+
+        Assert.True(audit.Verify().IsValid);
+    }
+
+    [Fact]
+    public void The_matrix_covers_every_seam() =>
+        Assert.Equal(Enum.GetValues<Seam>().Length, Matrix.Select(row => (Seam)row[0]).Distinct().Count());
+
+    private sealed class FaultyEntityProvider(CedarEntities entities, FaultKind fault) : IEntityProvider
+    {
+        public ValueTask<CedarEntities> GetEntitiesAsync(ExecutionIntent intent, CancellationToken cancellationToken) =>
+            fault == FaultKind.Wrong
+                ? ValueTask.FromResult(CedarEntities.Empty) // the principal's team is missing: no permit applies
+                : Fault.Apply(fault, () => ValueTask.FromResult(entities), cancellationToken);
+    }
+
+    private sealed class ForeignDigestEvaluator(IPolicyEvaluator inner) : IPolicyEvaluator
+    {
+        public string PolicySetDigest => inner.PolicySetDigest;
+
+        public async ValueTask<PolicyDecision> EvaluateAsync(ExecutionIntent intent, DateTimeOffset evaluationTime, CancellationToken cancellationToken)
+        {
+            var real = await inner.EvaluateAsync(intent, evaluationTime, cancellationToken);
+            return new PolicyDecision(real.Kind, real.DeterminingPolicies, real.Errors, real.Obligations, new string('f', 64));
+        }
+    }
+
+    private sealed class WrongKeyStore(TrustedKey key) : ITrustedKeyStore
+    {
+        public ValueTask<TrustedKey?> FindAsync(string keyId, CancellationToken cancellationToken) =>
+            ValueTask.FromResult<TrustedKey?>(TrustedKey.FromPem(key.ExportPublicKeyPem(), key.Algorithm, keyId));
+    }
+}

@@ -1,0 +1,89 @@
+using System.Text.Json;
+using GovernedExecution.Extensions.AI;
+using GovernedExecution.Intents;
+using Microsoft.Extensions.AI;
+
+namespace GovernedExecution.Integrations.Tests.Extensions.AI;
+
+public sealed class GovernedToolIntentTests
+{
+    private static readonly AIFunction Tool = AIFunctionFactory.Create((JsonElement args) => "ok", "transfer");
+    private static readonly GovernedToolOptions Options = new() { Principal = new EntityReference("Agent", "bot") };
+
+    private static ExecutionIntent IntentOf(string json) =>
+        GovernedToolIntent.Create(Tool, new AIFunctionArguments(JsonDocument.Parse(json).RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone())), Options);
+
+    [Fact]
+    public void The_intent_names_the_principal_the_tool_as_action_and_the_tool_as_default_resource()
+    {
+        var intent = IntentOf("{}");
+
+        Assert.Equal(new EntityReference("Agent", "bot"), intent.Principal);
+        Assert.Equal(new EntityReference("Action", "transfer"), intent.Action);
+        Assert.Equal(new EntityReference("Tool", "transfer"), intent.Resource);
+        Assert.Null(intent.ParentExecutionId);
+    }
+
+    [Fact]
+    public void Arguments_become_context_attributes_by_json_type()
+    {
+        var context = IntentOf("""
+            {"to":"acct-9","amount":150,"whole":1.5e2,"zero":150.0,"fraction":1.25,"huge":1e30,"urgent":true,
+             "tags":["a","b","a",null],"meta":{"n":1,"skip":null},"nothing":null}
+            """).Context;
+
+        Assert.Equal(IntentValue.String("acct-9"), context["to"]);
+        Assert.Equal(IntentValue.Long(150), context["amount"]);
+        Assert.Equal(IntentValue.Long(150), context["whole"]);
+        Assert.Equal(IntentValue.Long(150), context["zero"]);
+        Assert.Equal(IntentValue.String("1.25"), context["fraction"]);
+        Assert.Equal(IntentValue.String("1e30"), context["huge"]);
+        Assert.Equal(IntentValue.Boolean(true), context["urgent"]);
+        Assert.Equal(IntentValue.Set("a", "b"), context["tags"]);
+        Assert.Equal(IntentValue.Record([KeyValuePair.Create("n", IntentValue.Long(1))]), context["meta"]);
+        Assert.False(context.ContainsKey("nothing"));
+    }
+
+    [Fact]
+    public void Typed_arguments_give_the_same_intent_as_their_json()
+    {
+        var typed = GovernedToolIntent.Create(Tool, new AIFunctionArguments { ["to"] = "acct-9", ["amount"] = 150, ["tags"] = new[] { "a" } }, Options);
+        var json = IntentOf("""{"tags":["a"],"amount":150,"to":"acct-9"}""");
+
+        Assert.Equal(json.Context, typed.Context);
+        Assert.True(json.ArgumentsDigest.Span.SequenceEqual(typed.ArgumentsDigest.Span));
+    }
+
+    [Theory]
+    [InlineData("""{"amount":1.5}""", """{"amount":"1.5"}""")]
+    [InlineData("""{"tags":["a","a"]}""", """{"tags":["a"]}""")]
+    [InlineData("""{"tags":["a","b"]}""", """{"tags":["b","a"]}""")]
+    [InlineData("""{"x":null}""", """{}""")]
+    [InlineData("""{"x":1.50}""", """{"x":1.5}""")]
+    public void The_digest_tells_apart_arguments_that_the_context_cannot(string left, string right)
+    {
+        Assert.Equal(32, IntentOf(left).ArgumentsDigest.Length);
+        Assert.False(IntentOf(left).ArgumentsDigest.Span.SequenceEqual(IntentOf(right).ArgumentsDigest.Span));
+    }
+
+    [Fact]
+    public void The_digest_ignores_the_order_of_members_and_white_space()
+    {
+        var left = IntentOf("""{"b":{"y":1,"x":[1, 2]},"a":"s"}""");
+        var right = IntentOf("""{ "a" : "s", "b" : { "x" : [1,2], "y" : 1 } }""");
+
+        Assert.True(left.ArgumentsDigest.Span.SequenceEqual(right.ArgumentsDigest.Span));
+    }
+
+    [Fact]
+    public void An_object_with_a_member_twice_is_refused()
+    {
+        Assert.Throws<ArgumentException>(() => IntentOf("""{"meta":{"n":1,"n":2}}"""));
+    }
+
+    [Fact]
+    public void Without_a_principal_or_an_ambient_agent_no_intent_is_made()
+    {
+        Assert.Throws<InvalidOperationException>(() => GovernedToolIntent.Create(Tool, new AIFunctionArguments()));
+    }
+}
