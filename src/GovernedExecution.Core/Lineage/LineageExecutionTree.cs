@@ -104,6 +104,11 @@ internal static class LineageExecutionTree
                 parts.Add($"decision {policy["decision"]}" + (string.IsNullOrEmpty(policy["policies"]) ? string.Empty : $" ({policy["policies"]})"));
             }
 
+            foreach (var approval in _records.Where(r => r.Kind == LineageEventKind.ApprovalRecorded))
+            {
+                parts.Add($"approval {(approval["approved"] == "true" ? "granted" : "refused")} by {approval["approver"]}");
+            }
+
             if (verified is not null)
             {
                 parts.Add("artifact " + verified["verdict"]);

@@ -73,7 +73,8 @@ public sealed class FileLineageSinkCrashTests(ITestOutputHelper output) : IDispo
                 verifiedLength = offset + line.Length + 1;
             }
 
-            Assert.True(engine.LastIsCheckpoint, $"kill {kill}: the log does not end with a checkpoint (seed {seed})");
+            // (Empty only when every kill so far came before the child had written anything.)
+            Assert.True(engine.Records == 0 || engine.LastIsCheckpoint, $"kill {kill}: the log does not end with a checkpoint (seed {seed})");
             foreach (var (sequence, execution) in acks)
             {
                 Assert.True(written.TryGetValue(sequence, out var found) && found == execution, $"kill {kill}: acknowledged record {sequence} ({execution}) is missing (seed {seed})");
