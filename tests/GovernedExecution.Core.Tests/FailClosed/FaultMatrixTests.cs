@@ -76,7 +76,12 @@ public sealed class FaultMatrixTests
         };
         var trust = new InMemoryTrustedKeyStore(key.ToTrustedKey());
         var builder = new GovernedExecutorBuilder()
-            .Configure(o => { o.Audience = "matrix"; o.DependencyTimeout = TimeSpan.FromMilliseconds(150); })
+            .Configure(o =>
+            {
+                o.Audience = "matrix";
+                // Hangs must meet the timeout; a late success must meet the cancellation (30 ms) long before it.
+                o.DependencyTimeout = fault == FaultKind.LateAfterCancel ? TimeSpan.FromSeconds(10) : TimeSpan.FromMilliseconds(150);
+            })
             .UseCedarPolicies(policies, entities)
             .UseSigningKey(key)
             .UseTrustedKeyStore(trust)
