@@ -19,6 +19,9 @@ public class RunAsyncBenchmarks
     private ExecutionIntent _permitted = null!;
     private ExecutionIntent _forbidden = null!;
     private ECDsa _ecdsa = null!;
+    private IGovernedExecutor _worker = null!;
+    private ExecutionIntent _presentedIntent = null!;
+
     private byte[] _payload = null!;
     private readonly Func<int, GovernedContext, CancellationToken, ValueTask<int>> _operation = static (state, ctx, ct) => ValueTask.FromResult(state + 1);
     private readonly Func<int, ValueTask<int>> _bare = static state => ValueTask.FromResult(state + 1);
@@ -34,7 +37,22 @@ public class RunAsyncBenchmarks
         _ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var artifact = _host.Executor.IssueAsync(_permitted).AsTask().GetAwaiter().GetResult().Artifact!;
         _payload = CoseMessage.DecodeSign1(artifact.Encoded.Span).Content!.Value.ToArray();
+
+        // A verify-only worker holding only the public key runs an artifact minted by the host. Every check runs on
+        // every call; the worker's clock is frozen at mint time and its replay guard admits the one artifact again,
+        // so that the measurement is the verification, not an expiry or a replay denial.
+        _presentedIntent = GovernedTestHost.Intent("refund", "presented");
+        _presentedArtifact = _host.Executor.IssueAsync(_presentedIntent).AsTask().GetAwaiter().GetResult().Artifact!;
+        _worker = new GovernedExecution.DependencyInjection.GovernedExecutorBuilder()
+            .Configure(o => { o.Audience = GovernedTestHost.Audience; o.VerifyOnly = true; })
+            .UseTrustedKeys(_host.SigningKey.ToTrustedKey())
+            .UseTimeProvider(new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow))
+            .UseReplayGuard(new AdmitAll())
+            .AddLineageSink(new ChainOnlyLineageSink())
+            .Build();
     }
+
+    private GovernedExecution.Artifacts.AuthorizationArtifact _presentedArtifact = null!;
 
     [GlobalCleanup]
     public void Cleanup()
@@ -64,7 +82,23 @@ public class RunAsyncBenchmarks
     public async ValueTask<int> RunAsyncPermitted() =>
         (await _host.Executor.RunOutcomeAsync(_permitted, 1, _operation).ConfigureAwait(false)).Result;
 
+    [Benchmark(Description = "RunAsync presented artifact, verify-only worker (ES256 verify)")]
+    public async ValueTask<bool> RunAsyncPresented()
+    {
+        return (await _worker.RunOutcomeAsync(_presentedIntent, _presentedArtifact, 1, _operation).ConfigureAwait(false)).IsSuccess;
+    }
+
+    [Benchmark(Description = "RunAsync nested (outer + inner, two mints and verifications)")]
+    public async ValueTask<int> RunAsyncNested() =>
+        (await _host.Executor.RunOutcomeAsync(_permitted, this, static async (self, ctx, ct) =>
+            (await self._host.Executor.RunOutcomeAsync(self._permitted, 1, self._operation, ct).ConfigureAwait(false)).Result, default).ConfigureAwait(false)).Result;
+
     [Benchmark(Description = "RunAsync denied by policy")]
     public async ValueTask<bool> RunAsyncDenied() =>
         (await _host.Executor.RunOutcomeAsync(_forbidden, 1, _operation).ConfigureAwait(false)).IsDenied;
+
+    private sealed class AdmitAll : GovernedExecution.Artifacts.IReplayGuard
+    {
+        public ValueTask<bool> TryConsumeAsync(Guid tokenId, DateTimeOffset expiresAt, CancellationToken cancellationToken) => ValueTask.FromResult(true);
+    }
 }
