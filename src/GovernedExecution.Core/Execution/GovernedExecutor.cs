@@ -299,6 +299,25 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             }
         }
 
+        /// <summary>Computes the intent digest and records the intent, the first event of every execution.</summary>
+        private void SubmitIntent(string mode, string? artifactDigest, CancellationToken cancellationToken)
+        {
+            _phase = "intent";
+            cancellationToken.ThrowIfCancellationRequested();
+            IntentDigest = IntentEncoding.Digest(Intent);
+            KeyValuePair<string, string>[] attributes =
+            [
+                new("mode", mode),
+                new("principal", Intent.Principal.ToString()),
+                new("action", Intent.Action.ToString()),
+                new("resource", Intent.Resource.ToString()),
+                new("intent_digest", Convert.ToHexStringLower(IntentDigest)),
+                new("arguments_digest", Convert.ToHexStringLower(Intent.ArgumentsDigest.Span)),
+                new("trace_id", Activity.Current is { } trace ? trace.TraceId.ToHexString() : string.Empty),
+            ];
+            Add(LineageEventKind.IntentSubmitted, artifactDigest is null ? attributes : [.. attributes, new("artifact_digest", artifactDigest)]);
+        }
+
         internal async ValueTask<PolicyDecision?> DecideAsync(CancellationToken cancellationToken)
         {
             if (Denial is not null)
@@ -306,19 +325,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 return null;
             }
 
-            _phase = "intent";
-            cancellationToken.ThrowIfCancellationRequested();
-            IntentDigest = IntentEncoding.Digest(Intent);
-            Add(LineageEventKind.IntentSubmitted,
-            [
-                new("mode", _phaseForFault),
-                new("principal", Intent.Principal.ToString()),
-                new("action", Intent.Action.ToString()),
-                new("resource", Intent.Resource.ToString()),
-                new("intent_digest", Convert.ToHexStringLower(IntentDigest)),
-                new("arguments_digest", Convert.ToHexStringLower(Intent.ArgumentsDigest.Span)),
-                new("trace_id", Activity.Current is { } trace ? trace.TraceId.ToHexString() : string.Empty),
-            ]);
+            SubmitIntent(_phaseForFault, null, cancellationToken);
 
             _phase = "policy";
             using var span = GovernedTelemetry.Source.StartActivity("governed.policy");
@@ -515,20 +522,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 return null;
             }
 
-            _phase = "intent";
-            cancellationToken.ThrowIfCancellationRequested();
-            IntentDigest = IntentEncoding.Digest(Intent);
-            Add(LineageEventKind.IntentSubmitted,
-            [
-                new("mode", "presented"),
-                new("principal", Intent.Principal.ToString()),
-                new("action", Intent.Action.ToString()),
-                new("resource", Intent.Resource.ToString()),
-                new("intent_digest", Convert.ToHexStringLower(IntentDigest)),
-                new("arguments_digest", Convert.ToHexStringLower(Intent.ArgumentsDigest.Span)),
-                new("trace_id", Activity.Current is { } trace ? trace.TraceId.ToHexString() : string.Empty),
-                new("artifact_digest", artifact?.ComputeDigest() ?? string.Empty),
-            ]);
+            SubmitIntent("presented", artifact?.ComputeDigest() ?? string.Empty, cancellationToken);
             if (artifact is null)
             {
                 Deny(DenialReason.ArtifactMissing, "no artifact was presented");
