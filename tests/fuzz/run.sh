@@ -18,12 +18,13 @@ tools="$root/.tools"
 out="$here/findings/bin"
 rm -rf "$out"
 dotnet publish "$here/GovernedExecution.Fuzz" -c Release -o "$out" --nologo -v quiet
-"$tools/sharpfuzz" "$out/GovernedExecution.Core.dll"
 
+# Seeds first: instrumented code only runs under the fuzzer.
 seeds="$here/findings/seeds"
 rm -rf "$seeds"
 cp -r "$here/seeds" "$seeds"
 dotnet "$out/GovernedExecution.Fuzz.dll" seed "$seeds"
+"$tools/sharpfuzz" "$out/GovernedExecution.Core.dll"
 
 export AFL_SKIP_CPUFREQ=1 AFL_NO_UI=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_SKIP_BIN_CHECK=1
 for target in "${targets[@]}"; do

@@ -9,9 +9,16 @@ namespace GovernedExecution.Fuzz;
 /// <summary>The fuzz targets; each returns normally for input that is accepted or rejected as documented.</summary>
 public static class FuzzTargets
 {
-    private static readonly SigningKey Key = SigningKey.Generate();
-    private static readonly IArtifactVerifier Verifier = CoseArtifacts.CreateVerifier(new InMemoryTrustedKeyStore(Key.ToTrustedKey()), new InMemoryReplayGuard(TimeProvider.System));
-    private static readonly ArtifactVerificationContext Context = new(new byte[32], "fuzz");
+    // Created on first use: instrumented code must not run before the fuzzer has set up its coverage map.
+    private static readonly Lazy<SigningKey> LazyKey = new(() => SigningKey.Generate());
+    private static readonly Lazy<IArtifactVerifier> LazyVerifier = new(() => CoseArtifacts.CreateVerifier(new InMemoryTrustedKeyStore(Key.ToTrustedKey()), new InMemoryReplayGuard(TimeProvider.System)));
+    private static readonly Lazy<ArtifactVerificationContext> LazyContext = new(() => new(new byte[32], "fuzz"));
+
+    private static SigningKey Key => LazyKey.Value;
+
+    private static IArtifactVerifier Verifier => LazyVerifier.Value;
+
+    private static ArtifactVerificationContext Context => LazyContext.Value;
 
     public static IReadOnlyDictionary<string, Action<byte[]>> All { get; } = new Dictionary<string, Action<byte[]>>(StringComparer.Ordinal)
     {
