@@ -11,7 +11,7 @@ internal static class PolicyCommands
     {
         var files = new Argument<string[]>("files") { Description = "Cedar policy files (.cedar) or folders holding them.", Arity = ArgumentArity.OneOrMore };
         var validate = new Command("validate", "Parse Cedar policy files; print diagnostics as file:line:col: message; exit 1 on any error.") { files };
-        validate.SetAction(result => Validate(result.GetValue(files)!));
+        validate.SetAction(result => Validate(result.GetValue(files)!, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error));
         var policy = new Command("policy", "Work with Cedar policy files.") { validate };
         root.Subcommands.Add(policy);
 
@@ -20,12 +20,12 @@ internal static class PolicyCommands
         var schema = new Option<string?>("--schema") { Description = "A .cedarschema file (used to read entity and context JSON; policies are not validated against it)." };
         var request = new Option<string>("--request") { Description = "The request JSON file, or - for standard input.", Required = true };
         var authorize = new Command("authorize", "Evaluate one request; print the decision JSON; exit 0 for allow, 3 for deny.") { policies, entities, schema, request };
-        authorize.SetAction(result => Authorize(result.GetValue(policies)!, result.GetValue(entities), result.GetValue(schema), result.GetValue(request)!));
+        authorize.SetAction(result => Authorize(result.GetValue(policies)!, result.GetValue(entities), result.GetValue(schema), result.GetValue(request)!, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error));
         root.Subcommands.Add(authorize);
 
         var path = new Argument<string>("path") { Description = "A folder or .tar.gz of Cedar integration tests (JSON files with requests)." };
         var cedar = new Command("cedar", "Run the Cedar conformance tests under PATH; print failures and the pass count; exit 0 only when none fails.") { path };
-        cedar.SetAction(result => Conformance(result.GetValue(path)!));
+        cedar.SetAction(result => Conformance(result.GetValue(path)!, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error));
         root.Subcommands.Add(new Command("conformance", "Run conformance suites.") { cedar });
     }
 
@@ -56,7 +56,7 @@ internal static class PolicyCommands
         return CedarEntities.ParseJson(File.ReadAllText(entitiesPath), entitiesPath, schema);
     }
 
-    private static int Validate(string[] paths)
+    private static int Validate(string[] paths, TextWriter output, TextWriter error)
     {
         var failed = false;
         foreach (var path in paths)
@@ -67,20 +67,20 @@ internal static class PolicyCommands
                 try
                 {
                     var set = file.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? CedarPolicySet.ParseJson(File.ReadAllText(file), file) : CedarPolicySet.FromFiles([file]);
-                    Console.WriteLine($"{file}: ok ({set.PolicyIds.Count} policies, {set.TemplateIds.Count} templates)");
+                    output.WriteLine($"{file}: ok ({set.PolicyIds.Count} policies, {set.TemplateIds.Count} templates)");
                 }
                 catch (CedarParseException ex)
                 {
                     failed = true;
                     foreach (var diagnostic in ex.Diagnostics)
                     {
-                        Console.Error.WriteLine(diagnostic.ToString());
+                        error.WriteLine(diagnostic.ToString());
                     }
                 }
                 catch (IOException ex)
                 {
                     failed = true;
-                    Console.Error.WriteLine($"{file}: {ex.Message}");
+                    error.WriteLine($"{file}: {ex.Message}");
                 }
             }
         }
@@ -88,7 +88,7 @@ internal static class PolicyCommands
         return failed ? ExitCodes.Error : ExitCodes.Ok;
     }
 
-    private static int Authorize(string policiesPath, string? entitiesPath, string? schemaPath, string requestPath)
+    private static int Authorize(string policiesPath, string? entitiesPath, string? schemaPath, string requestPath, TextWriter output, TextWriter error)
     {
         try
         {
@@ -97,8 +97,8 @@ internal static class PolicyCommands
             var text = requestPath == "-" ? Console.In.ReadToEnd() : File.ReadAllText(requestPath);
             var request = ReadRequest(text);
             var response = set.Evaluate(request, entities);
-            using var stdout = Console.OpenStandardOutput();
-            using (var writer = new Utf8JsonWriter(stdout, new JsonWriterOptions { Indented = true }))
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+            using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
             {
                 writer.WriteStartObject();
                 writer.WriteString("decision", response.IsAllowed ? "allow" : "deny");
@@ -110,11 +110,11 @@ internal static class PolicyCommands
 
                 writer.WriteEndArray();
                 writer.WriteStartArray("errors");
-                foreach (var error in response.Errors)
+                foreach (var failure in response.Errors)
                 {
                     writer.WriteStartObject();
-                    writer.WriteString("policy", DisplayName(set, error.PolicyId));
-                    writer.WriteString("message", error.Message);
+                    writer.WriteString("policy", DisplayName(set, failure.PolicyId));
+                    writer.WriteString("message", failure.Message);
                     writer.WriteEndObject();
                 }
 
@@ -122,12 +122,12 @@ internal static class PolicyCommands
                 writer.WriteEndObject();
             }
 
-            Console.WriteLine();
+            output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
             return response.IsAllowed ? ExitCodes.Ok : ExitCodes.Denied;
         }
         catch (Exception ex) when (ex is CedarParseException or IOException or JsonException or FormatException or ArgumentException or InvalidOperationException or KeyNotFoundException)
         {
-            Console.Error.WriteLine("error: " + ex.Message);
+            error.WriteLine("govexec: " + ex.Message);
             return ExitCodes.Error;
         }
     }
@@ -168,21 +168,21 @@ internal static class PolicyCommands
         return CedarRequest.Create(Entity("principal"), Entity("action"), Entity("resource"), context);
     }
 
-    private static int Conformance(string path)
+    private static int Conformance(string path, TextWriter output, TextWriter error)
     {
         if (!File.Exists(path) && !Directory.Exists(path))
         {
-            Console.Error.WriteLine($"error: {path} not found");
+            error.WriteLine($"govexec: {path} not found");
             return ExitCodes.Usage;
         }
 
         var result = CedarConformanceRunner.Run(path);
         foreach (var failure in result.Failures)
         {
-            Console.WriteLine($"FAIL {failure.TestFile} [{failure.Description}]\n  expected {failure.Expected}\n  got      {failure.Actual}");
+            output.WriteLine($"FAIL {failure.TestFile} [{failure.Description}]\n  expected {failure.Expected}\n  got      {failure.Actual}");
         }
 
-        Console.WriteLine($"cedar conformance: {result.Passed} passed, {result.Failures.Count} failed");
+        output.WriteLine($"cedar conformance: {result.Passed} passed, {result.Failures.Count} failed");
         return result.Failures.Count == 0 && result.Requests > 0 ? ExitCodes.Ok : ExitCodes.Error;
     }
 }

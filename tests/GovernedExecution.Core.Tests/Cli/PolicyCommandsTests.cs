@@ -1,0 +1,94 @@
+using System.CommandLine;
+using System.Text.Json;
+using GovernedExecution.Cli.Commands;
+using GovernedExecution.Testing;
+
+namespace GovernedExecution.Tests.Cli;
+
+/// <summary><c>govexec policy validate</c>, <c>authorize</c> and <c>conformance cedar</c>, in process.</summary>
+public sealed class PolicyCommandsTests : IDisposable
+{
+    private const string Policies = """
+        @id("small-refunds")
+        permit (principal is Agent, action == Action::"refund", resource) when { context.amount <= 100 };
+
+        @id("no-deletes")
+        forbid (principal, action == Action::"delete", resource);
+        """;
+
+    private readonly string _dir = Directory.CreateTempSubdirectory("govexec-policy-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static async Task<(int Code, string Output, string Error)> InvokeAsync(params string[] args)
+    {
+        var root = new RootCommand();
+        PolicyCommands.Register(root);
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var code = await root.Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        return (code, output.ToString(), error.ToString());
+    }
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public async Task Validate_prints_file_line_column_and_exits_1_on_error()
+    {
+        var good = Write("good.cedar", Policies);
+        var bad = Write("bad.cedar", "permit (principal, action, resource)\nwhen { context.a + };");
+
+        var (ok, okOutput, _) = await InvokeAsync("policy", "validate", good);
+        var (failed, _, error) = await InvokeAsync("policy", "validate", good, bad);
+
+        Assert.Equal(0, ok);
+        Assert.Contains("good.cedar: ok (2 policies", okOutput, StringComparison.Ordinal);
+        Assert.Equal(1, failed);
+        Assert.Matches(@"bad\.cedar:2:\d+: ", error);
+    }
+
+    [Theory]
+    [InlineData("refund", 50, 0, "allow", "small-refunds")]
+    [InlineData("refund", 500, 3, "deny", null)]
+    [InlineData("delete", 1, 3, "deny", "no-deletes")]
+    public async Task Authorize_prints_the_decision_json_with_exit_0_for_allow_and_3_for_deny(string action, long amount, int expectedCode, string decision, string? reason)
+    {
+        var policies = Write("p.cedar", Policies);
+        var request = Write("r.json", "{\"principal\":{\"type\":\"Agent\",\"id\":\"bot\"},\"action\":{\"type\":\"Action\",\"id\":\"" + action + "\"},\"resource\":{\"type\":\"Order\",\"id\":\"o-1\"},\"context\":{\"amount\":" + amount + "}}");
+
+        var (code, output, _) = await InvokeAsync("authorize", "--policies", policies, "--request", request);
+
+        Assert.Equal(expectedCode, code);
+        using var json = JsonDocument.Parse(output);
+        Assert.Equal(decision, json.RootElement.GetProperty("decision").GetString());
+        var reasons = json.RootElement.GetProperty("reasons").EnumerateArray().Select(e => e.GetString()).ToArray();
+        Assert.Equal(reason is null ? [] : [reason], reasons);
+        Assert.Empty(json.RootElement.GetProperty("errors").EnumerateArray());
+    }
+
+    [Fact]
+    public async Task Authorize_reports_a_malformed_request_with_exit_1()
+    {
+        var (code, _, error) = await InvokeAsync("authorize", "--policies", Write("p.cedar", Policies), "--request", Write("r.json", "{\"principal\":"));
+
+        Assert.Equal(1, code);
+        Assert.StartsWith("govexec: ", error, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public async Task Conformance_runs_the_hand_written_cedar_tests()
+    {
+        var path = Path.Combine(TestPaths.ConformanceRoot, "cedar");
+        Skip.If(!Directory.Exists(Path.Combine(path, "tests")), $"Cedar conformance material not found at {path}");
+
+        var (code, output, _) = await InvokeAsync("conformance", "cedar", path);
+
+        Assert.Equal(0, code);
+        Assert.EndsWith("cedar conformance: 74 passed, 0 failed", output.TrimEnd(), StringComparison.Ordinal);
+    }
+}
