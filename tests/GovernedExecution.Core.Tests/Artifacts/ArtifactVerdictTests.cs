@@ -409,6 +409,38 @@ public sealed class ArtifactVerdictTests : IDisposable
         Assert.Equal(nameof(ArtifactVerdict.Rejected), _issuer.Lineage.Records.Last(r => r.Event.Kind == LineageEventKind.ArtifactVerified).Event["verdict"]);
     }
 
+    [Theory]
+    [InlineData("requires_approval", "finance")] // an approval is required but the artifact references none
+    [InlineData("max_uses", "2")]
+    [InlineData("ttl", "0s")]
+    [InlineData("ttl", "soon")]
+    public async Task Obligation_the_artifact_cannot_satisfy_is_Rejected(string name, string value)
+    {
+        var intent = GovernedTestHost.Intent("read");
+        var forge = Forge(intent).Set(ArtifactFormat.Obligations, w =>
+        {
+            w.WriteStartArray(1);
+            w.WriteStartArray(3);
+            w.WriteTextString(name);
+            w.WriteTextString(value);
+            w.WriteTextString("allow-read");
+            w.WriteEndArray();
+            w.WriteEndArray();
+        });
+
+        await AssertVerdictAsync(Worker(), intent, forge.Sign(_issuer.SigningKey), ArtifactVerdict.Rejected, DenialReason.ObligationUnsatisfied, "obligations");
+    }
+
+    [Fact]
+    public async Task Issued_in_the_future_is_NotYetValid_even_when_not_before_has_passed()
+    {
+        var intent = GovernedTestHost.Intent("read");
+        var now = _time.GetUtcNow().ToUnixTimeSeconds();
+        var forge = Forge(intent).Set(ArtifactFormat.Iat, w => w.WriteInt64(now + 600)).Set(ArtifactFormat.Exp, w => w.WriteInt64(now + 900));
+
+        await AssertVerdictAsync(Worker(), intent, forge.Sign(_issuer.SigningKey), ArtifactVerdict.Rejected, DenialReason.NotYetValid, "validity");
+    }
+
     [Fact]
     public async Task Unknown_obligation_is_Rejected()
     {
