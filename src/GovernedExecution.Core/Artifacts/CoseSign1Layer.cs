@@ -36,8 +36,11 @@ internal static class CoseSign1Layer
 
             message = CoseMessage.DecodeSign1(encoded.Span);
         }
-        catch (Exception ex) when (ex is CryptographicException or CborContentException or InvalidOperationException)
+        catch (Exception ex) when (ex is CryptographicException or CborContentException or InvalidOperationException
+            or OverflowException or ArgumentException or FormatException)
         {
+            // The COSE decoder throws more than CryptographicException on hostile input (an OverflowException for a
+            // header label beyond 32 bits, found by fuzzing): every one of them is a malformed message.
             error = "malformed COSE_Sign1 message";
             return false;
         }
