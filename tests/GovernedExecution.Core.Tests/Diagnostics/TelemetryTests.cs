@@ -22,8 +22,15 @@ public sealed class TelemetryTests
 
         var outcome = await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, ct) => ValueTask.FromResult(1));
 
-        var root = Assert.Single(seen, a => a.DisplayName == "governed read" && (string?)a.GetTagItem("governed.execution_id") == outcome.ExecutionId.ToString("D"));
-        var phases = seen.Where(a => a.ParentSpanId == root.SpanId).Select(a => a.DisplayName).ToHashSet();
+        Activity[] all;
+        lock (seen)
+        {
+            // Other tests run in parallel and their activities reach this listener too: work on a snapshot.
+            all = [.. seen];
+        }
+
+        var root = Assert.Single(all, a => a.DisplayName == "governed read" && (string?)a.GetTagItem("governed.execution_id") == outcome.ExecutionId.ToString("D"));
+        var phases = all.Where(a => a.ParentSpanId == root.SpanId).Select(a => a.DisplayName).ToHashSet();
         Assert.Superset(new HashSet<string> { "governed.policy", "governed.artifact.mint", "governed.artifact.verify", "governed.lineage", "governed.invoke" }, phases);
         var intentRecord = host.Lineage.Records.First(r => r.Event.ExecutionId == outcome.ExecutionId);
         Assert.Equal(root.TraceId.ToHexString(), intentRecord.Event["trace_id"]);
