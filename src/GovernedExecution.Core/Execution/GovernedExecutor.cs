@@ -241,14 +241,20 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         private readonly GovernedExecutor _owner;
         private readonly List<LineageEvent> _pending = new(6);
         private readonly DateTimeOffset _startTime;
-        private readonly string _phaseForFault;
+        private readonly string _mode;
         private string _phase = "clock";
 
         internal Run(GovernedExecutor owner, ExecutionIntent intent, LineageEventKind mode)
         {
             _owner = owner;
             Intent = intent;
-            _phaseForFault = mode.ToString();
+            // How the execution came about, as the intent record names it (docs/lineage-format.md).
+            _mode = mode switch
+            {
+                LineageEventKind.ArtifactIssued => "issue",
+                LineageEventKind.DryRun => "dry_run",
+                _ => "run",
+            };
             ExecutionId = Guid.NewGuid();
             try
             {
@@ -325,7 +331,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 return null;
             }
 
-            SubmitIntent(_phaseForFault, null, cancellationToken);
+            SubmitIntent(_mode, null, cancellationToken);
 
             _phase = "policy";
             using var span = GovernedTelemetry.Source.StartActivity("governed.policy");
