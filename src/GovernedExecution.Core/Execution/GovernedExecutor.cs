@@ -44,7 +44,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         _verifier = verifier;
         _sinks = [.. sinks];
         _time = time;
-        _logger = logger;
+        _logger = new SafeLogger(logger);
         _audience = options.Audience;
         _lifetime = options.ArtifactLifetime;
         _timeout = options.DependencyTimeout;
@@ -193,7 +193,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         }
 
         // Every check passed: the only place the operation is invoked.
-        var started = _time.GetTimestamp();
+        var started = run.Timestamp();
         GovernedOutcome<TResult> outcome;
         var previous = GovernedContext.Swap(context);
         try
@@ -211,7 +211,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             GovernedContext.Swap(previous);
         }
 
-        var micros = (long)_time.GetElapsedTime(started).TotalMicroseconds;
+        var micros = run.MicrosecondsSince(started);
         await run.RecordOutcomeAsync(outcome.IsSuccess, outcome.Exception, micros).ConfigureAwait(false);
         GovernedTelemetry.Executions.Add(1, new KeyValuePair<string, object?>("outcome", outcome.IsSuccess ? "succeeded" : "faulted"));
         return outcome;
@@ -621,6 +621,32 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             }
 
             return new GovernedContext(_owner, ExecutionId, Intent, Decision, artifact, claims);
+        }
+
+        /// <summary>A timestamp for the duration of the operation; a failing clock must not lose the outcome record.</summary>
+        internal long Timestamp()
+        {
+            try
+            {
+                return _owner._time.GetTimestamp();
+            }
+            catch (Exception)
+            {
+                return -1;
+            }
+        }
+
+        /// <summary>Microseconds since <paramref name="started"/>, or -1 when the clock failed.</summary>
+        internal long MicrosecondsSince(long started)
+        {
+            try
+            {
+                return started < 0 ? -1 : (long)_owner._time.GetElapsedTime(started).TotalMicroseconds;
+            }
+            catch (Exception)
+            {
+                return -1;
+            }
         }
 
         private DateTimeOffset Now()
