@@ -1,6 +1,6 @@
 // Fuzz targets for the parsers that take outside input. Each target feeds the fuzzer's bytes to one parser; a
 // documented rejection is fine, anything else (another exception type, a crash, a hang) is a finding.
-//   dotnet GovernedExecution.Fuzz.dll <target>          under the fuzzer (see tests/fuzz/run.sh)
+//   dotnet GovernedExecution.Fuzz.dll <target>          under libFuzzer or AFL++ (see tests/fuzz/run.sh)
 //   dotnet GovernedExecution.Fuzz.dll <target> FILE...  replays inputs (regressions)
 using GovernedExecution.Fuzz;
 using SharpFuzz;
@@ -28,6 +28,14 @@ if (args.Length > 1)
     return 0;
 }
 
+if (Environment.GetEnvironmentVariable("__LIBFUZZER_SHM_ID") is not null)
+{
+    // Under libFuzzer, through tests/fuzz/libfuzzer/dotnet-driver.c.
+    Fuzzer.LibFuzzer.Run(input => target(input.ToArray()));
+    return 0;
+}
+
+// Under AFL++ (afl-fuzz).
 Fuzzer.OutOfProcess.Run(stream =>
 {
     using var buffer = new MemoryStream();
