@@ -53,20 +53,16 @@ public sealed class RulePolicyEvaluator : IPolicyEvaluator
         List<PolicyEvaluationError>? errors = null;
         foreach (var rule in _rules)
         {
-            bool applies;
             try
             {
-                applies = rule.Condition(intent);
+                if (rule.Condition(intent))
+                {
+                    (rule.Effect == PolicyEffect.Forbid ? forbids ??= [] : permits ??= []).Add(rule.Id);
+                }
             }
             catch (Exception ex)
             {
                 (errors ??= []).Add(new PolicyEvaluationError(rule.Id, rule.Effect, ex.GetType().Name + ": " + ex.Message));
-                continue;
-            }
-
-            if (applies)
-            {
-                (rule.Effect == PolicyEffect.Forbid ? forbids ??= [] : permits ??= []).Add(rule.Id);
             }
         }
 
