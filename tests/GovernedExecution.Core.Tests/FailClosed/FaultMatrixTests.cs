@@ -19,47 +19,47 @@ public sealed class FaultMatrixTests
 {
     public enum Seam { EntityProvider, PolicyEvaluator, SigningKeyProvider, TrustedKeyStore, ReplayGuard, RequiredSink, BestEffortSink, Clock, Cancellation, Delegate }
 
-    /// <summary>The matrix: seam, fault, expected denial (null: the delegate runs).</summary>
-    public static TheoryData<Seam, FaultKind, DenialReason?> Matrix { get; } = new()
+    /// <summary>The matrix: seam, fault, expected denial and its detail (null: the delegate runs).</summary>
+    public static TheoryData<Seam, FaultKind, DenialReason?, string?> Matrix { get; } = new()
     {
-        { Seam.EntityProvider, FaultKind.Throws, DenialReason.GovernanceFault },
-        { Seam.EntityProvider, FaultKind.ReturnsDefault, DenialReason.GovernanceFault },
-        { Seam.EntityProvider, FaultKind.Wrong, DenialReason.NotPermitted },
-        { Seam.EntityProvider, FaultKind.Hangs, DenialReason.GovernanceFault },
-        { Seam.EntityProvider, FaultKind.LateAfterCancel, DenialReason.Canceled },
-        { Seam.PolicyEvaluator, FaultKind.Throws, DenialReason.GovernanceFault },
-        { Seam.PolicyEvaluator, FaultKind.ReturnsDefault, DenialReason.GovernanceFault },
-        { Seam.PolicyEvaluator, FaultKind.Wrong, DenialReason.PolicySetMismatch },
-        { Seam.PolicyEvaluator, FaultKind.Hangs, DenialReason.GovernanceFault },
-        { Seam.PolicyEvaluator, FaultKind.LateAfterCancel, DenialReason.Canceled },
-        { Seam.SigningKeyProvider, FaultKind.Throws, DenialReason.KeyUnavailable },
-        { Seam.SigningKeyProvider, FaultKind.ReturnsDefault, DenialReason.KeyUnavailable },
-        { Seam.SigningKeyProvider, FaultKind.Wrong, DenialReason.UntrustedKey },
-        { Seam.SigningKeyProvider, FaultKind.Hangs, DenialReason.KeyUnavailable },
-        { Seam.SigningKeyProvider, FaultKind.LateAfterCancel, DenialReason.Canceled },
-        { Seam.TrustedKeyStore, FaultKind.Throws, DenialReason.KeyUnavailable },
-        { Seam.TrustedKeyStore, FaultKind.ReturnsDefault, DenialReason.UntrustedKey },
-        { Seam.TrustedKeyStore, FaultKind.Wrong, DenialReason.SignatureInvalid },
-        { Seam.TrustedKeyStore, FaultKind.Hangs, DenialReason.GovernanceFault },
-        { Seam.TrustedKeyStore, FaultKind.LateAfterCancel, DenialReason.Canceled },
-        { Seam.ReplayGuard, FaultKind.Throws, DenialReason.GovernanceFault },
-        { Seam.ReplayGuard, FaultKind.ReturnsDefault, DenialReason.Replayed },
-        { Seam.ReplayGuard, FaultKind.Hangs, DenialReason.GovernanceFault },
-        { Seam.ReplayGuard, FaultKind.LateAfterCancel, DenialReason.Canceled },
-        { Seam.RequiredSink, FaultKind.Throws, DenialReason.LineageUnavailable },
-        { Seam.RequiredSink, FaultKind.Hangs, DenialReason.LineageUnavailable },
-        { Seam.RequiredSink, FaultKind.LateAfterCancel, DenialReason.Canceled },
-        { Seam.BestEffortSink, FaultKind.Throws, null },
-        { Seam.BestEffortSink, FaultKind.Hangs, null },
-        { Seam.Clock, FaultKind.Throws, DenialReason.GovernanceFault },
-        { Seam.Clock, FaultKind.Wrong, DenialReason.Expired },
-        { Seam.Cancellation, FaultKind.Throws, DenialReason.Canceled },
-        { Seam.Delegate, FaultKind.Throws, null },
+        { Seam.EntityProvider, FaultKind.Throws, DenialReason.GovernanceFault, "policy failed: InvalidOperationException" },
+        { Seam.EntityProvider, FaultKind.ReturnsDefault, DenialReason.GovernanceFault, "policy failed: InvalidOperationException" },
+        { Seam.EntityProvider, FaultKind.Wrong, DenialReason.NotPermitted, "no permit policy applied" },
+        { Seam.EntityProvider, FaultKind.Hangs, DenialReason.GovernanceFault, "policy timed out" },
+        { Seam.EntityProvider, FaultKind.LateAfterCancel, DenialReason.Canceled, "cancellation was requested during policy" },
+        { Seam.PolicyEvaluator, FaultKind.Throws, DenialReason.GovernanceFault, "policy failed: InvalidOperationException" },
+        { Seam.PolicyEvaluator, FaultKind.ReturnsDefault, DenialReason.GovernanceFault, "policy failed: InvalidOperationException" },
+        { Seam.PolicyEvaluator, FaultKind.Wrong, DenialReason.PolicySetMismatch, "the artifact was decided by another policy set" },
+        { Seam.PolicyEvaluator, FaultKind.Hangs, DenialReason.GovernanceFault, "policy timed out" },
+        { Seam.PolicyEvaluator, FaultKind.LateAfterCancel, DenialReason.Canceled, "cancellation was requested during policy" },
+        { Seam.SigningKeyProvider, FaultKind.Throws, DenialReason.KeyUnavailable, "the signing key is unavailable" },
+        { Seam.SigningKeyProvider, FaultKind.ReturnsDefault, DenialReason.KeyUnavailable, "the signing key is unavailable" },
+        { Seam.SigningKeyProvider, FaultKind.Wrong, DenialReason.UntrustedKey, "the key id is unknown or revoked" },
+        { Seam.SigningKeyProvider, FaultKind.Hangs, DenialReason.KeyUnavailable, "issuer timed out" },
+        { Seam.SigningKeyProvider, FaultKind.LateAfterCancel, DenialReason.Canceled, "cancellation was requested during issuer" },
+        { Seam.TrustedKeyStore, FaultKind.Throws, DenialReason.KeyUnavailable, "the trusted-key store failed: InvalidOperationException" },
+        { Seam.TrustedKeyStore, FaultKind.ReturnsDefault, DenialReason.UntrustedKey, "the key id is unknown or revoked" },
+        { Seam.TrustedKeyStore, FaultKind.Wrong, DenialReason.SignatureInvalid, "the signature does not verify" },
+        { Seam.TrustedKeyStore, FaultKind.Hangs, DenialReason.GovernanceFault, "verifier timed out" },
+        { Seam.TrustedKeyStore, FaultKind.LateAfterCancel, DenialReason.Canceled, "cancellation was requested during verifier" },
+        { Seam.ReplayGuard, FaultKind.Throws, DenialReason.GovernanceFault, "the replay guard failed: InvalidOperationException" },
+        { Seam.ReplayGuard, FaultKind.ReturnsDefault, DenialReason.Replayed, "the artifact was already used" },
+        { Seam.ReplayGuard, FaultKind.Hangs, DenialReason.GovernanceFault, "verifier timed out" },
+        { Seam.ReplayGuard, FaultKind.LateAfterCancel, DenialReason.Canceled, "cancellation was requested during verifier" },
+        { Seam.RequiredSink, FaultKind.Throws, DenialReason.LineageUnavailable, "lineage failed: InvalidOperationException" },
+        { Seam.RequiredSink, FaultKind.Hangs, DenialReason.LineageUnavailable, "lineage timed out" },
+        { Seam.RequiredSink, FaultKind.LateAfterCancel, DenialReason.Canceled, "cancellation was requested during lineage" },
+        { Seam.BestEffortSink, FaultKind.Throws, null, null },
+        { Seam.BestEffortSink, FaultKind.Hangs, null, null },
+        { Seam.Clock, FaultKind.Throws, DenialReason.GovernanceFault, "clock failed: InvalidOperationException" },
+        { Seam.Clock, FaultKind.Wrong, DenialReason.Expired, "the artifact has expired" },
+        { Seam.Cancellation, FaultKind.Throws, DenialReason.Canceled, "cancellation was requested during intent" },
+        { Seam.Delegate, FaultKind.Throws, null, null },
     };
 
     [Theory]
     [MemberData(nameof(Matrix))]
-    public async Task Cell(Seam seam, FaultKind fault, DenialReason? expected)
+    public async Task Cell(Seam seam, FaultKind fault, DenialReason? expected, string? detail)
     {
         using var key = SigningKey.Generate();
         using var otherKey = SigningKey.Generate();
@@ -150,9 +150,12 @@ public sealed class FaultMatrixTests
             Assert.Equal(0, ran);
             Assert.True(outcome.IsDenied);
             Assert.Equal(expected, outcome.Denial!.Reason);
+            Assert.Equal(detail, outcome.Denial.Detail);
             var last = audit.Records[^1].Event;
             Assert.Equal(LineageEventKind.ExecutionDenied, last.Kind);
             Assert.Equal(expected.ToString(), last["reason"]);
+            Assert.Equal(((int)expected).ToString(System.Globalization.CultureInfo.InvariantCulture), last["reason_code"]);
+            Assert.Equal(detail, last["detail"]);
             Assert.Equal(outcome.ExecutionId, last.ExecutionId);
         }
 
