@@ -88,6 +88,17 @@ public sealed class BadInputTests
         FailsCleanly(() => CedarEntities.ParseJson(json), typeof(CedarParseException));
     }
 
+    [Theory]
+    [InlineData("{\"__entity\":\"User\"}")] // found by fuzzing: an escape whose value is not an object
+    [InlineData("{\"__entity\":[\"User\",\"bob\"]}")]
+    [InlineData("{\"__entity\":null}")]
+    [InlineData("{\"__extn\":\"ip\"}")]
+    [InlineData("{\"__extn\":{\"fn\":\"ip\",\"arg\":{\"__entity\":1}}}")]
+    public void Cedar_entities_with_a_malformed_escape_in_an_attribute_are_refused(string value)
+    {
+        FailsCleanly(() => CedarEntities.ParseJson("[{\"uid\":{\"type\":\"A\",\"id\":\"a\"},\"attrs\":{\"x\":" + value + "},\"parents\":[]}]"), typeof(CedarParseException));
+    }
+
     [Fact]
     public void Cedar_entities_with_duplicate_attribute_keys_are_refused()
     {

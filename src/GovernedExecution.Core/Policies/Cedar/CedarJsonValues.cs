@@ -53,7 +53,7 @@ internal static class CedarJsonValues
             e = inner;
         }
 
-        if (!e.TryGetProperty("type", out var t) || t.ValueKind != JsonValueKind.String || !e.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String)
+        if (e.ValueKind != JsonValueKind.Object || !e.TryGetProperty("type", out var t) || t.ValueKind != JsonValueKind.String || !e.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String)
         {
             throw new CedarEvaluationException("expected an entity reference with string \"type\" and \"id\"");
         }
