@@ -556,11 +556,12 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 {
                     GovernedTelemetry.LineageFailures.Add(1, new KeyValuePair<string, object?>("mode", registration.Mode.ToString()));
                     Log.LineageSinkFailed(_owner._logger, registration.Sink.GetType().Name, registration.Mode.ToString(), events.Length, ExecutionId, ex);
+                    // The execution is denied, but the other sinks still get the batch: none of them misses the
+                    // records that explain the denial.
                     if (mustAccept)
                     {
                         GovernedTelemetry.LineageDenials.Add(1);
                         Fault(ex, cancellationToken);
-                        return;
                     }
                 }
             }
