@@ -3,6 +3,7 @@ using GovernedExecution.Execution;
 using GovernedExecution.Lineage;
 using GovernedExecution.Policies.Cedar;
 using GovernedExecution.Testing;
+using GovernedExecution.Tests.Execution;
 
 namespace GovernedExecution.Tests.Approvals;
 
@@ -67,7 +68,7 @@ public sealed class ApprovalTests
         var (runs, outcome) = await RefundAsync(host);
 
         Assert.Equal(0, runs);
-        Assert.Equal(DenialReason.ApprovalRefused, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.ApprovalRefused);
         Assert.Contains(host.Lineage.Records, r => r.Event.Kind == LineageEventKind.ApprovalRecorded && r.Event["approved"] == "false");
     }
 
@@ -83,7 +84,7 @@ public sealed class ApprovalTests
         var (runs, outcome) = await RefundAsync(host);
 
         Assert.Equal(0, runs);
-        Assert.Equal(DenialReason.ApprovalTimedOut, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.ApprovalTimedOut);
     }
 
     [Fact]
@@ -94,7 +95,7 @@ public sealed class ApprovalTests
         var (runs, outcome) = await RefundAsync(host);
 
         Assert.Equal(0, runs);
-        Assert.Equal(DenialReason.ApprovalRequired, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.ApprovalRequired);
     }
 
     [Fact]
@@ -109,7 +110,7 @@ public sealed class ApprovalTests
         var (runs, outcome) = await RefundAsync(host);
 
         Assert.Equal(0, runs);
-        Assert.Equal(DenialReason.ApprovalRefused, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.ApprovalRefused);
     }
 
     [Fact]
@@ -120,7 +121,7 @@ public sealed class ApprovalTests
         var (runs, outcome) = await RefundAsync(host);
 
         Assert.Equal(0, runs);
-        Assert.Equal(DenialReason.ApprovalRefused, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.ApprovalRefused);
     }
 
     [Fact]
@@ -131,7 +132,7 @@ public sealed class ApprovalTests
         var (runs, outcome) = await RefundAsync(host);
 
         Assert.Equal(0, runs);
-        Assert.Equal(DenialReason.GovernanceFault, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.GovernanceFault);
     }
 
     [Fact]
@@ -157,6 +158,6 @@ public sealed class ApprovalTests
 
         Assert.Equal(1, (await RefundAsync(approving)).Runs);
         Assert.Contains("Approval needed (finance", output.ToString(), StringComparison.Ordinal);
-        Assert.Equal(DenialReason.ApprovalRefused, (await RefundAsync(refusing)).Outcome.Denial!.Reason);
+        DenialDetails.AssertDenied((await RefundAsync(refusing)).Outcome.Denial, DenialReason.ApprovalRefused);
     }
 }
