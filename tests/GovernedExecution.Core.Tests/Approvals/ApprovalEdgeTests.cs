@@ -83,15 +83,16 @@ public sealed class ApprovalEdgeTests
     [Fact]
     public async Task With_several_approvals_the_artifact_ends_with_the_earliest()
     {
-        using var host = Host(request => ApprovalDecision.Approve(request, "approver", Start.AddMinutes(request.Group == "finance" ? 1 : 2)));
-        using var reversed = Host(request => ApprovalDecision.Approve(request, "approver", Start.AddMinutes(request.Group == "finance" ? 2 : 1)));
+        // Both well within the artifact lifetime, so that only the approvals bound the artifact.
+        using var host = Host(request => ApprovalDecision.Approve(request, "approver", Start.AddSeconds(request.Group == "finance" ? 10 : 20)));
+        using var reversed = Host(request => ApprovalDecision.Approve(request, "approver", Start.AddSeconds(request.Group == "finance" ? 20 : 10)));
 
         var outcome = await RefundAsync(host, legal: true);
         var other = await RefundAsync(reversed, legal: true);
 
         Assert.Equal(2, outcome.Result.Claims.Approvals.Count);
-        Assert.Equal(Start.AddMinutes(1), outcome.Result.Claims.ExpiresAt);
-        Assert.Equal(Start.AddMinutes(1), other.Result.Claims.ExpiresAt);
+        Assert.Equal(Start.AddSeconds(10), outcome.Result.Claims.ExpiresAt);
+        Assert.Equal(Start.AddSeconds(10), other.Result.Claims.ExpiresAt);
     }
 
     [Fact]
