@@ -246,6 +246,7 @@ public sealed class ExecutionPathTests : IDisposable
         Assert.Equal(execution, first.ParentExecutionId);
         Assert.Equal(named, second.ParentExecutionId);
         Assert.Equal(artifact.ComputeDigest(), first["parent_artifact_digest"]);
+        Assert.Equal(GovernedTestHost.Audience, first["audience"]);
         Assert.Same(artifact, linked.Parent);
     }
 
@@ -303,6 +304,75 @@ public sealed class ExecutionPathTests : IDisposable
         var completed = host.Lineage.Records[^1].Event;
         Assert.Equal(LineageEventKind.ExecutionCompleted, completed.Kind);
         Assert.Equal(host.Lineage.Records[0].Event.Time, completed.Time);
+    }
+
+    [Fact]
+    public async Task When_two_required_sinks_refuse_the_first_refusal_is_the_denial()
+    {
+        var audit = new InMemoryLineageSink();
+        using var host = new GovernedTestHost(
+            b => b.AddLineageSink(new ThrowingSink(new InvalidOperationException("second"))).AddLineageSink(audit, LineageSinkMode.BestEffort),
+            lineage: new ThrowingSink(new IOException("first")));
+
+        var outcome = await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), Never);
+
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.LineageUnavailable);
+        Assert.Equal("lineage failed: IOException", outcome.Denial!.Detail);
+        Assert.Equal("lineage failed: IOException", audit.Records[^1].Event["detail"]);
+    }
+
+    [Fact]
+    public async Task A_verifier_that_refuses_without_a_reason_is_a_governance_fault_with_its_detail()
+    {
+        var codec = new RefusingCodec(_host.Policies.PolicySetDigest);
+        using var host = new GovernedTestHost(b => b.UseArtifactCodec(codec, codec));
+
+        var outcome = await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), Never);
+
+        Assert.Equal(DenialReason.GovernanceFault, outcome.Denial!.Reason);
+        Assert.Equal("refused without saying why", outcome.Denial.Detail);
+    }
+
+    [Theory]
+    [InlineData("issuer")]
+    [InlineData("verifier")]
+    public async Task An_issuer_or_verifier_that_returns_nothing_is_a_governance_fault(string part)
+    {
+        var codec = new NullCodec(nullIssuer: part == "issuer", _host.Policies.PolicySetDigest);
+        using var host = new GovernedTestHost(b => b.UseArtifactCodec(codec, codec));
+
+        var outcome = await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), Never);
+
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.GovernanceFault);
+        Assert.Equal(part + " failed: InvalidOperationException", outcome.Denial!.Detail);
+    }
+
+    private sealed class ThrowingSink(Exception exception) : ILineageSink
+    {
+        public ValueTask AppendAsync(IReadOnlyList<LineageEvent> events, CancellationToken cancellationToken) => ValueTask.FromException(exception);
+    }
+
+    /// <summary>Issues a placeholder artifact and refuses it with no reason code.</summary>
+    private sealed class RefusingCodec(string policySetDigest) : IArtifactIssuer, IArtifactVerifier
+    {
+        private readonly NoCryptoArtifacts _inner = new(policySetDigest);
+
+        public ValueTask<AuthorizationArtifact> IssueAsync(ArtifactRequest request, CancellationToken cancellationToken) => _inner.IssueAsync(request, cancellationToken);
+
+        public ValueTask<ArtifactVerificationResult> VerifyAsync(AuthorizationArtifact artifact, ArtifactVerificationContext context, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(new ArtifactVerificationResult(ArtifactVerdict.Invalid, DenialReason.Unspecified, "refused without saying why", [], null));
+    }
+
+    /// <summary>An issuer or a verifier that answers null.</summary>
+    private sealed class NullCodec(bool nullIssuer, string policySetDigest) : IArtifactIssuer, IArtifactVerifier
+    {
+        private readonly NoCryptoArtifacts _inner = new(policySetDigest);
+
+        public ValueTask<AuthorizationArtifact> IssueAsync(ArtifactRequest request, CancellationToken cancellationToken) =>
+            nullIssuer ? ValueTask.FromResult<AuthorizationArtifact>(null!) : _inner.IssueAsync(request, cancellationToken);
+
+        public ValueTask<ArtifactVerificationResult> VerifyAsync(AuthorizationArtifact artifact, ArtifactVerificationContext context, CancellationToken cancellationToken) =>
+            nullIssuer ? _inner.VerifyAsync(artifact, context, cancellationToken) : ValueTask.FromResult<ArtifactVerificationResult>(null!);
     }
 
     private sealed class CancelingSink(CancellationTokenSource cts) : ILineageSink

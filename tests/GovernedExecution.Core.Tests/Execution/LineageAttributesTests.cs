@@ -1,6 +1,7 @@
 using GovernedExecution.Execution;
 using GovernedExecution.Intents;
 using GovernedExecution.Lineage;
+using GovernedExecution.Policies.Rules;
 using GovernedExecution.Testing;
 
 namespace GovernedExecution.Tests.Execution;
@@ -35,6 +36,8 @@ public sealed class LineageAttributesTests : IDisposable
         Assert.Equal("Ticket::\"t-9\"", submitted["resource"]);
         Assert.Equal(Convert.ToHexStringLower(IntentEncoding.Digest(intent)), submitted["intent_digest"]);
         Assert.Equal(Convert.ToHexStringLower(intent.ArgumentsDigest.Span), submitted["arguments_digest"]);
+        // Empty without an ambient trace; a W3C trace id when a listener traces the execution (other tests may).
+        Assert.Matches("^([0-9a-f]{32})?$", submitted["trace_id"]);
 
         var decided = Data(records[1]);
         Assert.Equal("Permitted", decided["decision"]);
@@ -56,6 +59,25 @@ public sealed class LineageAttributesTests : IDisposable
         var completed = Data(records[5]);
         Assert.True(long.TryParse(completed["duration_us"], out var micros) && micros >= 0);
         Assert.Equal(6, records.Count);
+    }
+
+    [Fact]
+    public async Task Several_determining_policies_and_errors_are_listed_comma_separated()
+    {
+        var rules = new RulePolicyEvaluator(
+        [
+            PolicyRule.Permit("b-reads", i => i.Action.Id == "read"),
+            PolicyRule.Permit("a-anything", _ => true),
+            PolicyRule.Permit("y-broken", _ => throw new FormatException("bad")),
+            PolicyRule.Permit("x-broken", _ => throw new FormatException("bad")),
+        ]);
+        using var host = new GovernedTestHost(policies: rules);
+
+        await host.Executor.RunAsync(GovernedTestHost.Intent("read"), (_, _) => ValueTask.FromResult(1));
+        var decided = Data(host.Lineage.Records[1]);
+
+        Assert.Equal("a-anything,b-reads", decided["policies"]);
+        Assert.Equal("x-broken,y-broken", decided["errors"]);
     }
 
     [Fact]
