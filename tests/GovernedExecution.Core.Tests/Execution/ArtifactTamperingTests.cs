@@ -60,7 +60,7 @@ public sealed class ArtifactTamperingTests : IDisposable
         var (ran, outcome) = await PresentAsync(GovernedTestHost.Intent("refund", "ticket-2"), artifact);
 
         Assert.False(ran);
-        Assert.Equal(DenialReason.IntentMismatch, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.IntentMismatch);
     }
 
     [Fact]
@@ -73,7 +73,7 @@ public sealed class ArtifactTamperingTests : IDisposable
         var (ran, outcome) = await PresentAsync(other, artifact);
 
         Assert.False(ran);
-        Assert.Equal(DenialReason.IntentMismatch, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.IntentMismatch);
     }
 
     [Fact]
@@ -85,7 +85,7 @@ public sealed class ArtifactTamperingTests : IDisposable
         var (ran, outcome) = await PresentAsync(intent, artifact);
 
         Assert.False(ran);
-        Assert.Equal(DenialReason.Expired, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.Expired);
     }
 
     [Fact]
@@ -99,7 +99,7 @@ public sealed class ArtifactTamperingTests : IDisposable
         var (ran, outcome) = await PresentAsync(intent, artifact);
 
         Assert.False(ran);
-        Assert.Equal(DenialReason.NotYetValid, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.NotYetValid);
     }
 
     [Fact]
@@ -109,7 +109,7 @@ public sealed class ArtifactTamperingTests : IDisposable
         var (ran, outcome) = await PresentAsync(intent, await MintAsync(intent, audience: "some-other-runtime"));
 
         Assert.False(ran);
-        Assert.Equal(DenialReason.AudienceMismatch, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.AudienceMismatch);
     }
 
     [Fact]
@@ -122,7 +122,7 @@ public sealed class ArtifactTamperingTests : IDisposable
 
         Assert.True(first.Ran);
         Assert.False(second.Ran);
-        Assert.Equal(DenialReason.Replayed, second.Outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(second.Outcome.Denial, DenialReason.Replayed);
     }
 
     [Fact]
@@ -131,7 +131,7 @@ public sealed class ArtifactTamperingTests : IDisposable
         var (ran, outcome) = await PresentAsync(GovernedTestHost.Intent("refund"), null);
 
         Assert.False(ran);
-        Assert.Equal(DenialReason.ArtifactMissing, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.ArtifactMissing);
     }
 
     [Fact]
@@ -143,7 +143,7 @@ public sealed class ArtifactTamperingTests : IDisposable
         var (ran, outcome) = await PresentAsync(intent, artifact);
 
         Assert.False(ran);
-        Assert.Equal(DenialReason.UntrustedKey, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.UntrustedKey);
     }
 
     [Fact]
@@ -155,7 +155,7 @@ public sealed class ArtifactTamperingTests : IDisposable
         var (ran, outcome) = await PresentAsync(intent, artifact);
 
         Assert.False(ran);
-        Assert.Equal(DenialReason.UntrustedKey, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.UntrustedKey);
     }
 
     [Fact]
@@ -164,6 +164,6 @@ public sealed class ArtifactTamperingTests : IDisposable
         var issuance = await _host.Executor.IssueAsync(GovernedTestHost.Intent("delete"));
 
         Assert.False(issuance.IsIssued);
-        Assert.Equal(DenialReason.PolicyDenied, issuance.Denial!.Reason);
+        DenialDetails.AssertDenied(issuance.Denial, DenialReason.PolicyDenied);
     }
 }

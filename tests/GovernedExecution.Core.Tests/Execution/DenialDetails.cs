@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Text.RegularExpressions;
 using GovernedExecution.Execution;
 
@@ -116,14 +117,14 @@ public static class DenialDetails
         && patterns.Any(p => Regex.IsMatch(detail, "^(" + p + ")$", RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1)));
 
     /// <summary>Fails unless the denial's detail is one of the documented texts of its reason.</summary>
-    public static void AssertDocumented(ExecutionDenial? denial)
+    public static void AssertDocumented([NotNull] ExecutionDenial? denial)
     {
         Assert.NotNull(denial);
         Assert.True(IsDocumented(denial.Reason, denial.Detail), $"undocumented detail for {denial.Reason}: \"{denial.Detail}\"");
     }
 
     /// <summary>Fails unless the denial has this reason and a documented detail of it.</summary>
-    public static void AssertDenied(ExecutionDenial? denial, DenialReason reason)
+    public static void AssertDenied([NotNull] ExecutionDenial? denial, DenialReason reason)
     {
         Assert.NotNull(denial);
         Assert.Equal(reason, denial.Reason);

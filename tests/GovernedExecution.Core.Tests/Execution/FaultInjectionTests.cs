@@ -49,7 +49,7 @@ public sealed class FaultInjectionTests
 
         Assert.False(ran);
         Assert.True(outcome.IsDenied);
-        Assert.Equal(expected, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, expected);
         Assert.Equal(LineageEventKind.ExecutionDenied, audit.Records[^1].Event.Kind);
         Assert.Equal(expected.ToString(), audit.Records[^1].Event["reason"]);
     }
@@ -62,7 +62,7 @@ public sealed class FaultInjectionTests
         var outcome = await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, ct) => { ran = true; return ValueTask.FromResult(0); });
 
         Assert.False(ran);
-        Assert.Equal(DenialReason.GovernanceFault, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.GovernanceFault);
     }
 
     [Fact]
@@ -99,6 +99,6 @@ public sealed class FaultInjectionTests
         var outcome = await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, ct) => { ran = true; return ValueTask.FromResult(0); }, cts.Token);
 
         Assert.False(ran);
-        Assert.Equal(DenialReason.Canceled, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.Canceled);
     }
 }

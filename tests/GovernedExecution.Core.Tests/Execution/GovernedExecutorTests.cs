@@ -55,7 +55,7 @@ public sealed class GovernedExecutorTests : IDisposable
             await _host.Executor.RunAsync(GovernedTestHost.Intent("delete"), (ctx, ct) => { ran = true; return ValueTask.FromResult(0); }));
 
         Assert.False(ran);
-        Assert.Equal(DenialReason.PolicyDenied, ex.Reason);
+        DenialDetails.AssertDenied(ex.Denial, DenialReason.PolicyDenied);
         Assert.Equal(["no-delete"], ex.Denial.DeterminingPolicies);
     }
 
@@ -67,7 +67,7 @@ public sealed class GovernedExecutorTests : IDisposable
 
         Assert.False(ran);
         Assert.True(outcome.IsDenied);
-        Assert.Equal(DenialReason.NotPermitted, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.NotPermitted);
         Assert.Throws<InvalidOperationException>(() => outcome.Result);
     }
 
@@ -83,7 +83,7 @@ public sealed class GovernedExecutorTests : IDisposable
         var outcome = await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, ct) => { ran = true; return ValueTask.FromResult(0); });
 
         Assert.False(ran);
-        Assert.Equal(DenialReason.PolicyError, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.PolicyError);
         Assert.Equal("broken-forbid", Assert.Single(outcome.Denial.Decision!.Errors).PolicyId);
     }
 
@@ -95,7 +95,7 @@ public sealed class GovernedExecutorTests : IDisposable
         var outcome = await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, ct) => { ran = true; return ValueTask.FromResult(0); });
 
         Assert.False(ran);
-        Assert.Equal(DenialReason.PolicyError, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.PolicyError);
     }
 
     [Fact]
@@ -106,7 +106,7 @@ public sealed class GovernedExecutorTests : IDisposable
         var outcome = await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, ct) => { ran = true; return ValueTask.FromResult(0); });
 
         Assert.False(ran);
-        Assert.Equal(DenialReason.NotPermitted, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.NotPermitted);
     }
 
     [Fact]
@@ -131,7 +131,7 @@ public sealed class GovernedExecutorTests : IDisposable
         var outcome = await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, ct) => { ran = true; return ValueTask.FromResult(0); });
 
         Assert.False(ran);
-        Assert.Equal(DenialReason.ObligationUnsatisfied, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.ObligationUnsatisfied);
     }
 
     [Fact]
@@ -152,7 +152,7 @@ public sealed class GovernedExecutorTests : IDisposable
         var outcome = await _host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, ct) => { ran = true; return ValueTask.FromResult(0); }, cts.Token);
 
         Assert.False(ran);
-        Assert.Equal(DenialReason.Canceled, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.Canceled);
     }
 
     [Fact]
@@ -205,7 +205,7 @@ public sealed class GovernedExecutorTests : IDisposable
 
         Assert.True(allowed.IsAllowed);
         Assert.False(denied.IsAllowed);
-        Assert.Equal(DenialReason.PolicyDenied, denied.Denial!.Reason);
+        DenialDetails.AssertDenied(denied.Denial, DenialReason.PolicyDenied);
         Assert.DoesNotContain(_host.Lineage.Records, r => r.Event.Kind is LineageEventKind.ArtifactIssued or LineageEventKind.ExecutionStarted);
         Assert.Equal(2, _host.Lineage.Records.Count(r => r.Event.Kind == LineageEventKind.DryRun));
     }
