@@ -112,6 +112,6 @@ public sealed class FailClosedPropertyTests
         var expected = Expected(decision, verify, sink, canceled);
         return expected is null
             ? runs == 1 && outcome.IsSuccess
-            : runs == 0 && outcome.IsDenied && outcome.Denial!.Reason == expected;
+            : runs == 0 && outcome.IsDenied && outcome.Denial!.Reason == expected && DenialDetails.IsDocumented(outcome.Denial.Reason, outcome.Denial.Detail);
     }
 }
