@@ -45,6 +45,19 @@ internal sealed class ArtifactForge
 
     public bool OmitAlgorithm { get; set; }
 
+    public bool OmitContentType { get; set; }
+
+    public bool OmitKeyId { get; set; }
+
+    /// <summary>Writes the protected content type value instead of <see cref="ContentType"/> (to give it another CBOR type).</summary>
+    public Action<CborWriter>? ContentTypeValue { get; set; }
+
+    /// <summary>Writes the protected kid value instead of the UTF-8 bytes of the key id (raw bytes or another CBOR type).</summary>
+    public Action<CborWriter>? KeyIdValue { get; set; }
+
+    /// <summary>Bytes appended to the payload after the claims map, inside the signed content.</summary>
+    public byte[] PayloadSuffix { get; set; } = [];
+
     public int? AlgorithmOverride { get; set; }
 
     public bool Tagged { get; set; } = true;
@@ -93,8 +106,16 @@ internal sealed class ArtifactForge
             entries.Add((1, w => w.WriteInt32(AlgorithmOverride ?? (int)algorithm)));
         }
 
-        entries.Add((3, w => w.WriteTextString(ContentType)));
-        entries.Add((4, w => w.WriteByteString(System.Text.Encoding.UTF8.GetBytes(KeyId ?? keyId))));
+        if (!OmitContentType)
+        {
+            entries.Add((3, ContentTypeValue ?? (w => w.WriteTextString(ContentType))));
+        }
+
+        if (!OmitKeyId)
+        {
+            entries.Add((4, KeyIdValue ?? (w => w.WriteByteString(System.Text.Encoding.UTF8.GetBytes(KeyId ?? keyId)))));
+        }
+
         entries.AddRange(ExtraProtected);
         var header = new CborWriter(CborConformanceMode.Lax);
         header.WriteStartMap(entries.Count);
@@ -106,7 +127,7 @@ internal sealed class ArtifactForge
 
         header.WriteEndMap();
         var protectedBytes = header.Encode();
-        return Assemble(protectedBytes, Payload(), tbs => SignData(key, algorithm, tbs));
+        return Assemble(protectedBytes, [.. Payload(), .. PayloadSuffix], tbs => SignData(key, algorithm, tbs));
     }
 
     public byte[] Assemble(byte[] protectedBytes, byte[] payload, Func<byte[], byte[]> sign)

@@ -7,6 +7,7 @@ using GovernedExecution.Lineage;
 using GovernedExecution.Policies;
 using GovernedExecution.Policies.Rules;
 using GovernedExecution.Testing;
+using GovernedExecution.Tests.Execution;
 using Microsoft.Extensions.Time.Testing;
 
 namespace GovernedExecution.Tests.Artifacts;
@@ -546,7 +547,7 @@ public sealed class ArtifactVerdictTests : IDisposable
     {
         Assert.False(ran, "the delegate ran");
         Assert.True(outcome.IsDenied);
-        Assert.Equal(reason, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, reason);
     }
 
     private string? Verdict() => _lineage.Records.Last(r => r.Event.Kind == LineageEventKind.ArtifactVerified).Event["verdict"];

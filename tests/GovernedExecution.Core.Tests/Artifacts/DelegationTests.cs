@@ -6,6 +6,7 @@ using GovernedExecution.Execution;
 using GovernedExecution.Intents;
 using GovernedExecution.Policies.Rules;
 using GovernedExecution.Testing;
+using GovernedExecution.Tests.Execution;
 
 namespace GovernedExecution.Tests.Artifacts;
 
@@ -72,7 +73,7 @@ public sealed class DelegationTests : IDisposable
         var workerRan = false;
         var (fresh, freshIntent) = await IssueChildOutsideAsync(parentIntent, new DelegationScope([Search], [FlightOne]));
         var alone = await worker.RunOutcomeAsync(freshIntent, AuthorizationArtifact.FromBytes(fresh.Encoded.Span), 0, (s, c, ct) => { workerRan = true; return ValueTask.FromResult(s); });
-        Assert.Equal(DenialReason.ScopeViolation, alone.Denial!.Reason);
+        DenialDetails.AssertDenied(alone.Denial, DenialReason.ScopeViolation);
         Assert.False(workerRan);
 
         var withParent = await worker.RunOutcomeAsync(freshIntent, fresh, 0, (s, c, ct) => { workerRan = true; return ValueTask.FromResult(s); });
@@ -154,7 +155,7 @@ public sealed class DelegationTests : IDisposable
         var outcome = await _host.Executor.RunOutcomeAsync(parentIntent, parent, 0, async (s, ctx, ct) => await ctx.DelegateAsync(childIntent, scope, cancellationToken: ct));
 
         Assert.False(outcome.Result.IsIssued);
-        Assert.Equal(reason, outcome.Result.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Result.Denial, reason);
     }
 
     [Fact]
@@ -163,7 +164,7 @@ public sealed class DelegationTests : IDisposable
         var outcome = await _host.Executor.RunOutcomeAsync(Intent(Plan, Trip), async (ctx, ct) =>
             await ctx.DelegateAsync(Intent(Search, FlightOne), new DelegationScope([Search], [FlightOne]), cancellationToken: ct));
 
-        Assert.Equal(DenialReason.ScopeViolation, outcome.Result.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Result.Denial, DenialReason.ScopeViolation);
     }
 
     [Fact]
@@ -171,20 +172,20 @@ public sealed class DelegationTests : IDisposable
     {
         var issued = await _host.Executor.IssueAsync(Intent(Plan, Trip), GovernedTestHost.Audience, new DelegationScope([Search], [Trip]));
 
-        Assert.Equal(DenialReason.ScopeViolation, issued.Denial!.Reason);
+        DenialDetails.AssertDenied(issued.Denial, DenialReason.ScopeViolation);
     }
 
     // Children forged and signed by the trusted key, skipping the mint-time checks: the verifier must catch each.
     [Theory]
-    [InlineData("wider-scope")]
-    [InlineData("outlives-parent")]
-    [InlineData("parent-not-presented")]
-    [InlineData("parent-has-no-scope")]
-    [InlineData("child-has-no-scope")]
-    [InlineData("intent-outside-child-scope")]
-    [InlineData("parent-untrusted")]
-    [InlineData("parent-not-a-permit")]
-    public async Task Verifier_rejects_a_broken_chain_with_ScopeViolation(string violation)
+    [InlineData("wider-scope", "the delegated scope is not within the parent's")]
+    [InlineData("outlives-parent", "the artifact expires after its parent")]
+    [InlineData("parent-not-presented", "the parent artifact was neither presented nor known here")]
+    [InlineData("parent-has-no-scope", "the parent artifact grants no delegation scope")]
+    [InlineData("child-has-no-scope", "the delegated scope is not within the parent's")]
+    [InlineData("intent-outside-child-scope", "the intent is outside the artifact's delegated scope")]
+    [InlineData("parent-untrusted", "the parent artifact does not verify: the key id is unknown or revoked")]
+    [InlineData("parent-not-a-permit", "the parent artifact does not carry a permit")]
+    public async Task Verifier_rejects_a_broken_chain_with_ScopeViolation(string violation, string detail)
     {
         var now = _host.Time.GetUtcNow();
         var parentIntent = Intent(Plan, Trip);
@@ -228,7 +229,8 @@ public sealed class DelegationTests : IDisposable
         var outcome = await Worker().RunOutcomeAsync(childIntent, presented, 0, (s, c, ct) => { ran = true; return ValueTask.FromResult(s); });
 
         Assert.False(ran);
-        Assert.Equal(DenialReason.ScopeViolation, outcome.Denial!.Reason);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.ScopeViolation);
+        Assert.Equal(detail, outcome.Denial!.Detail);
     }
 
     [Fact]

@@ -1,0 +1,229 @@
+using System.Formats.Cbor;
+using GovernedExecution.Artifacts;
+using GovernedExecution.Execution;
+using GovernedExecution.Intents;
+using GovernedExecution.Testing;
+
+namespace GovernedExecution.Tests.Artifacts;
+
+/// <summary>
+/// Section 2 of the format: every required claim, nothing after the claims map, a defined decision, the token id in
+/// RFC 9562 byte order, obligations honoured as documented, and a delegated scope in exactly its set form.
+/// </summary>
+public sealed class VerifierClaimsTests : IDisposable
+{
+    private readonly VerifierBench _bench = new();
+    private readonly ExecutionIntent _intent = GovernedTestHost.Intent("read");
+
+    public void Dispose() => _bench.Dispose();
+
+    [Fact]
+    public async Task Verified_result_says_verified_and_lists_every_check()
+    {
+        var result = await _bench.VerifyAsync(_bench.Forge(_intent).Sign(_bench.Key), _intent);
+
+        VerifierBench.AssertVerified(result);
+        Assert.Equal("verified", result.Detail);
+        Assert.Equal(14, result.Checks.Count);
+    }
+
+    [Fact]
+    public async Task Bytes_after_the_claims_map_are_malformed_claims_even_though_signed()
+    {
+        var forge = _bench.Forge(_intent);
+        forge.PayloadSuffix = [0x00];
+
+        VerifierBench.AssertMalformedClaims(await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent));
+    }
+
+    [Theory]
+    [InlineData(ArtifactFormat.Iss)]
+    [InlineData(ArtifactFormat.Sub)]
+    [InlineData(ArtifactFormat.Aud)]
+    [InlineData(ArtifactFormat.Exp)]
+    [InlineData(ArtifactFormat.Nbf)]
+    [InlineData(ArtifactFormat.Iat)]
+    [InlineData(ArtifactFormat.Cti)]
+    [InlineData(ArtifactFormat.IntentDigest)]
+    [InlineData(ArtifactFormat.Decision)]
+    [InlineData(ArtifactFormat.PolicySetDigest)]
+    [InlineData(ArtifactFormat.DeterminingPolicies)]
+    [InlineData(ArtifactFormat.Obligations)]
+    public async Task Each_required_claim_is_required_even_when_an_optional_claim_keeps_the_map_at_twelve_entries(int claim)
+    {
+        // An optional claim takes the missing one's place, so the map still has as many entries as a complete one.
+        var forge = _bench.Forge(_intent).Remove(claim).Set(ArtifactFormat.Approvals, VerifierBench.WriteOneApproval);
+
+        VerifierBench.AssertMalformedClaims(await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent));
+    }
+
+    [Fact]
+    public async Task Decision_outside_the_documented_values_is_malformed_claims_not_a_refused_permit()
+    {
+        var forge = _bench.Forge(_intent).Set(ArtifactFormat.Decision, w => w.WriteInt32(7));
+
+        VerifierBench.AssertMalformedClaims(await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent));
+    }
+
+    [Fact]
+    public async Task Token_id_is_read_in_RFC_9562_byte_order()
+    {
+        byte[] cti = [0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F];
+        var forge = _bench.Forge(_intent).Set(ArtifactFormat.Cti, w => w.WriteByteString(cti));
+
+        var result = await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent);
+
+        VerifierBench.AssertVerified(result);
+        Assert.Equal(Guid.Parse("00010203-0405-0607-0809-0a0b0c0d0e0f"), result.Claims!.TokenId);
+    }
+
+    [Fact]
+    public async Task Single_use_obligation_is_satisfied()
+    {
+        var forge = _bench.Forge(_intent).Set(ArtifactFormat.Obligations, w => WriteObligation(w, "max_uses", "1"));
+
+        VerifierBench.AssertVerified(await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent));
+    }
+
+    [Fact]
+    public async Task Approval_obligation_with_a_referenced_approval_is_satisfied()
+    {
+        var forge = _bench.Forge(_intent)
+            .Set(ArtifactFormat.Obligations, w => WriteObligation(w, "requires_approval", "finance"))
+            .Set(ArtifactFormat.Approvals, VerifierBench.WriteOneApproval);
+
+        VerifierBench.AssertVerified(await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent));
+    }
+
+    [Fact]
+    public async Task Approval_obligation_naming_no_approver_is_unsatisfiable_even_with_an_approval_referenced()
+    {
+        var forge = _bench.Forge(_intent)
+            .Set(ArtifactFormat.Obligations, w => WriteObligation(w, "requires_approval", string.Empty))
+            .Set(ArtifactFormat.Approvals, VerifierBench.WriteOneApproval);
+
+        VerifierBench.AssertRefused(await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent), ArtifactVerdict.Rejected, DenialReason.ObligationUnsatisfied, "obligation 'requires_approval' cannot be satisfied here");
+    }
+
+    [Fact]
+    public async Task Scope_followed_by_approvals_is_read_as_two_claims()
+    {
+        // Approvals (-65544) is the one claim encoded after the scope (-65543): the scope map must be closed first.
+        var forge = _bench.Forge(_intent)
+            .Set(ArtifactFormat.Scope, w => VerifierBench.WriteScope(w, new DelegationScope([_intent.Action], [_intent.Resource])))
+            .Set(ArtifactFormat.Approvals, VerifierBench.WriteOneApproval);
+
+        var result = await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent);
+
+        VerifierBench.AssertVerified(result);
+        Assert.Equal([_intent.Action], result.Claims!.Scope!.Actions);
+        Assert.Single(result.Claims.Approvals);
+    }
+
+    [Fact]
+    public async Task Well_formed_scope_written_by_hand_is_verified_so_the_malformed_ones_below_fail_for_their_flaw()
+    {
+        var forge = _bench.Forge(_intent).Set(ArtifactFormat.Scope, w => WriteScope(w, "well-formed"));
+
+        VerifierBench.AssertVerified(await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent));
+    }
+
+    [Theory]
+    [InlineData("actions-only")]
+    [InlineData("third-entry")]
+    [InlineData("first-key-misspelled")]
+    [InlineData("second-key-misspelled")]
+    [InlineData("keys-swapped")]
+    [InlineData("wrong-tag")]
+    [InlineData("entity-of-three")]
+    [InlineData("duplicate-action")]
+    [InlineData("empty-resources")]
+    public async Task Malformed_scope_is_malformed_claims(string flaw)
+    {
+        var forge = _bench.Forge(_intent).Set(ArtifactFormat.Scope, w => WriteScope(w, flaw));
+
+        VerifierBench.AssertMalformedClaims(await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent));
+    }
+
+    /// <summary>The scope {actions: [read, audit], resources: [ticket-1]} (read sorts first: shorter), with one flaw.</summary>
+    private static void WriteScope(CborWriter w, string flaw)
+    {
+        w.WriteStartMap(flaw switch { "actions-only" => 1, "third-entry" => 3, _ => 2 });
+        if (flaw == "keys-swapped")
+        {
+            w.WriteTextString("resources");
+            WriteResources(w, flaw);
+            w.WriteTextString("actions");
+            WriteActions(w, flaw);
+            w.WriteEndMap();
+            return;
+        }
+
+        w.WriteTextString(flaw == "first-key-misspelled" ? "action" : "actions");
+        WriteActions(w, flaw);
+        if (flaw == "actions-only")
+        {
+            w.WriteEndMap();
+            return;
+        }
+
+        w.WriteTextString(flaw == "second-key-misspelled" ? "resource" : "resources");
+        WriteResources(w, flaw);
+        if (flaw == "third-entry")
+        {
+            w.WriteTextString("principals");
+            w.WriteStartArray(1);
+            VerifierBench.WriteEntity(w, "Agent", "support-bot");
+            w.WriteEndArray();
+        }
+
+        w.WriteEndMap();
+    }
+
+    private static void WriteActions(CborWriter w, string flaw)
+    {
+        w.WriteStartArray(2);
+        VerifierBench.WriteEntity(w, "Action", "read");
+        if (flaw == "entity-of-three")
+        {
+            w.WriteTag((CborTag)39001);
+            w.WriteStartArray(3);
+            w.WriteTextString("Action");
+            w.WriteTextString("audit");
+            w.WriteTextString("extra");
+            w.WriteEndArray();
+        }
+        else
+        {
+            // A tag one above the entity tag still sorts after "read" (its tag bytes are greater), so only the tag is wrong.
+            VerifierBench.WriteEntity(w, "Action", flaw == "duplicate-action" ? "read" : "audit", flaw == "wrong-tag" ? 39002UL : 39001UL);
+        }
+
+        w.WriteEndArray();
+    }
+
+    private static void WriteResources(CborWriter w, string flaw)
+    {
+        if (flaw == "empty-resources")
+        {
+            w.WriteStartArray(0);
+            w.WriteEndArray();
+            return;
+        }
+
+        w.WriteStartArray(1);
+        VerifierBench.WriteEntity(w, "Ticket", "ticket-1");
+        w.WriteEndArray();
+    }
+
+    private static void WriteObligation(CborWriter w, string name, string value)
+    {
+        w.WriteStartArray(1);
+        w.WriteStartArray(3);
+        w.WriteTextString(name);
+        w.WriteTextString(value);
+        w.WriteTextString("allow-read");
+        w.WriteEndArray();
+        w.WriteEndArray();
+    }
+}
