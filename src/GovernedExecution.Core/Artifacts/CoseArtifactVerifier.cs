@@ -27,8 +27,6 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         _allowed = [.. allowed];
     }
 
-    internal static ImmutableHashSet<string> KnownObligations { get; } = ImmutableHashSet.Create(StringComparer.Ordinal, "ttl", "max_uses");
-
     public async ValueTask<ArtifactVerificationResult> VerifyAsync(AuthorizationArtifact artifact, ArtifactVerificationContext context, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(artifact);
