@@ -389,7 +389,6 @@ internal sealed class GovernedExecutor : IGovernedExecutor
 
         internal async ValueTask<AuthorizationArtifact?> MintAsync(PolicyDecision decision, string audience, DelegationScope? scope, GovernedContext? parent, CancellationToken cancellationToken)
         {
-            _phase = "issuer";
             if (_owner._issuer is null)
             {
                 Deny(DenialReason.KeyUnavailable, "this executor has no signing key: it only runs presented artifacts");

@@ -57,6 +57,16 @@ public sealed class ApprovalEdgeTests
     }
 
     [Fact]
+    public async Task A_refusal_gives_the_approvers_reason()
+    {
+        using var host = Host(request => ApprovalDecision.Refuse(request, "bob", "over budget"));
+
+        var outcome = await RefundAsync(host);
+
+        Assert.Equal("'finance' refused: over budget", outcome.Denial!.Detail);
+    }
+
+    [Fact]
     public async Task An_approval_is_recorded_with_its_expiry()
     {
         using var host = Host(request => ApprovalDecision.Approve(request, "alice", Start.AddMinutes(3)));

@@ -150,6 +150,17 @@ public sealed class ExecutionPathTests : IDisposable
     }
 
     [Fact]
+    public async Task A_dry_run_answers_even_when_a_required_sink_refuses_its_record()
+    {
+        using var host = new GovernedTestHost(lineage: new FaultyLineageSink(FaultKind.Throws));
+
+        var dryRun = await host.Executor.AuthorizeAsync(GovernedTestHost.Intent("read"));
+
+        Assert.True(dryRun.IsAllowed, dryRun.ToString());
+        Assert.Null(dryRun.Denial);
+    }
+
+    [Fact]
     public async Task Cancellation_that_arrives_while_the_lineage_is_written_stops_the_operation()
     {
         using var cts = new CancellationTokenSource();
@@ -277,15 +288,18 @@ public sealed class ExecutionPathTests : IDisposable
         using var once = new GovernedTestHost(time: new TimestampClock(failFirst: true, failFrequency: false));
         using var zero = new GovernedTestHost(time: new TimestampClock(failFirst: false, failFrequency: false));
         using var frequency = new GovernedTestHost(time: new TimestampClock(failFirst: false, failFrequency: true));
+        using var steady = new GovernedTestHost(time: new TimestampClock(failFirst: false, failFrequency: false, timestamp: 1_000_000_000));
 
         await once.Executor.RunAsync(GovernedTestHost.Intent("read"), (_, _) => ValueTask.FromResult(1));
         await zero.Executor.RunAsync(GovernedTestHost.Intent("read"), (_, _) => ValueTask.FromResult(1));
         await frequency.Executor.RunAsync(GovernedTestHost.Intent("read"), (_, _) => ValueTask.FromResult(1));
+        await steady.Executor.RunAsync(GovernedTestHost.Intent("read"), (_, _) => ValueTask.FromResult(1));
 
         // A clock whose timestamps never move measures zero; a missing reading is unknown (-1), not a guess.
         Assert.Equal("-1", once.Lineage.Records[^1].Event["duration_us"]);
         Assert.Equal("0", zero.Lineage.Records[^1].Event["duration_us"]);
         Assert.Equal("-1", frequency.Lineage.Records[^1].Event["duration_us"]);
+        Assert.Equal("0", steady.Lineage.Records[^1].Event["duration_us"]);
     }
 
     [Fact]
@@ -433,7 +447,7 @@ public sealed class ExecutionPathTests : IDisposable
     }
 
     /// <summary>Wall time from a fixed point; timestamps that never move, optionally a first reading or the frequency that fails.</summary>
-    private sealed class TimestampClock(bool failFirst, bool failFrequency) : TimeProvider
+    private sealed class TimestampClock(bool failFirst, bool failFrequency, long timestamp = 0) : TimeProvider
     {
         private readonly DateTimeOffset _now = DateTimeOffset.UtcNow;
         private int _readings;
@@ -441,7 +455,7 @@ public sealed class ExecutionPathTests : IDisposable
         public override DateTimeOffset GetUtcNow() => _now;
 
         public override long GetTimestamp() =>
-            failFirst && Interlocked.Increment(ref _readings) == 1 ? throw new InvalidOperationException("injected timestamp fault") : 0;
+            failFirst && Interlocked.Increment(ref _readings) == 1 ? throw new InvalidOperationException("injected timestamp fault") : timestamp;
 
         public override long TimestampFrequency => failFrequency ? throw new InvalidOperationException("injected frequency fault") : base.TimestampFrequency;
     }

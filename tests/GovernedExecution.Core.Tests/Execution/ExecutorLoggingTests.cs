@@ -1,4 +1,5 @@
 using GovernedExecution.Approvals;
+using GovernedExecution.Artifacts;
 using GovernedExecution.Artifacts.Keys;
 using GovernedExecution.DependencyInjection;
 using GovernedExecution.Execution;
@@ -183,6 +184,53 @@ public sealed class ExecutorLoggingTests
     private sealed record LogEntry(int EventId, LogLevel Level, IReadOnlyDictionary<string, object?> State, Exception? Exception);
 
     /// <summary>A logger factory whose loggers keep every entry, with its structured state.</summary>
+    [Fact]
+    public async Task A_required_sink_that_fails_after_the_run_is_a_sink_failure_and_not_a_fault()
+    {
+        using var host = Host(b => b.AddLineageSink(new FailingOnOutcomeSink(), LineageSinkMode.Required));
+
+        var outcome = await RunAsync(host);
+
+        Assert.True(outcome.IsSuccess);
+        var failed = Assert.Single(_logs.Entries);
+        Assert.Equal(LineageSinkFailed, failed.EventId);
+        Assert.Equal("Required", failed.State["Mode"]);
+    }
+
+    [Theory]
+    [InlineData(true, "issuer", "The issuer returned no artifact.")]
+    [InlineData(false, "verifier", "The verifier returned no result.")]
+    public async Task An_issuer_or_verifier_that_returns_nothing_is_logged_as_a_governance_fault(bool nullIssuer, string phase, string message)
+    {
+        var codec = new NullCodec(nullIssuer, GovernedTestHost.DefaultPolicies().PolicySetDigest);
+        using var host = Host(b => b.UseArtifactCodec(codec, codec));
+
+        var outcome = await RunAsync(host);
+
+        Assert.Equal(DenialReason.GovernanceFault, outcome.Denial!.Reason);
+        var fault = AssertFault(outcome, phase);
+        Assert.Equal(message, fault.Exception!.Message);
+    }
+
+    /// <summary>Accepts every batch but the one with the outcome.</summary>
+    private sealed class FailingOnOutcomeSink : ILineageSink
+    {
+        public ValueTask AppendAsync(IReadOnlyList<LineageEvent> events, CancellationToken cancellationToken) =>
+            events.Any(e => e.Kind == LineageEventKind.ExecutionCompleted) ? ValueTask.FromException(new IOException("disk full")) : ValueTask.CompletedTask;
+    }
+
+    /// <summary>An issuer or a verifier that answers null.</summary>
+    private sealed class NullCodec(bool nullIssuer, string policySetDigest) : IArtifactIssuer, IArtifactVerifier
+    {
+        private readonly NoCryptoArtifacts _inner = new(policySetDigest);
+
+        public ValueTask<AuthorizationArtifact> IssueAsync(ArtifactRequest request, CancellationToken cancellationToken) =>
+            nullIssuer ? ValueTask.FromResult<AuthorizationArtifact>(null!) : _inner.IssueAsync(request, cancellationToken);
+
+        public ValueTask<ArtifactVerificationResult> VerifyAsync(AuthorizationArtifact artifact, ArtifactVerificationContext context, CancellationToken cancellationToken) =>
+            nullIssuer ? _inner.VerifyAsync(artifact, context, cancellationToken) : ValueTask.FromResult<ArtifactVerificationResult>(null!);
+    }
+
     private sealed class CapturingLoggerFactory : ILoggerFactory, ILogger
     {
         private readonly List<LogEntry> _entries = [];

@@ -140,6 +140,19 @@ public sealed class ExecutorTelemetryTests
         Assert.Equal(["outcome=denied"], telemetry.Tags("governed_execution.executions"));
     }
 
+    [Fact]
+    public async Task Every_event_handed_to_each_sink_is_counted()
+    {
+        using var host = Host(b => b.AddLineageSink(new InMemoryLineageSink(), LineageSinkMode.BestEffort));
+        using var telemetry = new TraceCapture();
+
+        var outcome = await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, ct) => ValueTask.FromResult(1));
+
+        Assert.True(outcome.IsSuccess);
+        // Six events (intent, decision, artifact, verification, start, completion), each handed to two sinks.
+        Assert.Equal(12, telemetry.Tags("governed_execution.lineage.events").Length);
+    }
+
     /// <summary>Runs the test under a fresh trace and collects the spans and measurements of that trace only.</summary>
     private sealed class TraceCapture : IDisposable
     {

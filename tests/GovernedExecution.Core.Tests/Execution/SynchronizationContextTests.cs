@@ -44,6 +44,7 @@ public sealed class SynchronizationContextTests
         Run,
         RunDenied,
         Issue,
+        IssueDenied,
         DryRun,
         Delegated,
     }
@@ -64,6 +65,8 @@ public sealed class SynchronizationContextTests
         { Shape.Issue, Seam.SigningKey },
         { Shape.Issue, Seam.Approval },
         { Shape.Issue, Seam.LineageIssue },
+        { Shape.IssueDenied, Seam.Policy },
+        { Shape.IssueDenied, Seam.LineageDenial },
         { Shape.DryRun, Seam.Policy },
         { Shape.DryRun, Seam.LineageDryRun },
         { Shape.Delegated, Seam.TrustedKey },
@@ -114,6 +117,10 @@ public sealed class SynchronizationContextTests
             case Shape.Issue:
                 var issued = await context.Call(() => executor.IssueAsync(refund).AsTask());
                 done = issued.Artifact is not null;
+                break;
+            case Shape.IssueDenied:
+                var refused = await context.Call(() => executor.IssueAsync(GovernedTestHost.Intent("delete")).AsTask());
+                done = refused.Denial is not null;
                 break;
             case Shape.DryRun:
                 var dryRun = await context.Call(() => executor.AuthorizeAsync(refund).AsTask());
