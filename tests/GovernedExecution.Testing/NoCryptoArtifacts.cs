@@ -23,3 +23,15 @@ public sealed class NoCryptoArtifacts : IArtifactIssuer, IArtifactVerifier
 
     public ValueTask<ArtifactVerificationResult> VerifyAsync(AuthorizationArtifact artifact, ArtifactVerificationContext context, CancellationToken cancellationToken) => ValueTask.FromResult(_verified);
 }
+
+/// <summary>An issuer or a verifier that answers null (the other part works, without cryptography).</summary>
+public sealed class NullArtifactCodec(bool nullIssuer, string policySetDigest) : IArtifactIssuer, IArtifactVerifier
+{
+    private readonly NoCryptoArtifacts _inner = new(policySetDigest);
+
+    public ValueTask<AuthorizationArtifact> IssueAsync(ArtifactRequest request, CancellationToken cancellationToken) =>
+        nullIssuer ? ValueTask.FromResult<AuthorizationArtifact>(null!) : _inner.IssueAsync(request, cancellationToken);
+
+    public ValueTask<ArtifactVerificationResult> VerifyAsync(AuthorizationArtifact artifact, ArtifactVerificationContext context, CancellationToken cancellationToken) =>
+        nullIssuer ? _inner.VerifyAsync(artifact, context, cancellationToken) : ValueTask.FromResult<ArtifactVerificationResult>(null!);
+}

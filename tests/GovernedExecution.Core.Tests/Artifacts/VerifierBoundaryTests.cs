@@ -45,64 +45,26 @@ public sealed class VerifierBoundaryTests : IDisposable
     }
 
     [Theory]
-    [InlineData(0)]
-    [InlineData(10)]
-    [InlineData(300)]
-    public async Task Artifact_whose_not_before_is_exactly_the_skew_ahead_is_verified(int skewSeconds)
+    [InlineData(ArtifactFormat.Nbf, 0)]
+    [InlineData(ArtifactFormat.Nbf, 10)]
+    [InlineData(ArtifactFormat.Nbf, 300)]
+    [InlineData(ArtifactFormat.Iat, 0)]
+    [InlineData(ArtifactFormat.Iat, 10)]
+    [InlineData(ArtifactFormat.Iat, 300)]
+    public async Task A_start_claim_exactly_the_skew_ahead_is_verified_and_one_second_further_is_not_valid_yet(int claim, int skewSeconds)
     {
-        var notBefore = _bench.Now + skewSeconds;
-        var artifact = _bench.Forge(_intent)
-            .Set(ArtifactFormat.Nbf, w => w.WriteInt64(notBefore))
-            .Set(ArtifactFormat.Exp, w => w.WriteInt64(notBefore + 60))
+        // Only the claim under test moves (nbf or iat); the other stays now.
+        AuthorizationArtifact StartingAt(long start) => _bench.Forge(_intent)
+            .Set(claim, w => w.WriteInt64(start))
+            .Set(ArtifactFormat.Exp, w => w.WriteInt64(start + 60))
             .Sign(_bench.Key);
+        var skew = TimeSpan.FromSeconds(skewSeconds);
 
-        VerifierBench.AssertVerified(await _bench.VerifyAsync(artifact, _intent, TimeSpan.FromSeconds(skewSeconds)));
-    }
+        var atEdge = await _bench.VerifyAsync(StartingAt(_bench.Now + skewSeconds), _intent, skew);
+        var beyond = await _bench.VerifyAsync(StartingAt(_bench.Now + skewSeconds + 1), _intent, skew);
 
-    [Theory]
-    [InlineData(0)]
-    [InlineData(10)]
-    [InlineData(300)]
-    public async Task Artifact_whose_not_before_is_one_second_beyond_the_skew_is_not_valid_yet(int skewSeconds)
-    {
-        var notBefore = _bench.Now + skewSeconds + 1;
-        var artifact = _bench.Forge(_intent)
-            .Set(ArtifactFormat.Nbf, w => w.WriteInt64(notBefore))
-            .Set(ArtifactFormat.Exp, w => w.WriteInt64(notBefore + 60))
-            .Sign(_bench.Key);
-
-        VerifierBench.AssertRefused(await _bench.VerifyAsync(artifact, _intent, TimeSpan.FromSeconds(skewSeconds)), ArtifactVerdict.Rejected, DenialReason.NotYetValid, "the artifact is not valid yet");
-    }
-
-    [Theory]
-    [InlineData(0)]
-    [InlineData(10)]
-    [InlineData(300)]
-    public async Task Artifact_issued_exactly_the_skew_ahead_is_verified(int skewSeconds)
-    {
-        // nbf stays now: only iat sits at the edge.
-        var issuedAt = _bench.Now + skewSeconds;
-        var artifact = _bench.Forge(_intent)
-            .Set(ArtifactFormat.Iat, w => w.WriteInt64(issuedAt))
-            .Set(ArtifactFormat.Exp, w => w.WriteInt64(issuedAt + 60))
-            .Sign(_bench.Key);
-
-        VerifierBench.AssertVerified(await _bench.VerifyAsync(artifact, _intent, TimeSpan.FromSeconds(skewSeconds)));
-    }
-
-    [Theory]
-    [InlineData(0)]
-    [InlineData(10)]
-    [InlineData(300)]
-    public async Task Artifact_issued_one_second_beyond_the_skew_is_not_valid_yet(int skewSeconds)
-    {
-        var issuedAt = _bench.Now + skewSeconds + 1;
-        var artifact = _bench.Forge(_intent)
-            .Set(ArtifactFormat.Iat, w => w.WriteInt64(issuedAt))
-            .Set(ArtifactFormat.Exp, w => w.WriteInt64(issuedAt + 60))
-            .Sign(_bench.Key);
-
-        VerifierBench.AssertRefused(await _bench.VerifyAsync(artifact, _intent, TimeSpan.FromSeconds(skewSeconds)), ArtifactVerdict.Rejected, DenialReason.NotYetValid, "the artifact is not valid yet");
+        VerifierBench.AssertVerified(atEdge);
+        VerifierBench.AssertRefused(beyond, ArtifactVerdict.Rejected, DenialReason.NotYetValid, "the artifact is not valid yet");
     }
 
     [Fact]

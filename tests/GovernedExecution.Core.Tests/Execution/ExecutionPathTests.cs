@@ -17,14 +17,14 @@ public sealed class ExecutionPathTests : IDisposable
 
     public void Dispose() => _host.Dispose();
 
-    private IGovernedExecutor VerifyOnly(InMemoryLineageSink lineage) => new GovernedExecutorBuilder()
+    private IGovernedExecutor VerifyOnly(InMemoryLineageSink lineage, TimeProvider? time = null) => new GovernedExecutorBuilder()
         .Configure(o =>
         {
             o.Audience = GovernedTestHost.Audience;
             o.VerifyOnly = true;
         })
         .UseTrustedKeyStore(_host.TrustStore)
-        .UseTimeProvider(_host.Time)
+        .UseTimeProvider(time ?? _host.Time)
         .AddLineageSink(lineage)
         .Build();
 
@@ -86,19 +86,9 @@ public sealed class ExecutionPathTests : IDisposable
     [Fact]
     public async Task A_presented_artifact_under_a_failing_clock_is_not_even_looked_at()
     {
-        using var host = new GovernedTestHost();
-        var artifact = (await host.Executor.IssueAsync(GovernedTestHost.Intent("read"))).Artifact!;
+        var artifact = (await _host.Executor.IssueAsync(GovernedTestHost.Intent("read"))).Artifact!;
         var lineage = new InMemoryLineageSink();
-        var worker = new GovernedExecutorBuilder()
-            .Configure(o =>
-            {
-                o.Audience = GovernedTestHost.Audience;
-                o.VerifyOnly = true;
-            })
-            .UseTrustedKeyStore(host.TrustStore)
-            .UseTimeProvider(new ThrowingTimeProvider())
-            .AddLineageSink(lineage)
-            .Build();
+        var worker = VerifyOnly(lineage, new ThrowingTimeProvider());
 
         var outcome = await worker.RunOutcomeAsync(GovernedTestHost.Intent("read"), artifact, 0, (_, _, _) => ValueTask.FromResult(1));
 
@@ -352,7 +342,7 @@ public sealed class ExecutionPathTests : IDisposable
     [InlineData("verifier")]
     public async Task An_issuer_or_verifier_that_returns_nothing_is_a_governance_fault(string part)
     {
-        var codec = new NullCodec(nullIssuer: part == "issuer", _host.Policies.PolicySetDigest);
+        var codec = new NullArtifactCodec(nullIssuer: part == "issuer", _host.Policies.PolicySetDigest);
         using var host = new GovernedTestHost(b => b.UseArtifactCodec(codec, codec));
 
         var outcome = await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), Never);
@@ -375,18 +365,6 @@ public sealed class ExecutionPathTests : IDisposable
 
         public ValueTask<ArtifactVerificationResult> VerifyAsync(AuthorizationArtifact artifact, ArtifactVerificationContext context, CancellationToken cancellationToken) =>
             ValueTask.FromResult(new ArtifactVerificationResult(ArtifactVerdict.Invalid, DenialReason.Unspecified, "refused without saying why", [], null));
-    }
-
-    /// <summary>An issuer or a verifier that answers null.</summary>
-    private sealed class NullCodec(bool nullIssuer, string policySetDigest) : IArtifactIssuer, IArtifactVerifier
-    {
-        private readonly NoCryptoArtifacts _inner = new(policySetDigest);
-
-        public ValueTask<AuthorizationArtifact> IssueAsync(ArtifactRequest request, CancellationToken cancellationToken) =>
-            nullIssuer ? ValueTask.FromResult<AuthorizationArtifact>(null!) : _inner.IssueAsync(request, cancellationToken);
-
-        public ValueTask<ArtifactVerificationResult> VerifyAsync(AuthorizationArtifact artifact, ArtifactVerificationContext context, CancellationToken cancellationToken) =>
-            nullIssuer ? _inner.VerifyAsync(artifact, context, cancellationToken) : ValueTask.FromResult<ArtifactVerificationResult>(null!);
     }
 
     private sealed class CancelingSink(CancellationTokenSource cts) : ILineageSink

@@ -1,5 +1,4 @@
 using GovernedExecution.Approvals;
-using GovernedExecution.Artifacts;
 using GovernedExecution.Artifacts.Keys;
 using GovernedExecution.DependencyInjection;
 using GovernedExecution.Execution;
@@ -202,7 +201,7 @@ public sealed class ExecutorLoggingTests
     [InlineData(false, "verifier", "The verifier returned no result.")]
     public async Task An_issuer_or_verifier_that_returns_nothing_is_logged_as_a_governance_fault(bool nullIssuer, string phase, string message)
     {
-        var codec = new NullCodec(nullIssuer, GovernedTestHost.DefaultPolicies().PolicySetDigest);
+        var codec = new NullArtifactCodec(nullIssuer, GovernedTestHost.DefaultPolicies().PolicySetDigest);
         using var host = Host(b => b.UseArtifactCodec(codec, codec));
 
         var outcome = await RunAsync(host);
@@ -217,18 +216,6 @@ public sealed class ExecutorLoggingTests
     {
         public ValueTask AppendAsync(IReadOnlyList<LineageEvent> events, CancellationToken cancellationToken) =>
             events.Any(e => e.Kind == LineageEventKind.ExecutionCompleted) ? ValueTask.FromException(new IOException("disk full")) : ValueTask.CompletedTask;
-    }
-
-    /// <summary>An issuer or a verifier that answers null.</summary>
-    private sealed class NullCodec(bool nullIssuer, string policySetDigest) : IArtifactIssuer, IArtifactVerifier
-    {
-        private readonly NoCryptoArtifacts _inner = new(policySetDigest);
-
-        public ValueTask<AuthorizationArtifact> IssueAsync(ArtifactRequest request, CancellationToken cancellationToken) =>
-            nullIssuer ? ValueTask.FromResult<AuthorizationArtifact>(null!) : _inner.IssueAsync(request, cancellationToken);
-
-        public ValueTask<ArtifactVerificationResult> VerifyAsync(AuthorizationArtifact artifact, ArtifactVerificationContext context, CancellationToken cancellationToken) =>
-            nullIssuer ? _inner.VerifyAsync(artifact, context, cancellationToken) : ValueTask.FromResult<ArtifactVerificationResult>(null!);
     }
 
     private sealed class CapturingLoggerFactory : ILoggerFactory, ILogger
