@@ -418,16 +418,7 @@ public sealed class ArtifactVerdictTests : IDisposable
     public async Task Obligation_the_artifact_cannot_satisfy_is_Rejected(string name, string value)
     {
         var intent = GovernedTestHost.Intent("read");
-        var forge = Forge(intent).Set(ArtifactFormat.Obligations, w =>
-        {
-            w.WriteStartArray(1);
-            w.WriteStartArray(3);
-            w.WriteTextString(name);
-            w.WriteTextString(value);
-            w.WriteTextString("allow-read");
-            w.WriteEndArray();
-            w.WriteEndArray();
-        });
+        var forge = Forge(intent).Set(ArtifactFormat.Obligations, w => VerifierBench.WriteObligation(w, name, value));
 
         await AssertVerdictAsync(Worker(), intent, forge.Sign(_issuer.SigningKey), ArtifactVerdict.Rejected, DenialReason.ObligationUnsatisfied, "obligations");
     }

@@ -1,4 +1,3 @@
-using System.Formats.Cbor;
 using GovernedExecution.Artifacts;
 using GovernedExecution.Artifacts.Keys;
 using GovernedExecution.DependencyInjection;
@@ -191,7 +190,7 @@ public sealed class DelegationTests : IDisposable
         var parentIntent = Intent(Plan, Trip);
         var childIntent = Intent(Search, FlightOne);
         using var stranger = SigningKey.Generate();
-        var parentForge = Forge(parentIntent).Set(ArtifactFormat.Scope, w => WriteScope(w, _parentScope));
+        var parentForge = Forge(parentIntent).Set(ArtifactFormat.Scope, w => VerifierBench.WriteScope(w, _parentScope));
         if (violation == "parent-has-no-scope")
         {
             parentForge.Remove(ArtifactFormat.Scope);
@@ -211,7 +210,7 @@ public sealed class DelegationTests : IDisposable
         };
         var childForge = Forge(childIntent)
             .Set(ArtifactFormat.ParentArtifact, w => w.WriteByteString(parent.ComputeDigestBytes()))
-            .Set(ArtifactFormat.Scope, w => WriteScope(w, childScope));
+            .Set(ArtifactFormat.Scope, w => VerifierBench.WriteScope(w, childScope));
         if (violation == "outlives-parent")
         {
             childForge.Set(ArtifactFormat.Exp, w => w.WriteInt64(now.ToUnixTimeSeconds() + 61));
@@ -238,10 +237,10 @@ public sealed class DelegationTests : IDisposable
     {
         var parentIntent = Intent(Plan, Trip);
         var childIntent = Intent(Search, FlightOne);
-        var parent = Forge(parentIntent).Set(ArtifactFormat.Scope, w => WriteScope(w, _parentScope)).Sign(_host.SigningKey);
+        var parent = Forge(parentIntent).Set(ArtifactFormat.Scope, w => VerifierBench.WriteScope(w, _parentScope)).Sign(_host.SigningKey);
         var child = Forge(childIntent)
             .Set(ArtifactFormat.ParentArtifact, w => w.WriteByteString(parent.ComputeDigestBytes()))
-            .Set(ArtifactFormat.Scope, w => WriteScope(w, new DelegationScope([Search], [FlightOne])))
+            .Set(ArtifactFormat.Scope, w => VerifierBench.WriteScope(w, new DelegationScope([Search], [FlightOne])))
             .Sign(_host.SigningKey);
 
         var outcome = await Worker().RunOutcomeAsync(childIntent, child.WithParent(parent), 0, (s, c, ct) => ValueTask.FromResult(7));
@@ -251,15 +250,6 @@ public sealed class DelegationTests : IDisposable
 
     private static ExecutionIntent Intent(EntityReference action, EntityReference resource) => new(Planner, action, resource);
 
-    private static void WriteScope(CborWriter writer, DelegationScope scope)
-    {
-        writer.WriteStartMap(2);
-        writer.WriteTextString("actions");
-        IntentEncoding.WriteValue(writer, IntentValue.Set(scope.Actions.Select(IntentValue.Entity)));
-        writer.WriteTextString("resources");
-        IntentEncoding.WriteValue(writer, IntentValue.Set(scope.Resources.Select(IntentValue.Entity)));
-        writer.WriteEndMap();
-    }
 
     private ArtifactForge Forge(ExecutionIntent intent) => new(intent, GovernedTestHost.Audience, _host.Time.GetUtcNow(), _host.Policies.PolicySetDigest);
 

@@ -54,6 +54,18 @@ internal sealed class VerifierBench : IDisposable
         Assert.Equal("claims", result.Checks[^1]);
     }
 
+    /// <summary>An obligations claim with one obligation of the policy <c>allow-read</c>.</summary>
+    public static void WriteObligation(CborWriter writer, string name, string value)
+    {
+        writer.WriteStartArray(1);
+        writer.WriteStartArray(3);
+        writer.WriteTextString(name);
+        writer.WriteTextString(value);
+        writer.WriteTextString("allow-read");
+        writer.WriteEndArray();
+        writer.WriteEndArray();
+    }
+
     /// <summary>A scope map as the issuer writes it (section 5 of the format).</summary>
     public static void WriteScope(CborWriter writer, DelegationScope scope)
     {

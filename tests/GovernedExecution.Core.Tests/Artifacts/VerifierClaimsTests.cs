@@ -80,7 +80,7 @@ public sealed class VerifierClaimsTests : IDisposable
     [Fact]
     public async Task Single_use_obligation_is_satisfied()
     {
-        var forge = _bench.Forge(_intent).Set(ArtifactFormat.Obligations, w => WriteObligation(w, "max_uses", "1"));
+        var forge = _bench.Forge(_intent).Set(ArtifactFormat.Obligations, w => VerifierBench.WriteObligation(w, "max_uses", "1"));
 
         VerifierBench.AssertVerified(await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent));
     }
@@ -89,7 +89,7 @@ public sealed class VerifierClaimsTests : IDisposable
     public async Task Approval_obligation_with_a_referenced_approval_is_satisfied()
     {
         var forge = _bench.Forge(_intent)
-            .Set(ArtifactFormat.Obligations, w => WriteObligation(w, "requires_approval", "finance"))
+            .Set(ArtifactFormat.Obligations, w => VerifierBench.WriteObligation(w, "requires_approval", "finance"))
             .Set(ArtifactFormat.Approvals, VerifierBench.WriteOneApproval);
 
         VerifierBench.AssertVerified(await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent));
@@ -99,7 +99,7 @@ public sealed class VerifierClaimsTests : IDisposable
     public async Task Approval_obligation_naming_no_approver_is_unsatisfiable_even_with_an_approval_referenced()
     {
         var forge = _bench.Forge(_intent)
-            .Set(ArtifactFormat.Obligations, w => WriteObligation(w, "requires_approval", string.Empty))
+            .Set(ArtifactFormat.Obligations, w => VerifierBench.WriteObligation(w, "requires_approval", string.Empty))
             .Set(ArtifactFormat.Approvals, VerifierBench.WriteOneApproval);
 
         VerifierBench.AssertRefused(await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent), ArtifactVerdict.Rejected, DenialReason.ObligationUnsatisfied, "obligation 'requires_approval' cannot be satisfied here");
@@ -216,14 +216,4 @@ public sealed class VerifierClaimsTests : IDisposable
         w.WriteEndArray();
     }
 
-    private static void WriteObligation(CborWriter w, string name, string value)
-    {
-        w.WriteStartArray(1);
-        w.WriteStartArray(3);
-        w.WriteTextString(name);
-        w.WriteTextString(value);
-        w.WriteTextString("allow-read");
-        w.WriteEndArray();
-        w.WriteEndArray();
-    }
 }
