@@ -43,29 +43,15 @@ static void fail(const char *what)
     exit(1);
 }
 
-static int write_all(int fd, const void *buffer, size_t length)
-{
-    const uint8_t *bytes = buffer;
-    while (length > 0)
-    {
-        ssize_t n = write(fd, bytes, length);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        bytes += n;
-        length -= (size_t)n;
-    }
-    return 0;
-}
-
-static int read_all(int fd, void *buffer, size_t length)
+// Moves exactly length bytes through fd, in either direction, across short transfers and interruptions.
+// Returns -1 on an error or the end of the stream (errno 0 then).
+static int transfer(int fd, void *buffer, size_t length, int writing)
 {
     uint8_t *bytes = buffer;
     errno = 0;
     while (length > 0)
     {
-        ssize_t n = read(fd, bytes, length);
+        ssize_t n = writing ? write(fd, bytes, length) : read(fd, bytes, length);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
@@ -138,7 +124,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     atexit(stop_child);
 
     int32_t ready;
-    if (read_all(status_fd, &ready, sizeof ready) != 0 || ready != 0)
+    if (transfer(status_fd, &ready, sizeof ready, 0) != 0 || ready != 0)
         fail("the .NET process did not start");
     // Both sides are attached: the segment goes away with the last of them, even if the driver is killed.
     shmctl(shm_id, IPC_RMID, NULL);
@@ -153,11 +139,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(shared, 0, MAP_SIZE);
     memcpy(shared + MAP_SIZE, data, size);
     int32_t length = (int32_t)size;
-    if (write_all(control_fd, &length, sizeof length) != 0)
+    if (transfer(control_fd, &length, sizeof length, 1) != 0)
         fail("the .NET process stopped reading");
 
     int32_t status;
-    if (read_all(status_fd, &status, sizeof status) != 0)
+    if (transfer(status_fd, &status, sizeof status, 0) != 0)
     {
         fprintf(stderr, "dotnet-driver: the .NET process died on this input\n");
         abort();
