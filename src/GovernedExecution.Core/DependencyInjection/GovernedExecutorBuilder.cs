@@ -180,7 +180,7 @@ public sealed class GovernedExecutorBuilder
         }
 
         IArtifactIssuer? issuer = options.VerifyOnly ? null : _artifacts?.Issuer ?? new CoseArtifactIssuer(signingKeys!, time, options.Issuer, options.ArtifactLifetime);
-        var verifier = _artifacts?.Verifier ?? new CoseArtifactVerifier(trustedKeys!, replay, time, options.ClockSkew, options.AllowedAlgorithms);
+        var verifier = _artifacts?.Verifier ?? new CoseArtifactVerifier(trustedKeys!, replay, time, options.ClockSkew, options.AllowedAlgorithms, options.MaxArtifactLifetime, options.DependencyTimeout);
         return new GovernedExecutor(options.VerifyOnly ? null : evaluator, issuer, verifier, sinks, time, logger, options, _approvals ?? services?.GetService<Approvals.IApprovalProvider>());
     }
 

@@ -385,6 +385,10 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             {
                 Deny(DenialReason.ScopeViolation, "the requested scope is not within the parent's");
             }
+            else if (parent is not null && !DelegationScope.PrincipalsWithin(scope!, Intent.Principal.ToString(), parent.Claims.Scope!, parent.Claims.Subject))
+            {
+                Deny(DenialReason.ScopeViolation, "the principal is not one the parent delegates to");
+            }
         }
 
         internal async ValueTask<AuthorizationArtifact?> MintAsync(PolicyDecision decision, string audience, DelegationScope? scope, GovernedContext? parent, CancellationToken cancellationToken)
@@ -595,7 +599,8 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 AcceptedPolicySetDigest = _owner._evaluator?.PolicySetDigest,
                 KnownArtifacts = GovernedContext.Current is { } ambient ? [ambient.Artifact] : [],
             };
-            var result = await _owner.GuardAsync(_owner._verifier.VerifyAsync(artifact, verification, cancellationToken), cancellationToken).ConfigureAwait(false)
+            // Not guarded here: the verifier bounds its own seams by DependencyTimeout and names the one that hung.
+            var result = await _owner._verifier.VerifyAsync(artifact, verification, cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException("The verifier returned no result.");
             Add(LineageEventKind.ArtifactVerified,
             [
