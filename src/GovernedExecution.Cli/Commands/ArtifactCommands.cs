@@ -355,6 +355,11 @@ internal static class ArtifactCommands
             writer.WriteStartObject("scope");
             WriteStrings(writer, "actions", scope.Actions.Select(a => a.ToString()));
             WriteStrings(writer, "resources", scope.Resources.Select(r => r.ToString()));
+            if (scope.Principals.Count > 0)
+            {
+                WriteStrings(writer, "principals", scope.Principals.Select(p => p.ToString()));
+            }
+
             writer.WriteEndObject();
         }
 

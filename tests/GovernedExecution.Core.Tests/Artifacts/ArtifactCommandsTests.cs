@@ -44,6 +44,30 @@ public sealed class ArtifactCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task Inspect_shows_the_principals_a_scope_delegates_to_and_omits_them_when_there_are_none()
+    {
+        using var key = SigningKey.Generate();
+        var issuer = CoseArtifacts.CreateIssuer(new StaticSigningKeyProvider(key));
+        var planner = new EntityReference("Agent", "planner");
+        var intent = new ExecutionIntent(planner, new EntityReference("Action", "plan"), new EntityReference("Trip", "t-1"));
+        var decision = new GovernedExecution.Policies.PolicyDecision(GovernedExecution.Policies.PolicyDecisionKind.Permitted, ["p"], [], [], "policy-set");
+        async Task<JsonElement> ScopeOfAsync(DelegationScope scope)
+        {
+            var request = new ArtifactRequest(IntentEncoding.Digest(intent), planner.ToString(), "worker", decision) { Scope = scope };
+            var artifact = await issuer.IssueAsync(request, default);
+            Assert.Equal(0, ArtifactCommands.Inspect(artifact.Encoded.ToArray(), _out, _err));
+            using var inspected = JsonDocument.Parse(Last(_out));
+            return inspected.RootElement.GetProperty("claims").GetProperty("scope").Clone();
+        }
+
+        var listed = await ScopeOfAsync(new DelegationScope([intent.Action], [intent.Resource], [planner, new EntityReference("Agent", "booker")]));
+        var own = await ScopeOfAsync(new DelegationScope([intent.Action], [intent.Resource]));
+
+        Assert.Equal(["Agent::\"booker\"", "Agent::\"planner\""], listed.GetProperty("principals").EnumerateArray().Select(e => e.GetString()).Order(StringComparer.Ordinal));
+        Assert.False(own.TryGetProperty("principals", out _));
+    }
+
+    [Fact]
     public async Task Mint_on_permit_writes_an_artifact_that_inspect_shows_and_verify_accepts()
     {
         var (key, pub) = GenerateKeys();
