@@ -241,9 +241,10 @@ internal static class ArtifactCommands
         var mint = new Command("mint", "Evaluate a request and, on permit, write a signed artifact for it; on deny print the decision and exit 3.") { key, policies, entities, request, audience, ttl, output };
         mint.SetAction((result, cancellationToken) => GuardedAsync(result, async () =>
         {
-            if (!ObligationValues.TryParseDuration(result.GetValue(ttl)!, out var lifetime) || lifetime <= TimeSpan.Zero || lifetime > TimeSpan.FromHours(1))
+            // The issuer's own rule: whole seconds (rounded down), from 1 s to 1 h.
+            if (!ObligationValues.TryParseDuration(result.GetValue(ttl)!, out var lifetime) || ArtifactLifetime.WholeSeconds(lifetime) < 1 || lifetime > ArtifactLifetime.Maximum)
             {
-                result.InvocationConfiguration.Error.WriteLine("govexec: --ttl must be a duration such as 60s, 5m or 1h, at most 1h.");
+                result.InvocationConfiguration.Error.WriteLine("govexec: --ttl must be a duration such as 60s, 5m or 1h, from 1s to 1h.");
                 return ExitCodes.Usage;
             }
 

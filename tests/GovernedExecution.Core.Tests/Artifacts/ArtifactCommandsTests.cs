@@ -199,6 +199,26 @@ public sealed class ArtifactCommandsTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_dir, "b.cose")));
     }
 
+    [Theory]
+    [InlineData("500ms")] // rounds down to no time at all
+    [InlineData("0s")]
+    [InlineData("61m")]
+    [InlineData("999999999h")]
+    public async Task Mint_refuses_a_ttl_outside_1_second_to_1_hour_as_a_usage_error(string ttl)
+    {
+        var (key, _) = GenerateKeys();
+        key.Dispose();
+        File.WriteAllText(Path.Combine(_dir, "p.cedar"), "permit (principal, action, resource);\n");
+        File.WriteAllText(Path.Combine(_dir, "r.json"), Request);
+
+        var (code, _) = await InvokeAsync("artifact", "mint", "--key", Path.Combine(_dir, "issuer.key.pem"), "--policies", Path.Combine(_dir, "p.cedar"),
+            "--request", Path.Combine(_dir, "r.json"), "--ttl", ttl, "--out", Path.Combine(_dir, "a.cose"));
+
+        Assert.Equal(2, code);
+        Assert.Contains("--ttl", _err.ToString(), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "a.cose")));
+    }
+
     [Fact]
     public async Task Mint_reports_a_policy_parse_error_and_writes_nothing()
     {
