@@ -41,6 +41,20 @@ public sealed class GovernedAIFunctionTests : IDisposable
         Assert.Null(governed.GetService(_tools.Refund.GetType()));
     }
 
+    [Fact]
+    public async Task A_tool_that_requires_approval_still_says_so_and_its_marker_runs_governed()
+    {
+        var governed = new ApprovalRequiredAIFunction(_tools.DeleteCustomer).WithGovernance(_host.Executor, _asSupportBot);
+
+        var marker = governed.GetService<ApprovalRequiredAIFunction>();
+
+        Assert.NotNull(marker);
+        var refusal = RefusalJson.AssertRefused(await marker.InvokeAsync(new() { ["customerId"] = "C-1" }), DenialReason.PolicyDenied);
+        Assert.Equal(["agents-never-delete"], refusal.GetProperty("determiningPolicies").EnumerateArray().Select(p => p.GetString()));
+        Assert.Null(_tools.DeleteCustomer.WithGovernance(_host.Executor, _asSupportBot).GetService<ApprovalRequiredAIFunction>());
+        Assert.Empty(_tools.Ran);
+    }
+
     public static TheoryData<string> FailingSeams => ["principal selector throws", "principal selector returns null", "resource selector throws", "resource selector returns null", "artifact selector throws"];
 
     [Theory]

@@ -1,10 +1,12 @@
 using System.Text.Json;
 using GovernedExecution.Execution;
+using GovernedExecution.Extensions.AI;
 using GovernedExecution.Integrations.Tests.Binding;
 using GovernedExecution.Integrations.Tests.Extensions.AI;
 using GovernedExecution.Intents;
 using GovernedExecution.Lineage;
 using GovernedExecution.ModelContextProtocol;
+using Microsoft.Extensions.AI;
 using ModelContextProtocol.Protocol;
 using ModelContextProtocol.Server;
 
@@ -142,6 +144,21 @@ public sealed class GovernedMcpArgumentBindingTests : IDisposable
             "principal {}",
         ], seen);
         Assert.Equal(["refund_order:A-1:5"], _attack.Ran);
+    }
+
+    [Fact]
+    public async Task A_tool_governed_as_an_AIFunction_is_bound_by_its_method_on_an_MCP_server()
+    {
+        var options = new McpServerOptions { ServerInfo = new Implementation { Name = "payments", Version = "1.0" }, ToolCollection = [] };
+        options.ToolCollection.Add(McpServerTool.Create(AIFunctionFactory.Create(_attack.RefundTool, "refund")
+            .WithGovernance(_attack.Host.Executor, new GovernedToolOptions { Principal = new EntityReference("Agent", "support-bot") })));
+        await using var connection = await McpConnection.StartAsync(options, "support-bot");
+
+        await connection.Client.CallToolAsync("refund", Arguments("""{"request":{"orderId":"A-1","amount":"50"}}"""));
+        var collision = await connection.Client.CallToolAsync("refund", Arguments("""{"request":{"orderId":"A-1","amount":5,"Amount":5000}}"""));
+
+        Assert.Equal(["refund:A-1:50"], _attack.Ran);
+        RefusalJson.AssertRefused(Assert.IsType<TextContentBlock>(Assert.Single(collision.Content)).Text, DenialReason.ArgumentsInvalid);
     }
 
     public void Dispose() => _attack.Dispose();
