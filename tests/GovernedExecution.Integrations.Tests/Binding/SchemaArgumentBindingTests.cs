@@ -2,9 +2,13 @@ using System.Text.Json;
 using GovernedExecution.Execution;
 using GovernedExecution.Extensions.AI;
 using GovernedExecution.Integrations.Tests.Extensions.AI;
+using GovernedExecution.Integrations.Tests.ModelContextProtocol;
+using GovernedExecution.ModelContextProtocol;
 using GovernedExecution.Policies.Rules;
 using GovernedExecution.Testing;
 using Microsoft.Extensions.AI;
+using ModelContextProtocol.Protocol;
+using ModelContextProtocol.Server;
 
 namespace GovernedExecution.Integrations.Tests.Binding;
 
@@ -119,6 +123,35 @@ public sealed class SchemaArgumentBindingTests : IDisposable
         }
     }
 
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public async Task Through_an_MCP_server_a_tools_schema_binds_the_same(string schema, string arguments, string expected)
+    {
+        var tool = new SchemaOnlyServerTool(schema);
+        if (!tool.IsValid)
+        {
+            return; // the SDK takes only object schemas for a server tool
+        }
+
+        var server = new McpServerOptions { ServerInfo = new Implementation { Name = "tools", Version = "1.0" }, ToolCollection = [tool] };
+        server.Filters.Request.CallToolFilters.Add(GovernedMcpServerBuilderExtensions.CreateGovernedCallToolFilter(_host.Executor, new GovernedMcpOptions { PrincipalSelector = _ => AgentTools.SupportBot }));
+        await using var connection = await McpConnection.StartAsync(server, "support-bot");
+        using var document = JsonDocument.Parse(arguments);
+
+        var result = await connection.Client.CallToolAsync("tool", document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone(), StringComparer.Ordinal));
+
+        if (expected.StartsWith(Refused, StringComparison.Ordinal))
+        {
+            var refusal = GovernedMcpArgumentBindingTests.AssertRefused(result, DenialReason.ArgumentsInvalid);
+            Assert.Equal(expected[Refused.Length..], refusal.GetProperty("detail").GetString());
+        }
+        else
+        {
+            Assert.NotEqual(true, result.IsError);
+            Assert.Equal(expected, Assert.IsType<TextContentBlock>(Assert.Single(result.Content)).Text);
+        }
+    }
+
     [Fact]
     public async Task Nesting_deeper_than_the_binder_follows_is_refused()
     {
@@ -144,4 +177,34 @@ public sealed class SchemaArgumentBindingTests : IDisposable
     }
 
     public void Dispose() => _host.Dispose();
+
+    /// <summary>A server tool known only by its schema: it answers with the JSON arguments it received.</summary>
+    private sealed class SchemaOnlyServerTool : McpServerTool
+    {
+        private readonly Tool? _tool;
+
+        public SchemaOnlyServerTool(string schema)
+        {
+            try
+            {
+                _tool = new Tool { Name = "tool", InputSchema = JsonDocument.Parse(schema).RootElement.Clone() };
+            }
+            catch (ArgumentException)
+            {
+                _tool = null;
+            }
+        }
+
+        public bool IsValid => _tool is not null;
+
+        public override Tool ProtocolTool => _tool!;
+
+        public override IReadOnlyList<object> Metadata => [];
+
+        public override ValueTask<CallToolResult> InvokeAsync(RequestContext<CallToolRequestParams> request, CancellationToken cancellationToken = default) =>
+            ValueTask.FromResult(new CallToolResult
+            {
+                Content = [new TextContentBlock { Text = JsonSerializer.Serialize((request.Params!.Arguments ?? new Dictionary<string, JsonElement>()).OrderBy(a => a.Key, StringComparer.Ordinal).ToDictionary(a => a.Key, a => a.Value)) }],
+            });
+    }
 }
