@@ -148,6 +148,35 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         return new AuthorizationResult(run.ExecutionId, decision, run.Denial);
     }
 
+    public ValueTask<ExecutionDenial> RefuseAsync(ExecutionIntent intent, DenialReason reason, string detail)
+    {
+        ArgumentNullException.ThrowIfNull(intent);
+        ArgumentException.ThrowIfNullOrEmpty(detail);
+        if (reason == DenialReason.Unspecified || !Enum.IsDefined(reason))
+        {
+            throw new ArgumentOutOfRangeException(nameof(reason), reason, "A refusal needs a defined reason.");
+        }
+
+        return RefuseCoreAsync(ResolveParent(intent), reason, detail);
+    }
+
+    private async ValueTask<ExecutionDenial> RefuseCoreAsync(ExecutionIntent intent, DenialReason reason, string detail)
+    {
+        var run = new Run(this, intent, LineageEventKind.ExecutionDenied);
+        try
+        {
+            run.SubmitRefusal();
+        }
+        catch (Exception ex)
+        {
+            run.Fault(ex, CancellationToken.None);
+        }
+
+        run.Deny(reason, detail);
+        await run.RecordDenialAsync().ConfigureAwait(false);
+        return run.Denial!;
+    }
+
     private async ValueTask<GovernedOutcome<TResult>> RunCoreAsync<TState, TResult>(
         ExecutionIntent intent,
         bool presented,
@@ -253,6 +282,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             {
                 LineageEventKind.ArtifactIssued => "issue",
                 LineageEventKind.DryRun => "dry_run",
+                LineageEventKind.ExecutionDenied => "refused",
                 _ => "run",
             };
             ExecutionId = Guid.NewGuid();
@@ -322,6 +352,15 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 new("trace_id", Activity.Current is { } trace ? trace.TraceId.ToHexString() : string.Empty),
             ];
             Add(LineageEventKind.IntentSubmitted, artifactDigest is null ? attributes : [.. attributes, new("artifact_digest", artifactDigest)]);
+        }
+
+        /// <summary>Records the intent of a call refused before authorization (<see cref="RefuseAsync"/>).</summary>
+        internal void SubmitRefusal()
+        {
+            if (Denial is null)
+            {
+                SubmitIntent(_mode, null, CancellationToken.None);
+            }
         }
 
         internal async ValueTask<PolicyDecision?> DecideAsync(CancellationToken cancellationToken)

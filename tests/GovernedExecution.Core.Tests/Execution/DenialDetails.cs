@@ -109,6 +109,16 @@ public static class DenialDetails
             $"cancellation was requested during {Phase}",
             "cancellation was requested before the operation started",
         ],
+        [DenialReason.ArgumentsInvalid] =
+        [
+            "an argument is not a parameter of the tool",
+            "a required parameter is missing",
+            "an argument does not bind to its parameter unambiguously",
+            "an argument does not bind to a value that reads back the same",
+            "an omitted parameter has no default the tool describes",
+            "the tool describes no parameters to bind its arguments by",
+            "the tool's input schema uses a construct governance cannot bind by",
+        ],
         [DenialReason.GovernanceFault] =
         [
             $"{Phase} failed: {Exception}",
@@ -117,6 +127,10 @@ public static class DenialDetails
             "the replay guard timed out",
             $"the clock failed: {Exception}",
             "no verified context",
+            $"the (principal|resource|artifact) selector failed: {Exception}",
+            "the (principal|resource) selector returned null",
+            "no principal: none is configured and no agent is in scope",
+            "the client declared no name",
         ],
     };
 
