@@ -30,6 +30,11 @@ internal static class GovexecApp
             configuration.Error = error;
         }
 
-        return await CreateRoot().Parse(args).InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        var parse = CreateRoot().Parse(args);
+        var code = await parse.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+
+        // A command line that does not parse (unknown command or option, missing required option, invalid value) has
+        // printed its errors and the usage: it is a usage error, distinct from a failure to read or judge the input.
+        return parse.Errors.Count > 0 ? ExitCodes.Usage : code;
     }
 }

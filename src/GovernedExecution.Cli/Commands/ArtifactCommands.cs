@@ -20,6 +20,9 @@ internal static class ArtifactCommands
     internal const int Rejected = 12;
     internal const int CannotEvaluate = 13;
 
+    private const string ReplayNotChecked = "replay: single use is enforced by the runtime that holds the replay state, which this tool does not have";
+    private const string PolicySetNotChecked = "policy-set: --any-policy-set was given";
+
     private static readonly JsonWriterOptions Indented = new() { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     internal static void Register(RootCommand root)
@@ -69,8 +72,13 @@ internal static class ArtifactCommands
         return ExitCodes.Ok;
     }
 
+    /// <summary>
+    /// Verifies as a runtime would, for <paramref name="audience"/> and, when given, the accepted policy-set digest; prints
+    /// the verdict and, as checks, only those that ran: the replay check of a fresh replay guard proves nothing here,
+    /// and the policy-set check does not run without a digest, so both are listed under <c>not_checked</c> instead.
+    /// </summary>
     internal static async Task<int> VerifyAsync(
-        byte[] encoded, IReadOnlyList<byte[]> parents, IReadOnlyList<TrustedKey> trusted, ExecutionIntent intent, string? audience, TimeProvider time, TextWriter output, CancellationToken cancellationToken)
+        byte[] encoded, IReadOnlyList<byte[]> parents, IReadOnlyList<TrustedKey> trusted, ExecutionIntent intent, string audience, string? acceptedPolicySet, TimeProvider time, TextWriter output, CancellationToken cancellationToken)
     {
         var artifact = AuthorizationArtifact.FromBytes(encoded);
         if (parents.Count > 0)
@@ -87,8 +95,14 @@ internal static class ArtifactCommands
 
         var verifier = new CoseArtifactVerifier(
             new InMemoryTrustedKeyStore(trusted), new InMemoryReplayGuard(time), time, TimeSpan.FromSeconds(30), Enum.GetValues<ArtifactAlgorithm>());
-        var context = new ArtifactVerificationContext(IntentEncoding.Digest(intent), audience ?? AudienceOf(encoded) ?? "(none)", intent);
+        var context = new ArtifactVerificationContext(IntentEncoding.Digest(intent), audience, intent) { AcceptedPolicySetDigest = acceptedPolicySet };
         var result = await verifier.VerifyAsync(artifact, context, cancellationToken).ConfigureAwait(false);
+        var notChecked = new List<string> { ReplayNotChecked };
+        if (acceptedPolicySet is null)
+        {
+            notChecked.Add(PolicySetNotChecked);
+        }
+
         output.WriteLine(Json(writer =>
         {
             writer.WriteString("verdict", result.Verdict.ToString());
@@ -102,17 +116,8 @@ internal static class ArtifactCommands
             }
 
             writer.WriteString("detail", result.Detail);
-            writer.WriteStartArray("checks");
-            foreach (var check in result.Checks)
-            {
-                writer.WriteStringValue(check);
-            }
-
-            writer.WriteEndArray();
-            if (audience is null)
-            {
-                writer.WriteString("audience", "not checked: no --audience given");
-            }
+            WriteStrings(writer, "checks", result.Checks.Where(check => !(check == "replay" || (check == "policy-set" && acceptedPolicySet is null))));
+            WriteStrings(writer, "not_checked", notChecked);
         }));
         return result.Verdict switch
         {
@@ -150,6 +155,7 @@ internal static class ArtifactCommands
                 writer.WriteString("kid", key.KeyId);
                 writer.WriteString("audience", audience);
                 writer.WriteString("intent_digest", Convert.ToHexStringLower(IntentEncoding.Digest(intent)));
+                writer.WriteString("policy_set_digest", policies.PolicySetDigest);
             }));
             return ExitCodes.Ok;
         }
@@ -207,19 +213,39 @@ internal static class ArtifactCommands
         var file = new Argument<FileInfo>("FILE") { Description = "The artifact (COSE_Sign1 bytes)." };
         var trust = new Option<FileInfo[]>("--trust") { Description = "A trusted public key: SPKI PEM, X.509 certificate (PEM or DER), JWK or JWK Set. Repeat for several.", Required = true };
         var request = new Option<FileInfo>("--request") { Description = "The request JSON the artifact must authorize (docs/cli.md).", Required = true };
-        var audience = new Option<string?>("--audience") { Description = "This runtime's audience; without it the audience is not checked." };
+        var audience = new Option<string>("--audience") { Description = "This runtime's audience: the artifact must be for it.", Required = true };
+        var policySet = new Option<string?>("--policy-set") { Description = "The digest of the policy set in force: the artifact must have been decided by it." };
+        var policies = new Option<string?>("--policies") { Description = "The Cedar policies in force (a file or a folder), digested as 'artifact mint' digests them." };
+        var anyPolicySet = new Option<bool>("--any-policy-set") { Description = "Accept an artifact decided by any policy set (the policy-set check does not run)." };
         var parent = new Option<FileInfo[]>("--parent") { Description = "For a delegated artifact: its parent artifact, then the parent's parent, and so on." };
         var at = new Option<DateTimeOffset?>("--at") { Description = "Verify as of this time (ISO 8601) instead of now." };
-        var verify = new Command("verify", "Verify an artifact against a request; prints the verdict, the reason and the checks that ran.") { file, trust, request, audience, parent, at };
+        var verify = new Command("verify", "Verify an artifact against a request; prints the verdict, the reason, the checks that ran and those that did not.")
+        {
+            file, trust, request, audience, policySet, policies, anyPolicySet, parent, at,
+        };
+        verify.Validators.Add(result =>
+        {
+            var given = (result.GetValue(policySet) is null ? 0 : 1) + (result.GetValue(policies) is null ? 0 : 1) + (result.GetValue(anyPolicySet) ? 1 : 0);
+            if (given != 1)
+            {
+                result.AddError("Give exactly one of --policy-set DIGEST, --policies PATH (the policy set in force), or --any-policy-set (not checked).");
+            }
+
+            if (result.GetValue(audience) is { Length: 0 } || result.GetValue(policySet) is { Length: 0 })
+            {
+                result.AddError("--audience and --policy-set cannot be empty.");
+            }
+        });
         verify.SetAction((result, cancellationToken) => GuardedAsync(result, async () =>
         {
+            var accepted = result.GetValue(policySet) ?? (result.GetValue(policies) is { } path ? PolicyCommands.LoadPolicies(path).Digest : null);
             var keys = result.GetValue(trust)!.SelectMany(f => LoadTrusted(f.FullName)).ToList();
             try
             {
                 var intent = IntentJson.Parse(await File.ReadAllTextAsync(result.GetValue(request)!.FullName, cancellationToken).ConfigureAwait(false));
                 var parents = (result.GetValue(parent) ?? []).Select(f => File.ReadAllBytes(f.FullName)).ToList();
                 TimeProvider time = result.GetValue(at) is { } instant ? new FixedTimeProvider(instant) : TimeProvider.System;
-                return await VerifyAsync(File.ReadAllBytes(result.GetValue(file)!.FullName), parents, keys, intent, result.GetValue(audience), time, result.InvocationConfiguration.Output, cancellationToken).ConfigureAwait(false);
+                return await VerifyAsync(File.ReadAllBytes(result.GetValue(file)!.FullName), parents, keys, intent, result.GetValue(audience)!, accepted, time, result.InvocationConfiguration.Output, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -281,9 +307,6 @@ internal static class ArtifactCommands
             return ExitCodes.Error;
         }
     }
-
-    private static string? AudienceOf(byte[] encoded) =>
-        CoseSign1Layer.TryDecode(encoded, out var message, out _) ? CoseArtifactVerifier.TryDecodeClaims(message.Content!.Value, string.Empty, default)?.Audience : null;
 
     /// <summary>Writes the entries of a header map (read from the raw CBOR, so that every label shows as it is).</summary>
     private static void WriteHeaders(Utf8JsonWriter writer, System.Formats.Cbor.CborReader reader)
