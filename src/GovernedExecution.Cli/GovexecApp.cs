@@ -1,5 +1,6 @@
 using System.CommandLine;
 using GovernedExecution.Cli.Commands;
+using GovernedExecution.Internal;
 
 namespace GovernedExecution.Cli;
 
@@ -19,7 +20,8 @@ internal static class GovexecApp
     /// <summary>Parses and runs one command line; returns the exit code (docs/cli.md).</summary>
     internal static async Task<int> RunAsync(string[] args, TextWriter? output = null, TextWriter? error = null, CancellationToken cancellationToken = default)
     {
-        var configuration = new InvocationConfiguration();
+        // No default exception handler: it prints a stack trace and exits 1, the code of a refused input.
+        var configuration = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
         if (output is not null)
         {
             configuration.Output = output;
@@ -31,7 +33,23 @@ internal static class GovexecApp
         }
 
         var parse = CreateRoot().Parse(args);
-        var code = await parse.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        int code;
+        try
+        {
+            code = await parse.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            await configuration.Error.WriteLineAsync("govexec: interrupted; nothing was judged").ConfigureAwait(false);
+            return ExitCodes.Interrupted;
+        }
+#pragma warning disable CA1031 // The last resort: whatever escaped a command is reported as govexec's own failure, never as a verdict.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            await configuration.Error.WriteLineAsync($"govexec: internal error ({ex.GetType().Name}): {TerminalText.Escape(ex.Message)}; nothing was judged").ConfigureAwait(false);
+            return ExitCodes.Internal;
+        }
 
         // A command line that does not parse (unknown command or option, missing required option, invalid value) has
         // printed its errors and the usage: it is a usage error, distinct from a failure to read or judge the input.

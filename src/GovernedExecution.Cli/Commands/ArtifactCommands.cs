@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Formats.Cbor;
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 using System.Text.Json;
 using GovernedExecution.Artifacts;
@@ -7,6 +9,7 @@ using GovernedExecution.Artifacts.Keys;
 using GovernedExecution.DependencyInjection;
 using GovernedExecution.Execution;
 using GovernedExecution.Intents;
+using GovernedExecution.Internal;
 using GovernedExecution.Policies;
 
 namespace GovernedExecution.Cli.Commands;
@@ -38,7 +41,7 @@ internal static class ArtifactCommands
     {
         if (!CoseSign1Layer.TryDecode(encoded, out var message, out var problem))
         {
-            error.WriteLine("govexec: " + problem);
+            CliGuard.Report(error, problem);
             return ExitCodes.Error;
         }
 
@@ -46,11 +49,11 @@ internal static class ArtifactCommands
         {
             writer.WriteString("note", "decoded only: use 'artifact verify' to check it");
             writer.WriteString("artifact_digest", AuthorizationArtifact.FromBytes(encoded).ComputeDigest());
-            var raw = new System.Formats.Cbor.CborReader(encoded, System.Formats.Cbor.CborConformanceMode.Lax);
+            var raw = new CborReader(encoded, CborConformanceMode.Lax);
             raw.ReadTag();
             raw.ReadStartArray();
             writer.WriteStartObject("protected");
-            WriteHeaders(writer, new System.Formats.Cbor.CborReader(raw.ReadByteString(), System.Formats.Cbor.CborConformanceMode.Lax));
+            WriteHeaders(writer, new CborReader(raw.ReadByteString(), CborConformanceMode.Lax));
             writer.WriteEndObject();
             writer.WriteStartObject("unprotected");
             WriteHeaders(writer, raw);
@@ -147,7 +150,8 @@ internal static class ArtifactCommands
         var issuance = await executor.IssueAsync(intent, audience, cancellationToken).ConfigureAwait(false);
         if (issuance.Artifact is { } artifact)
         {
-            await File.WriteAllBytesAsync(outPath, artifact.Encoded.ToArray(), cancellationToken).ConfigureAwait(false);
+            // An artifact is a credential until it is used or expires: owner-only, renamed into place, never written through a link.
+            AtomicFile.Write(outPath, artifact.Encoded.Span, AtomicFile.OwnerOnly, overwrite: true);
             output.WriteLine(Json(writer =>
             {
                 writer.WriteString("artifact", outPath);
@@ -163,7 +167,7 @@ internal static class ArtifactCommands
         var denial = issuance.Denial!;
         if (denial.Reason is not (DenialReason.NotPermitted or DenialReason.PolicyDenied or DenialReason.PolicyError or DenialReason.ObligationUnsatisfied))
         {
-            error.WriteLine($"govexec: nothing minted: {denial}");
+            CliGuard.Report(error, $"nothing minted: {denial}");
             return ExitCodes.Error;
         }
 
@@ -204,7 +208,7 @@ internal static class ArtifactCommands
     {
         var file = new Argument<FileInfo>("FILE") { Description = "The artifact (COSE_Sign1 bytes)." };
         var inspect = new Command("inspect", "Print an artifact's headers and claims as JSON, without verifying it.") { file };
-        inspect.SetAction(result => Guarded(result, () => Inspect(File.ReadAllBytes(result.GetValue(file)!.FullName), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error)));
+        inspect.SetAction(result => CliGuard.Run(result, () => Inspect(File.ReadAllBytes(result.GetValue(file)!.FullName), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error)));
         return inspect;
     }
 
@@ -236,7 +240,7 @@ internal static class ArtifactCommands
                 result.AddError("--audience and --policy-set cannot be empty.");
             }
         });
-        verify.SetAction((result, cancellationToken) => GuardedAsync(result, async () =>
+        verify.SetAction((result, cancellationToken) => CliGuard.RunAsync(result, async () =>
         {
             var accepted = result.GetValue(policySet) ?? (result.GetValue(policies) is { } path ? PolicyCommands.LoadPolicies(path).Digest : null);
             var keys = result.GetValue(trust)!.SelectMany(f => LoadTrusted(f.FullName)).ToList();
@@ -265,11 +269,11 @@ internal static class ArtifactCommands
         var ttl = new Option<string>("--ttl") { Description = "Lifetime, such as 60s, 5m or 1h (at most 1h).", DefaultValueFactory = _ => "60s" };
         var output = new Option<string>("--out") { Description = "Where to write the artifact (only on permit).", Required = true };
         var mint = new Command("mint", "Evaluate a request and, on permit, write a signed artifact for it; on deny print the decision and exit 3.") { key, policies, entities, request, audience, ttl, output };
-        mint.SetAction((result, cancellationToken) => GuardedAsync(result, async () =>
+        mint.SetAction((result, cancellationToken) => CliGuard.RunAsync(result, async () =>
         {
             if (!ObligationValues.TryParseDuration(result.GetValue(ttl)!, out var lifetime) || lifetime <= TimeSpan.Zero || lifetime > TimeSpan.FromHours(1))
             {
-                result.InvocationConfiguration.Error.WriteLine("govexec: --ttl must be a duration such as 60s, 5m or 1h, at most 1h.");
+                CliGuard.Report(result.InvocationConfiguration.Error, "--ttl must be a duration such as 60s, 5m or 1h, at most 1h.");
                 return ExitCodes.Usage;
             }
 
@@ -282,44 +286,22 @@ internal static class ArtifactCommands
         return mint;
     }
 
-    private static int Guarded(ParseResult result, Func<int> action)
-    {
-        try
-        {
-            return action();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentException or NotSupportedException or Policies.Cedar.CedarParseException or System.Text.Json.JsonException)
-        {
-            result.InvocationConfiguration.Error.WriteLine("govexec: " + ex.Message);
-            return ExitCodes.Error;
-        }
-    }
-
-    private static async Task<int> GuardedAsync(ParseResult result, Func<Task<int>> action)
-    {
-        try
-        {
-            return await action().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentException or NotSupportedException or Policies.Cedar.CedarParseException or System.Text.Json.JsonException)
-        {
-            await result.InvocationConfiguration.Error.WriteLineAsync("govexec: " + ex.Message).ConfigureAwait(false);
-            return ExitCodes.Error;
-        }
-    }
-
-    /// <summary>Writes the entries of a header map (read from the raw CBOR, so that every label shows as it is).</summary>
-    private static void WriteHeaders(Utf8JsonWriter writer, System.Formats.Cbor.CborReader reader)
+    /// <summary>
+    /// Writes the entries of a header map, read from the raw CBOR so that every label shows as it is: integer labels by
+    /// number (with the name of the ones the format defines), text labels quoted, integers of any size as numbers, and
+    /// an integer as an algorithm name only under label 1.
+    /// </summary>
+    private static void WriteHeaders(Utf8JsonWriter writer, CborReader reader)
     {
         var count = reader.ReadStartMap();
         for (var i = 0; count is null || i < count; i++)
         {
-            if (count is null && reader.PeekState() == System.Formats.Cbor.CborReaderState.EndMap)
+            if (count is null && reader.PeekState() == CborReaderState.EndMap)
             {
                 break;
             }
 
-            var label = reader.PeekState() == System.Formats.Cbor.CborReaderState.TextString ? reader.ReadTextString() : reader.ReadInt64().ToString(CultureInfo.InvariantCulture);
+            var label = reader.PeekState() == CborReaderState.TextString ? "\"" + reader.ReadTextString() + "\"" : ReadInteger(reader);
             var name = label switch
             {
                 "1" => "alg (1)",
@@ -330,9 +312,10 @@ internal static class ArtifactCommands
             };
             var text = reader.PeekState() switch
             {
-                System.Formats.Cbor.CborReaderState.UnsignedInteger or System.Formats.Cbor.CborReaderState.NegativeInteger => AlgorithmName(reader.ReadInt64()),
-                System.Formats.Cbor.CborReaderState.TextString => reader.ReadTextString(),
-                System.Formats.Cbor.CborReaderState.ByteString when label == "4" => Encoding.UTF8.GetString(reader.ReadByteString()),
+                CborReaderState.UnsignedInteger or CborReaderState.NegativeInteger when label == "1" => AlgorithmName(ReadInteger(reader)),
+                CborReaderState.UnsignedInteger or CborReaderState.NegativeInteger => ReadInteger(reader),
+                CborReaderState.TextString => reader.ReadTextString(),
+                CborReaderState.ByteString when label == "4" => Encoding.UTF8.GetString(reader.ReadByteString()),
                 _ => "cbor:" + Convert.ToHexStringLower(reader.ReadEncodedValue().Span),
             };
             writer.WriteString(name, text);
@@ -341,7 +324,15 @@ internal static class ArtifactCommands
         reader.ReadEndMap();
     }
 
-    private static string AlgorithmName(long value) => Enum.IsDefined(typeof(ArtifactAlgorithm), (int)value) ? $"{(ArtifactAlgorithm)(int)value} ({value})" : value.ToString(CultureInfo.InvariantCulture);
+    /// <summary>A CBOR integer of any size (-2^64 to 2^64 - 1) in decimal, without converting it to a narrower type.</summary>
+    private static string ReadInteger(CborReader reader) => reader.PeekState() == CborReaderState.NegativeInteger
+        ? (-1 - (BigInteger)reader.ReadCborNegativeIntegerRepresentation()).ToString(CultureInfo.InvariantCulture)
+        : reader.ReadUInt64().ToString(CultureInfo.InvariantCulture);
+
+    private static string AlgorithmName(string value) =>
+        int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number) && Enum.IsDefined((ArtifactAlgorithm)number)
+            ? $"{(ArtifactAlgorithm)number} ({value})"
+            : value;
 
     private static void WriteClaims(Utf8JsonWriter writer, ArtifactClaims claims)
     {
@@ -405,7 +396,7 @@ internal static class ArtifactCommands
             writer.WriteEndObject();
         }
 
-        return Encoding.UTF8.GetString(stream.ToArray());
+        return TerminalText.EscapeJson(Encoding.UTF8.GetString(stream.ToArray()));
     }
 
     private sealed class FixedTimeProvider(DateTimeOffset now) : TimeProvider

@@ -33,6 +33,11 @@ internal static class AtomicFile
             options.UnixCreateMode = mode;
         }
 
+        if (!Directory.Exists(folder))
+        {
+            throw new DirectoryNotFoundException($"The folder '{folder}' does not exist.");
+        }
+
         try
         {
             using (var stream = new FileStream(temporary, options))

@@ -21,14 +21,16 @@ internal static class TerminalText
     /// The text with every unsafe character written as <c>\u{hex}</c> (the form <see cref="Intents.EntityReference"/>
     /// already uses for controls), line feeds included: one value never spans or fakes another line.
     /// </summary>
-    internal static string Escape(string? text) => Rewrite(text ?? string.Empty, static (builder, value) =>
+    internal static string Escape(string? text) => Rewrite(text ?? string.Empty, static _ => true, static (builder, value) =>
         builder.Append("\\u{").Append(value.ToString("x", CultureInfo.InvariantCulture)).Append('}'));
 
     /// <summary>
     /// JSON text with every unsafe character inside its strings written as a JSON <c>\uXXXX</c> escape (a pair of them
-    /// beyond the BMP). Outside strings JSON text is ASCII, so the document means exactly what it meant before.
+    /// beyond the BMP), so the document means exactly what it meant before. Outside strings JSON text is ASCII, and
+    /// inside them a JSON writer has already escaped the C0 controls: the tab, line feed and carriage return that
+    /// remain are the document's own whitespace and stay as they are.
     /// </summary>
-    internal static string EscapeJson(string json) => Rewrite(json, static (builder, value) =>
+    internal static string EscapeJson(string json) => Rewrite(json, static value => value is not ('\t' or '\n' or '\r'), static (builder, value) =>
     {
         Span<char> units = stackalloc char[2];
         var count = value <= 0xFFFF ? 1 : new Rune(value).EncodeToUtf16(units);
@@ -43,7 +45,7 @@ internal static class TerminalText
         }
     });
 
-    private static string Rewrite(string text, Action<StringBuilder, int> escape)
+    private static string Rewrite(string text, Func<int, bool> escapesControl, Action<StringBuilder, int> escape)
     {
         StringBuilder? builder = null;
         var copied = 0;
@@ -55,7 +57,7 @@ internal static class TerminalText
             if (Rune.DecodeFromUtf16(text.AsSpan(i), out var rune, out used) == System.Buffers.OperationStatus.Done)
             {
                 value = rune.Value;
-                unsafeHere = IsUnsafe(rune);
+                unsafeHere = IsUnsafe(rune) && (!Rune.IsControl(rune) || escapesControl(rune.Value));
             }
             else
             {
