@@ -119,6 +119,7 @@ internal static class ArtifactCommands
             }
 
             writer.WriteString("detail", result.Detail);
+            writer.WriteString("verified_at", time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture));
             WriteStrings(writer, "checks", result.Checks.Where(check => !(check == "replay" || (check == "policy-set" && acceptedPolicySet is null))));
             WriteStrings(writer, "not_checked", notChecked);
         }));

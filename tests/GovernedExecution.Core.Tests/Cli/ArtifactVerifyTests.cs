@@ -70,6 +70,17 @@ public sealed class ArtifactVerifyTests : IDisposable
     }
 
     [Fact]
+    public async Task The_time_verified_at_is_stated()
+    {
+        var at = new DateTimeOffset(2030, 1, 2, 3, 4, 5, TimeSpan.Zero);
+
+        var run = await VerifyAsync("--audience", "worker", "--policy-set", Digest(Policy), "--at", at.ToString("O"));
+
+        Assert.Equal(12, run.Code); // minted now, so expired by then: judged at that time, not now
+        Assert.Equal(at, Json(run).GetProperty("verified_at").GetDateTimeOffset());
+    }
+
+    [Fact]
     public async Task Another_audience_is_Rejected_with_exit_12()
     {
         var run = await VerifyAsync("--audience", "billing", "--policy-set", Digest(Policy));
