@@ -156,9 +156,9 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         Func<TState, GovernedContext, CancellationToken, ValueTask<TResult>> operation,
         CancellationToken cancellationToken)
     {
-        using var activity = GovernedTelemetry.Source.HasListeners() ? GovernedTelemetry.Source.StartActivity("governed " + intent.Action.Id) : null;
+        using var activity = GovernedSpan.Start("governed ", intent.Action.Id);
         var run = new Run(this, ResolveParent(intent), LineageEventKind.IntentSubmitted);
-        activity?.SetTag("governed.execution_id", run.ExecutionId.ToString("D"));
+        activity.SetTag("governed.execution_id", run.ExecutionId.ToString("D"));
         GovernedContext? context = null;
         try
         {
@@ -187,7 +187,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 run.Deny(DenialReason.GovernanceFault, "no verified context");
             }
 
-            activity?.SetStatus(ActivityStatusCode.Error, run.Denial!.Reason.ToString());
+            activity.SetError(run.Denial!.Reason.ToString());
             await run.RecordDenialAsync().ConfigureAwait(false);
             return GovernedOutcome<TResult>.Denied(run.Denial!);
         }
@@ -196,9 +196,10 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         var started = run.Timestamp();
         GovernedOutcome<TResult> outcome;
         var previous = GovernedContext.Swap(context);
+        // The span is outside the try: only what the operation throws is the operation's exception.
+        var invoke = GovernedSpan.Start("governed.invoke");
         try
         {
-            using var span = GovernedTelemetry.Source.StartActivity("governed.invoke");
             var result = await operation(state, context, cancellationToken).ConfigureAwait(false);
             outcome = GovernedOutcome<TResult>.Success(result, run.ExecutionId);
         }
@@ -210,6 +211,8 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         {
             GovernedContext.Swap(previous);
         }
+
+        invoke.Dispose();
 
         var micros = run.MicrosecondsSince(started);
         await run.RecordOutcomeAsync(outcome.IsSuccess, outcome.Exception, micros).ConfigureAwait(false);
@@ -334,7 +337,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             SubmitIntent(_mode, null, cancellationToken);
 
             _phase = "policy";
-            using var span = GovernedTelemetry.Source.StartActivity("governed.policy");
+            using var span = GovernedSpan.Start("governed.policy");
             if (_owner._evaluator is null)
             {
                 Deny(DenialReason.NotPermitted, "this executor has no policies: it only runs presented artifacts");
@@ -417,7 +420,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             }
 
             _phase = "issuer";
-            using var span = GovernedTelemetry.Source.StartActivity("governed.artifact.mint");
+            using var span = GovernedSpan.Start("governed.artifact.mint");
             var notLaterThan = parent?.Claims.ExpiresAt;
             foreach (var approval in approvals)
             {
@@ -452,7 +455,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 }
 
                 _phase = "approval";
-                using var span = GovernedTelemetry.Source.StartActivity("governed.approval");
+                using var span = GovernedSpan.Start("governed.approval");
                 if (_owner._approvals is null)
                 {
                     Deny(DenialReason.ApprovalRequired, $"policy '{obligation.PolicyId}' requires approval by '{obligation.Value}' and no approver is configured");
@@ -540,7 +543,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         internal async ValueTask AppendAsync(bool required, CancellationToken cancellationToken)
         {
             _phase = "lineage";
-            using var span = GovernedTelemetry.Source.StartActivity("governed.lineage");
+            using var span = GovernedSpan.Start("governed.lineage");
             var events = _pending.ToArray();
             _pending.Clear();
             foreach (var registration in _owner._sinks)
@@ -589,7 +592,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         private async ValueTask<GovernedContext?> VerifyAsync(AuthorizationArtifact artifact, PolicyDecision? decision, CancellationToken cancellationToken)
         {
             _phase = "verifier";
-            using var span = GovernedTelemetry.Source.StartActivity("governed.artifact.verify");
+            using var span = GovernedSpan.Start("governed.artifact.verify");
             var verification = new ArtifactVerificationContext(IntentDigest!, _owner._audience, Intent)
             {
                 AcceptedPolicySetDigest = _owner._evaluator?.PolicySetDigest,
