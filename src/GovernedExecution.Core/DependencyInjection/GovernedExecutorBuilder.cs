@@ -181,7 +181,8 @@ public sealed class GovernedExecutorBuilder
 
         IArtifactIssuer? issuer = options.VerifyOnly ? null : _artifacts?.Issuer ?? new CoseArtifactIssuer(signingKeys!, time, options.Issuer, options.ArtifactLifetime);
         var verifier = _artifacts?.Verifier ?? new CoseArtifactVerifier(trustedKeys!, replay, time, options.ClockSkew, options.AllowedAlgorithms);
-        return new GovernedExecutor(options.VerifyOnly ? null : evaluator, issuer, verifier, sinks, time, logger, options, _approvals ?? services?.GetService<Approvals.IApprovalProvider>());
+        // A verify-only worker decides nothing, but the policies it was given are the ones its artifacts must have been decided by.
+        return new GovernedExecutor(options.VerifyOnly ? null : evaluator, issuer, verifier, sinks, time, logger, options, _approvals ?? services?.GetService<Approvals.IApprovalProvider>(), evaluator);
     }
 
     internal List<string> Validate(GovernedExecutionOptions options, IServiceProvider? services) => Validate(
@@ -211,7 +212,30 @@ public sealed class GovernedExecutorBuilder
             }
         }
 
+        if (evaluator is not null && PolicySetDigestFailure(evaluator) is { } digestFailure)
+        {
+            failures.Add(digestFailure);
+        }
+
         return failures;
+    }
+
+    /// <summary>Why the evaluator's digest cannot be checked against artifacts, or null when it can.</summary>
+    private static string? PolicySetDigestFailure(IPolicyEvaluator evaluator)
+    {
+        string? digest;
+        try
+        {
+            digest = evaluator.PolicySetDigest;
+        }
+        catch (Exception ex)
+        {
+            return $"The policy evaluator's PolicySetDigest failed ({ex.GetType().Name}): artifacts could not be checked against the policies in force.";
+        }
+
+        return string.IsNullOrWhiteSpace(digest)
+            ? "The policy evaluator has no PolicySetDigest: artifacts could not be checked against the policies in force (the digest of its policy set is required)."
+            : null;
     }
 
     private static int? PolicyCount(IPolicyEvaluator? evaluator) => evaluator switch

@@ -18,6 +18,7 @@ namespace GovernedExecution.Execution;
 internal sealed class GovernedExecutor : IGovernedExecutor
 {
     private readonly IPolicyEvaluator? _evaluator;
+    private readonly IPolicyEvaluator? _policySet;
     private readonly IArtifactIssuer? _issuer;
     private readonly IArtifactVerifier _verifier;
     private readonly LineageSinkRegistration[] _sinks;
@@ -37,9 +38,13 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         TimeProvider time,
         ILogger logger,
         GovernedExecutionOptions options,
-        IApprovalProvider? approvals = null)
+        IApprovalProvider? approvals = null,
+        IPolicyEvaluator? policySet = null)
     {
         _evaluator = evaluator;
+        // The policies in force here: what an artifact's policy-set digest must equal (a verify-only worker may hold
+        // them without deciding with them).
+        _policySet = policySet ?? evaluator;
         _issuer = issuer;
         _verifier = verifier;
         _sinks = [.. sinks];
@@ -593,9 +598,22 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         {
             _phase = "verifier";
             using var span = GovernedSpan.Start("governed.artifact.verify");
+            string? acceptedPolicySet = null;
+            if (_owner._policySet is { } policies)
+            {
+                // Read once: the value checked here is the value the verifier compares. A missing digest would
+                // switch the comparison off, so it denies instead.
+                acceptedPolicySet = policies.PolicySetDigest;
+                if (string.IsNullOrWhiteSpace(acceptedPolicySet))
+                {
+                    Deny(DenialReason.GovernanceFault, "the policy evaluator has no policy-set digest");
+                    return null;
+                }
+            }
+
             var verification = new ArtifactVerificationContext(IntentDigest!, _owner._audience, Intent)
             {
-                AcceptedPolicySetDigest = _owner._evaluator?.PolicySetDigest,
+                AcceptedPolicySetDigest = acceptedPolicySet,
                 KnownArtifacts = GovernedContext.Current is { } ambient ? [ambient.Artifact] : [],
             };
             var result = await _owner.GuardAsync(_owner._verifier.VerifyAsync(artifact, verification, cancellationToken), cancellationToken).ConfigureAwait(false)

@@ -108,6 +108,7 @@ public static class DenialDetails
             $"{Phase} timed out",
             $"the replay guard failed: {Exception}",
             "no verified context",
+            "the policy evaluator has no policy-set digest",
         ],
     };
 
