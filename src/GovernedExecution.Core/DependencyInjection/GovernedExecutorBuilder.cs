@@ -28,6 +28,7 @@ public sealed class GovernedExecutorBuilder
     private ILoggerFactory? _loggers;
     private Approvals.IApprovalProvider? _approvals;
     private (IArtifactIssuer Issuer, IArtifactVerifier Verifier)? _artifacts;
+    private bool _withoutRequiredLineage;
 
     /// <summary>Creates a standalone builder.</summary>
     public GovernedExecutorBuilder()
@@ -121,14 +122,30 @@ public sealed class GovernedExecutorBuilder
     /// <exception cref="ArgumentNullException"><paramref name="loggerFactory"/> is <see langword="null"/>.</exception>
     public GovernedExecutorBuilder UseLoggerFactory(ILoggerFactory loggerFactory) => Set(ref _loggers, loggerFactory);
 
-    /// <summary>Adds a lineage sink.</summary>
+    /// <summary>
+    /// Adds a lineage sink. At least one sink must be required (or in the container as a required
+    /// <see cref="LineageSinkRegistration"/>), unless <see cref="AllowExecutionsWithoutRequiredLineage"/> is called.
+    /// </summary>
     /// <param name="sink">The sink.</param>
     /// <param name="mode">Required (its failure denies; the default) or best effort.</param>
     /// <returns>This builder.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="sink"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="mode"/> is not a defined mode.</exception>
     public GovernedExecutorBuilder AddLineageSink(ILineageSink sink, LineageSinkMode mode = LineageSinkMode.Required)
     {
         _sinks.Add(new LineageSinkRegistration(sink, mode));
+        return this;
+    }
+
+    /// <summary>
+    /// Lets the executor be built without a required lineage sink: operations then run with nothing accepted on record
+    /// before they start, and best-effort sinks (if any) may lose records. Without this call such an executor is a
+    /// build (or host start) error. The choice is logged as a warning, event 1005, when the executor is built.
+    /// </summary>
+    /// <returns>This builder.</returns>
+    public GovernedExecutorBuilder AllowExecutionsWithoutRequiredLineage()
+    {
+        _withoutRequiredLineage = true;
         return this;
     }
 
@@ -158,7 +175,8 @@ public sealed class GovernedExecutorBuilder
         var evaluator = _evaluator ?? services?.GetService<IPolicyEvaluator>();
         var signingKeys = _signingKeys ?? services?.GetService<ISigningKeyProvider>();
         var trustedKeys = _trustedKeys ?? services?.GetService<ITrustedKeyStore>();
-        var failures = Validate(options, evaluator, signingKeys, trustedKeys);
+        var sinks = Sinks(services);
+        var failures = Validate(options, evaluator, signingKeys, trustedKeys, sinks);
         if (failures.Count > 0)
         {
             throw new OptionsValidationException(Options.DefaultName, typeof(GovernedExecutionOptions), failures);
@@ -167,16 +185,17 @@ public sealed class GovernedExecutorBuilder
         var time = _time ?? services?.GetService<TimeProvider>() ?? TimeProvider.System;
         var loggers = _loggers ?? services?.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
         var replay = _replayGuard ?? services?.GetService<IReplayGuard>() ?? new InMemoryReplayGuard(time);
-        var sinks = new List<LineageSinkRegistration>(_sinks);
-        if (services is not null)
-        {
-            sinks.AddRange(services.GetServices<LineageSinkRegistration>());
-        }
 
         var logger = loggers.CreateLogger("GovernedExecution");
         if (!options.VerifyOnly && PolicyCount(evaluator) == 0)
         {
             Diagnostics.Log.EmptyPolicySet(logger);
+        }
+
+        if (!HasRequiredSink(sinks))
+        {
+            // Only reachable after the explicit opt-out (validation refuses it otherwise).
+            Diagnostics.Log.NoRequiredLineageSink(logger, sinks.Count);
         }
 
         IArtifactIssuer? issuer = options.VerifyOnly ? null : _artifacts?.Issuer ?? new CoseArtifactIssuer(signingKeys!, time, options.Issuer, options.ArtifactLifetime);
@@ -189,11 +208,30 @@ public sealed class GovernedExecutorBuilder
         options,
         _evaluator ?? services?.GetService<IPolicyEvaluator>(),
         _signingKeys ?? services?.GetService<ISigningKeyProvider>(),
-        _trustedKeys ?? services?.GetService<ITrustedKeyStore>());
+        _trustedKeys ?? services?.GetService<ITrustedKeyStore>(),
+        Sinks(services));
 
-    private static List<string> Validate(GovernedExecutionOptions options, IPolicyEvaluator? evaluator, ISigningKeyProvider? signingKeys, ITrustedKeyStore? trustedKeys)
+    private static bool HasRequiredSink(List<LineageSinkRegistration> sinks) => sinks.Exists(s => s.Mode == LineageSinkMode.Required);
+
+    private List<LineageSinkRegistration> Sinks(IServiceProvider? services)
+    {
+        var sinks = new List<LineageSinkRegistration>(_sinks);
+        if (services is not null)
+        {
+            sinks.AddRange(services.GetServices<LineageSinkRegistration>());
+        }
+
+        return sinks;
+    }
+
+    private List<string> Validate(GovernedExecutionOptions options, IPolicyEvaluator? evaluator, ISigningKeyProvider? signingKeys, ITrustedKeyStore? trustedKeys, List<LineageSinkRegistration> sinks)
     {
         var failures = options.Validate();
+        if (!_withoutRequiredLineage && !HasRequiredSink(sinks))
+        {
+            failures.Add("A required lineage sink is needed: without one, operations run with nothing on record before they start (AddLineageSink with LineageSinkMode.Required, a required LineageSinkRegistration in the container, or AllowExecutionsWithoutRequiredLineage to opt out explicitly).");
+        }
+
         if (trustedKeys is null)
         {
             failures.Add("A trusted-key store is required: artifacts are verified before every execution (UseTrustedKeys or UseTrustedKeyStore).");
