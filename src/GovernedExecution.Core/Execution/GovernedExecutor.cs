@@ -105,6 +105,11 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             {
                 run.Deny(DenialReason.KeyUnavailable, "this executor is verify-only: it holds no signing key and refuses to mint");
             }
+            else if (parent is not null && parent.HasEnded)
+            {
+                // A context kept past its operation (by a timer, a task, a field) delegates nothing.
+                run.Deny(DenialReason.ScopeViolation, "the parent execution has ended: nothing can be delegated from it");
+            }
 
             var decision = await run.DecideAsync(cancellationToken).ConfigureAwait(false);
             if (run.Denial is null)
@@ -200,7 +205,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         // Every check passed: the only place the operation is invoked.
         var started = run.Timestamp();
         GovernedOutcome<TResult> outcome;
-        var previous = GovernedContext.Swap(context);
+        var previous = context.Enter();
         // The span is outside the try: only what the operation throws is the operation's exception.
         var invoke = GovernedSpan.Start("governed.invoke");
         try
@@ -214,7 +219,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         }
         finally
         {
-            GovernedContext.Swap(previous);
+            context.End(previous);
         }
 
         invoke.Dispose();
