@@ -83,20 +83,26 @@ internal sealed class GovernedExecutor : IGovernedExecutor
     public ValueTask<ArtifactIssuance> IssueAsync(ExecutionIntent intent, string? audience = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(intent);
-        return IssueCoreAsync(ResolveParent(intent), audience, null, null, cancellationToken);
+        return IssueCoreAsync(ResolveParent(intent), audience, null, null, false, cancellationToken);
     }
 
     public ValueTask<ArtifactIssuance> IssueAsync(ExecutionIntent intent, string? audience, DelegationScope scope, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(intent);
         ArgumentNullException.ThrowIfNull(scope);
-        return IssueCoreAsync(ResolveParent(intent), audience, scope, null, cancellationToken);
+        return IssueCoreAsync(ResolveParent(intent), audience, scope, null, false, cancellationToken);
     }
 
-    internal ValueTask<ArtifactIssuance> DelegateAsync(GovernedContext parent, ExecutionIntent childIntent, DelegationScope scope, string? audience, CancellationToken cancellationToken) =>
-        IssueCoreAsync(childIntent.ParentExecutionId is null ? childIntent.WithParent(parent.ExecutionId) : childIntent, audience, scope, parent, cancellationToken);
+    internal ValueTask<ArtifactIssuance> DelegateAsync(GovernedContext parent, ExecutionIntent childIntent, DelegationScope scope, string? audience, CancellationToken cancellationToken)
+    {
+        // A child is recorded under the execution that delegates it; one that names another parent is refused, and its
+        // refusal is recorded where it happened, not in the tree it named.
+        var namesAnotherParent = childIntent.ParentExecutionId is { } named && named != parent.ExecutionId;
+        var intent = childIntent.ParentExecutionId == parent.ExecutionId ? childIntent : childIntent.WithParent(parent.ExecutionId);
+        return IssueCoreAsync(intent, audience, scope, parent, namesAnotherParent, cancellationToken);
+    }
 
-    private async ValueTask<ArtifactIssuance> IssueCoreAsync(ExecutionIntent intent, string? audience, DelegationScope? scope, GovernedContext? parent, CancellationToken cancellationToken)
+    private async ValueTask<ArtifactIssuance> IssueCoreAsync(ExecutionIntent intent, string? audience, DelegationScope? scope, GovernedContext? parent, bool namesAnotherParent, CancellationToken cancellationToken)
     {
         var run = new Run(this, intent, LineageEventKind.ArtifactIssued);
         try
@@ -109,6 +115,10 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             {
                 // A context kept past its operation (by a timer, a task, a field) delegates nothing.
                 run.Deny(DenialReason.ScopeViolation, "the parent execution has ended: nothing can be delegated from it");
+            }
+            else if (namesAnotherParent)
+            {
+                run.Deny(DenialReason.ScopeViolation, "the child intent names another parent execution");
             }
 
             var decision = await run.DecideAsync(cancellationToken).ConfigureAwait(false);
@@ -472,7 +482,8 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                     return null;
                 }
 
-                var request = new ApprovalRequest(ExecutionId, Intent, IntentDigest!, obligation.Value, obligation.PolicyId, Now());
+                // A copy: the digest minted for and verified against is never memory a provider was handed.
+                var request = new ApprovalRequest(ExecutionId, Intent, IntentDigest!.ToArray(), obligation.Value, obligation.PolicyId, Now());
                 ApprovalDecision? answer;
                 try
                 {
@@ -556,12 +567,14 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             using var span = GovernedSpan.Start("governed.lineage");
             var events = _pending.ToArray();
             _pending.Clear();
+            // Read-only: a sink cannot change the batch the sinks after it record.
+            var batch = Array.AsReadOnly(events);
             foreach (var registration in _owner._sinks)
             {
                 var mustAccept = required && registration.Mode == LineageSinkMode.Required;
                 try
                 {
-                    await _owner.GuardAsync(registration.Sink.AppendAsync(events, mustAccept ? cancellationToken : CancellationToken.None), mustAccept ? cancellationToken : CancellationToken.None).ConfigureAwait(false);
+                    await _owner.GuardAsync(registration.Sink.AppendAsync(batch, mustAccept ? cancellationToken : CancellationToken.None), mustAccept ? cancellationToken : CancellationToken.None).ConfigureAwait(false);
                     GovernedTelemetry.LineageRecords.Add(events.Length);
                 }
                 catch (Exception ex)
