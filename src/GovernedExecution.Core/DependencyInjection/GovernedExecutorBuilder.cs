@@ -1,5 +1,6 @@
 using GovernedExecution.Artifacts;
 using GovernedExecution.Artifacts.Keys;
+using GovernedExecution.Diagnostics;
 using GovernedExecution.Execution;
 using GovernedExecution.Lineage;
 using GovernedExecution.Policies;
@@ -186,7 +187,7 @@ public sealed class GovernedExecutorBuilder
         var loggers = _loggers ?? services?.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
         var replay = _replayGuard ?? services?.GetService<IReplayGuard>() ?? new InMemoryReplayGuard(time);
 
-        var logger = loggers.CreateLogger("GovernedExecution");
+        var logger = CreateLogger(loggers);
         if (!options.VerifyOnly && PolicyCount(evaluator) == 0)
         {
             Diagnostics.Log.EmptyPolicySet(logger);
@@ -256,6 +257,19 @@ public sealed class GovernedExecutorBuilder
         }
 
         return failures;
+    }
+
+    /// <summary>The executor's logger; a logging provider that fails never stops the build (logs are diagnostics, lineage is the record).</summary>
+    private static SafeLogger CreateLogger(ILoggerFactory loggers)
+    {
+        try
+        {
+            return new SafeLogger(loggers.CreateLogger("GovernedExecution"));
+        }
+        catch (Exception)
+        {
+            return new SafeLogger(NullLogger.Instance);
+        }
     }
 
     /// <summary>Why the evaluator's digest cannot be checked against artifacts, or null when it can.</summary>

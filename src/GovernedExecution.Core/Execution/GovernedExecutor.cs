@@ -49,7 +49,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         _verifier = verifier;
         _sinks = [.. sinks];
         _time = time;
-        _logger = new SafeLogger(logger);
+        _logger = logger as SafeLogger ?? new SafeLogger(logger);
         _audience = options.Audience;
         _lifetime = options.ArtifactLifetime;
         _timeout = options.DependencyTimeout;

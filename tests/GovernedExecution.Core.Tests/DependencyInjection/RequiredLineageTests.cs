@@ -128,6 +128,19 @@ public sealed class RequiredLineageTests : IDisposable
     }
 
     [Fact]
+    public async Task A_throwing_logger_does_not_stop_the_build_that_warns_through_it()
+    {
+        var executor = Builder(verifyOnly: false)
+            .UseLoggerFactory(new ThrowingLoggerFactory())
+            .AllowExecutionsWithoutRequiredLineage()
+            .Build();
+
+        var outcome = await executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, ct) => ValueTask.FromResult(1));
+
+        Assert.True(outcome.IsSuccess);
+    }
+
+    [Fact]
     public void A_sink_mode_that_is_neither_required_nor_best_effort_is_refused()
     {
         var sink = new InMemoryLineageSink();
@@ -135,6 +148,19 @@ public sealed class RequiredLineageTests : IDisposable
         Assert.Throws<ArgumentOutOfRangeException>(() => new LineageSinkRegistration(sink, (LineageSinkMode)2));
         Assert.Throws<ArgumentOutOfRangeException>(() => Builder(verifyOnly: false).AddLineageSink(sink, (LineageSinkMode)(-1)));
         Assert.Throws<ArgumentNullException>(() => Builder(verifyOnly: false).AddLineageSink(null!));
+    }
+
+    private sealed class ThrowingLoggerFactory : Microsoft.Extensions.Logging.ILoggerFactory
+    {
+        public void AddProvider(Microsoft.Extensions.Logging.ILoggerProvider provider)
+        {
+        }
+
+        public Microsoft.Extensions.Logging.ILogger CreateLogger(string categoryName) => throw new InvalidOperationException("logging down");
+
+        public void Dispose()
+        {
+        }
     }
 
     private GovernedExecutorBuilder Builder(bool verifyOnly) => new GovernedExecutorBuilder()
