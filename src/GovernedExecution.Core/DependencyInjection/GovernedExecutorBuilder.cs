@@ -53,7 +53,11 @@ public sealed class GovernedExecutorBuilder
         return this;
     }
 
-    /// <summary>Sets the policy evaluator.</summary>
+    /// <summary>
+    /// Sets the policy evaluator. Its <see cref="IPolicyEvaluator.PolicySetDigest"/> is the policy set artifacts must
+    /// have been decided by, also on a verify-only executor (which decides nothing with it); an evaluator without a
+    /// digest is a build error.
+    /// </summary>
     /// <param name="evaluator">The evaluator.</param>
     /// <returns>This builder.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="evaluator"/> is <see langword="null"/>.</exception>
