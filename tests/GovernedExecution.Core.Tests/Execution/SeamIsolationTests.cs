@@ -94,6 +94,35 @@ public sealed class SeamIsolationTests
         Assert.DoesNotContain(host.Lineage.Records, r => r.Event.ParentExecutionId == elsewhere);
     }
 
+    [Fact]
+    public async Task A_caller_changing_its_context_dictionary_and_digest_buffer_mid_run_changes_nothing_that_was_checked()
+    {
+        var context = new Dictionary<string, IntentValue> { ["amount"] = 5L };
+        var buffer = ArgumentsDigest.Compute([new("amount", 5L)]);
+        var original = (byte[])buffer.Clone();
+        var intent = new ExecutionIntent(GovernedTestHost.Agent(), new("Action", "refund"), new("Order", "A-1")) { Context = context, ArgumentsDigest = buffer };
+        var digest = IntentEncoding.Digest(intent);
+        long seenByPolicy = -1;
+        var evaluator = new RulePolicyEvaluator([PolicyRule.Permit("small-refunds", i =>
+        {
+            seenByPolicy = i.Context["amount"].AsLong();
+            // The caller rewrites what it built the intent from while the policy decides.
+            context["amount"] = 5000L;
+            Array.Fill(buffer, (byte)0xFF);
+            return seenByPolicy <= 100;
+        })]);
+        using var host = new GovernedTestHost(policies: evaluator);
+
+        var outcome = await host.Executor.RunOutcomeAsync(intent, (ctx, ct) => ValueTask.FromResult((ctx.Intent.Context["amount"].AsLong(), ctx.Intent.ArgumentsDigest.ToArray())));
+
+        Assert.True(outcome.IsSuccess, outcome.ToString());
+        Assert.Equal(5, seenByPolicy);
+        Assert.Equal(5, outcome.Result.Item1);
+        Assert.Equal(original, outcome.Result.Item2);
+        Assert.Equal(Convert.ToHexStringLower(digest), host.Lineage.Records[0].Event["intent_digest"]);
+        Assert.Equal(Convert.ToHexStringLower(original), host.Lineage.Records[0].Event["arguments_digest"]);
+    }
+
     /// <summary>A best-effort sink that rewrites, in place, the batch it was handed.</summary>
     private sealed class RewritingSink : ILineageSink
     {
