@@ -73,7 +73,8 @@ public sealed class GovernedContext
     /// artifact is presented along with this one (<see cref="AuthorizationArtifact.Parent"/>).
     /// </summary>
     /// <param name="childIntent">The sub-task's intent. Its parent execution is this one (set here when the intent names
-    /// none); the artifact is bound to that exact intent, so whoever runs the child runs it with this parent id.</param>
+    /// none; an intent that names another is refused); the artifact is bound to that exact intent, so whoever runs the
+    /// child runs it with this parent id.</param>
     /// <param name="scope">The child's scope: what it, and anything delegated from it, may authorize.</param>
     /// <param name="audience">The runtime that will run the child; <see langword="null"/> for this executor's audience.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
