@@ -15,7 +15,10 @@ internal static class SampleKeys
         Directory.CreateDirectory(Path.GetDirectoryName(privatePath)!);
         Directory.CreateDirectory(Path.GetDirectoryName(publicPath)!);
         using var key = SigningKey.Generate();
-        File.WriteAllText(privatePath, key.ExportPrivateKeyPem());
+
+        // A new owner-only file renamed into place: never written into an existing (perhaps world-readable) file or
+        // through a link. Half a pair is replaced: the public key must be the private key's.
+        key.ExportPrivateKeyPemToFile(privatePath, overwrite: true);
         using var trusted = key.ToTrustedKey();
         File.WriteAllText(publicPath, trusted.ExportPublicKeyPem());
     }

@@ -1,9 +1,3 @@
-using System.CommandLine;
-using GovernedExecution.Cli.Commands;
+using GovernedExecution.Cli;
 
-var root = new RootCommand("govexec: audit governed executions offline (policies, artifacts, lineage).");
-PolicyCommands.Register(root);
-KeyCommands.Register(root);
-ArtifactCommands.Register(root);
-LineageCommands.Register(root);
-return await root.Parse(args).InvokeAsync();
+return await GovexecApp.RunAsync(args).ConfigureAwait(false);

@@ -8,11 +8,16 @@ public static class GovernedAIFunctionExtensions
 {
     /// <summary>
     /// Returns a tool with the same name, description and JSON schema whose every invocation runs through
-    /// <paramref name="executor"/>: the call is described as an intent (see <see cref="GovernedToolIntent.Create"/>),
-    /// and <paramref name="tool"/> runs only if the execution is authorized. A denial returns a refusal object as the
+    /// <paramref name="executor"/>. The arguments are first bound to <paramref name="tool"/>'s parameters as it binds them
+    /// (a tool made from a .NET method: its method's parameters with its own serializer options, made strict; any other
+    /// tool: its JSON schema, strictly); the bound values, defaults of omitted parameters included, are what the policies
+    /// see (see <see cref="GovernedToolIntent.Create"/>) and exactly what <paramref name="tool"/> receives, and it runs
+    /// only if the execution is authorized. Arguments that do not bind unambiguously are refused
+    /// (<see cref="DenialReason.ArgumentsInvalid"/>) and the refusal is recorded. A denial returns a refusal object as the
     /// tool's result (or throws <see cref="ExecutionDeniedException"/>, see <see cref="GovernedToolOptions.ThrowOnDenial"/>);
     /// the tool's own exceptions pass through unchanged. A call made inside a governed execution (a nested tool call,
-    /// a sub-agent) records that execution as its parent.
+    /// a sub-agent) records that execution as its parent. The governed tool hands out no service of the tool it governs
+    /// (<see cref="AITool.GetService(Type, object?)"/>): that would run ungoverned.
     /// </summary>
     /// <param name="tool">The tool to govern.</param>
     /// <param name="executor">The executor.</param>

@@ -4,8 +4,10 @@ using Microsoft.Extensions.AI;
 namespace GovernedExecution.Extensions.AI;
 
 /// <summary>
-/// One invocation of a governed tool, as the selectors of <see cref="GovernedToolOptions"/> see it: the tool, the
-/// arguments the caller passed and the same arguments as JSON (which is what the tool receives if the call runs).
+/// One invocation of a governed tool, as the selectors of <see cref="GovernedToolOptions"/> see it: the tool and its
+/// arguments bound to its parameters (every parameter it binds from its arguments, defaults of omitted ones included,
+/// as canonical JSON). These are the values the policies see and the tool receives if the call runs; the raw arguments
+/// are never shown.
 /// </summary>
 public sealed class GovernedToolCall
 {
@@ -22,9 +24,12 @@ public sealed class GovernedToolCall
     /// <summary>The governed tool (the function that runs if the call is permitted).</summary>
     public AIFunction Tool { get; }
 
-    /// <summary>The arguments as passed, with their <see cref="AIFunctionArguments.Services"/> and <see cref="AIFunctionArguments.Context"/>.</summary>
+    /// <summary>
+    /// The bound arguments as JSON values, with the caller's <see cref="AIFunctionArguments.Services"/> and
+    /// <see cref="AIFunctionArguments.Context"/>. A copy: changing it changes nothing of what runs.
+    /// </summary>
     public AIFunctionArguments Arguments { get; }
 
-    /// <summary>The arguments as JSON values, by name (ordinal).</summary>
+    /// <summary>The bound arguments as JSON values, by parameter name (ordinal).</summary>
     public IReadOnlyDictionary<string, JsonElement> JsonArguments { get; }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using GovernedExecution.Artifacts;
+using GovernedExecution.Execution;
 using GovernedExecution.Integrations;
 using GovernedExecution.Intents;
 using Microsoft.Extensions.AI;
@@ -9,7 +10,8 @@ namespace GovernedExecution.Extensions.AI;
 /// <summary>A validated snapshot of <see cref="GovernedToolOptions"/>, taken when a tool is wrapped.</summary>
 internal sealed class GovernedToolSettings
 {
-    private static readonly JsonElement NullElement = JsonDocument.Parse("null").RootElement.Clone();
+    /// <summary>The detail of a refusal for a call that has no principal at all.</summary>
+    public const string NoPrincipal = "no principal: none is configured and no agent is in scope";
 
     private GovernedToolSettings(GovernedToolOptions options)
     {
@@ -44,41 +46,107 @@ internal sealed class GovernedToolSettings
         return new GovernedToolSettings(options);
     }
 
-    public static GovernedToolCall Describe(AIFunction tool, AIFunctionArguments arguments)
+    /// <summary>
+    /// Describes a call as the governed tool does: binds the arguments to the tool's parameters, then asks the selectors
+    /// about the bound call. A call that cannot be described is a refusal, with the intent its lineage record names.
+    /// </summary>
+    public DescribedToolCall Describe(AIFunction tool, ToolArgumentBinder binder, AIFunctionArguments arguments)
     {
-        var serializerOptions = tool.JsonSerializerOptions ?? AIJsonUtilities.DefaultOptions;
-        var json = new SortedDictionary<string, JsonElement>(StringComparer.Ordinal);
-        foreach (var (name, value) in arguments)
+        var binding = binder.Bind(arguments);
+        if (binding.Arguments is not { } bound)
         {
-            json.Add(name, ToJson(value, serializerOptions));
+            return RefuseUnbound(tool, arguments, binding.Refusal!);
         }
 
-        return new GovernedToolCall(tool, arguments, json);
-    }
+        var call = new GovernedToolCall(tool, Authorized(bound, arguments), bound);
+        ToolSeamFault? fault = null;
+        var principal = SelectPrincipal(call, ref fault);
+        var resource = ResourceSelector is null ? DefaultResource(tool) : ToolSeams.Select(ResourceSelector, call, ToolSeams.ResourceSelector, ref fault);
+        Dictionary<string, IntentValue> context;
+        byte[] digest;
+        try
+        {
+            context = ToolArguments.ToContext(bound);
+            digest = ToolArguments.ComputeDigest(bound);
+        }
+        catch (ArgumentException)
+        {
+            return RefuseUnbound(tool, arguments, ToolBindingRefusals.NotBindable);
+        }
 
-    public ExecutionIntent CreateIntent(GovernedToolCall call)
-    {
-        var context = ToolArguments.ToContext(call.JsonArguments);
-        var digest = ToolArguments.ComputeDigest(call.JsonArguments);
-        var principal = (PrincipalSelector is not null ? PrincipalSelector(call) : Principal ?? GovernedAgent.Current)
-            ?? throw new InvalidOperationException(
-                $"The call to tool '{call.ToolName}' has no principal: set {nameof(GovernedToolOptions.Principal)} or {nameof(GovernedToolOptions.PrincipalSelector)}, or run it inside a {nameof(GovernedAgent)} scope.");
-        var resource = ResourceSelector is not null
-            ? ResourceSelector(call) ?? throw new InvalidOperationException($"The resource selector returned null for tool '{call.ToolName}'.")
-            : new EntityReference("Tool", call.ToolName);
-        return new ExecutionIntent(principal, new EntityReference(ActionType, call.ToolName), resource)
+        var intent = new ExecutionIntent(principal ?? ToolSeams.UnresolvedPrincipal, Action(tool), resource ?? DefaultResource(tool))
         {
             Context = context,
             ArgumentsDigest = digest,
         };
+        return new DescribedToolCall(call, intent, fault is null ? null : DenialReason.GovernanceFault, fault);
     }
 
-    private static JsonElement ToJson(object? value, JsonSerializerOptions options) => value switch
+    private DescribedToolCall RefuseUnbound(AIFunction tool, AIFunctionArguments arguments, string detail)
     {
-        JsonElement element => element.Clone(),
-        null => NullElement,
-        _ => JsonSerializer.SerializeToElement(value, options.GetTypeInfo(value.GetType())),
-    };
+        // The selectors never see values that did not bind: the principal of the refusal's record is asked about the
+        // call with no arguments at all.
+        var unbound = new GovernedToolCall(tool, Authorized(new Dictionary<string, JsonElement>(), arguments), new Dictionary<string, JsonElement>());
+        ToolSeamFault? ignored = null;
+        var intent = new ExecutionIntent(SelectPrincipal(unbound, ref ignored) ?? ToolSeams.UnresolvedPrincipal, Action(tool), DefaultResource(tool))
+        {
+            ArgumentsDigest = ToolSeams.RawDigest(RawJson(arguments, tool.JsonSerializerOptions)),
+        };
+        return new DescribedToolCall(null, intent, DenialReason.ArgumentsInvalid, new ToolSeamFault(detail, null));
+    }
+
+    /// <summary>The arguments a tool receives: the bound canonical JSON, with the caller's services and context.</summary>
+    public static AIFunctionArguments Authorized(IReadOnlyDictionary<string, JsonElement> bound, AIFunctionArguments original) =>
+        new(bound.ToDictionary(static p => p.Key, static p => (object?)p.Value, StringComparer.Ordinal), StringComparer.Ordinal)
+        {
+            Services = original.Services,
+            Context = original.Context,
+        };
+
+    private EntityReference? SelectPrincipal(GovernedToolCall call, ref ToolSeamFault? fault)
+    {
+        if (PrincipalSelector is not null)
+        {
+            return ToolSeams.Select(PrincipalSelector, call, ToolSeams.PrincipalSelector, ref fault);
+        }
+
+        var principal = Principal ?? GovernedAgent.Current;
+        if (principal is null)
+        {
+            fault ??= new ToolSeamFault(NoPrincipal, null);
+        }
+
+        return principal;
+    }
+
+    private EntityReference Action(AIFunction tool) => new(ActionType, tool.Name);
+
+    private static EntityReference DefaultResource(AIFunction tool) => new("Tool", tool.Name);
+
+    private static List<KeyValuePair<string, JsonElement>> RawJson(AIFunctionArguments arguments, JsonSerializerOptions? options)
+    {
+        var raw = new List<KeyValuePair<string, JsonElement>>();
+        foreach (var (name, value) in arguments)
+        {
+            try
+            {
+                raw.Add(KeyValuePair.Create(name, value switch
+                {
+                    JsonElement element => element,
+                    null => ToolArguments.Null,
+                    _ => JsonSerializer.SerializeToElement(value, (options ?? AIJsonUtilities.DefaultOptions).GetTypeInfo(value.GetType())),
+                }));
+            }
+#pragma warning disable CA1031 // a value that cannot be written is left out of the record's digest
+            catch (Exception)
+#pragma warning restore CA1031
+            {
+                return [];
+            }
+        }
+
+        return raw;
+    }
 
     private static bool IsValidTypeName(string type)
     {
@@ -93,3 +161,9 @@ internal sealed class GovernedToolSettings
         }
     }
 }
+
+/// <summary>
+/// A described call: the bound call and its intent; or a refusal (its reason and why), and the intent its lineage
+/// record names.
+/// </summary>
+internal sealed record DescribedToolCall(GovernedToolCall? Call, ExecutionIntent Intent, DenialReason? Refusal, ToolSeamFault? Fault);

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using GovernedExecution.Execution;
 using GovernedExecution.Integrations;
 using GovernedExecution.Intents;
@@ -7,11 +8,15 @@ using ModelContextProtocol.Server;
 namespace GovernedExecution.ModelContextProtocol;
 
 /// <summary>
-/// The call-tool filter: describes the request as an intent and calls the rest of the pipeline (the tool) only inside
-/// an authorized execution; a denial becomes a tool error result.
+/// The call-tool filter: binds the request's arguments to the matched tool's parameters, describes the bound call as an
+/// intent and calls the rest of the pipeline (the tool) only inside an authorized execution, with the bound arguments;
+/// a call that cannot be described or is denied becomes a tool error result, and its refusal is recorded.
 /// </summary>
 internal sealed class GovernedCallToolFilter
 {
+    /// <summary>The detail of a refusal when the principal is the client's self-declared name and it declared none.</summary>
+    public const string NoClientName = "the client declared no name";
+
     private readonly Func<RequestContext<CallToolRequestParams>, IGovernedExecutor> _executor;
     private readonly Func<RequestContext<CallToolRequestParams>, EntityReference>? _principal;
     private readonly string _principalType;
@@ -25,6 +30,13 @@ internal sealed class GovernedCallToolFilter
         _principalType = ValidTypeName(options.PrincipalType, nameof(options.PrincipalType));
         _actionType = ValidTypeName(options.ActionType, nameof(options.ActionType));
         _resource = options.ResourceSelector;
+        if (_principal is null && !options.AllowSelfDeclaredClientName)
+        {
+            throw new ArgumentException(
+                $"No {nameof(GovernedMcpOptions.PrincipalSelector)} is set. Map the principal from the authenticated caller, or set "
+                + $"{nameof(GovernedMcpOptions.AllowSelfDeclaredClientName)} to take the name a client declares for itself (any client can claim any name).",
+                nameof(options));
+        }
     }
 
     public static McpRequestFilter<CallToolRequestParams, CallToolResult> Create(
@@ -37,45 +49,97 @@ internal sealed class GovernedCallToolFilter
     private async ValueTask<CallToolResult> InvokeAsync(
         RequestContext<CallToolRequestParams> request, McpRequestHandler<CallToolRequestParams, CallToolResult> next, CancellationToken cancellationToken)
     {
-        var toolName = request.Params?.Name ?? throw new InvalidOperationException("The tools/call request names no tool.");
-        var intent = CreateIntent(request, toolName);
+        var parameters = request.Params ?? throw new InvalidOperationException("The tools/call request names no tool.");
         var executor = _executor(request);
-        var outcome = await executor.RunOutcomeAsync(
-            intent,
-            (Next: next, Request: request),
-            static (s, _, ct) => s.Next(s.Request, ct),
-            cancellationToken).ConfigureAwait(false);
-        if (outcome.IsDenied)
+
+        // The tool that runs is the one the SDK matched: bind by it and name it.
+        var tool = request.MatchedPrimitive as McpServerTool;
+        var toolName = tool?.ProtocolTool.Name ?? parameters.Name;
+        var action = new EntityReference(_actionType, toolName);
+        var raw = parameters.Arguments ?? new Dictionary<string, JsonElement>();
+        var binding = McpToolBinders.For(tool).Bind(raw.Select(static p => KeyValuePair.Create(p.Key, (object?)p.Value)));
+        ToolSeamFault? fault = null;
+        if (binding.Arguments is not { } bound)
         {
-            return new CallToolResult
+            // The selectors never see values that did not bind: the principal of the refusal's record is asked about the
+            // request with no arguments at all.
+            parameters.Arguments = new Dictionary<string, JsonElement>();
+            var refused = new ExecutionIntent(SelectPrincipal(request, ref fault) ?? ToolSeams.UnresolvedPrincipal, action, new EntityReference("Tool", toolName))
             {
-                IsError = true,
-                Content = [new TextContentBlock { Text = ToolRefusal.ToJsonText(toolName, outcome.Denial!) }],
+                ArgumentsDigest = ToolSeams.RawDigest(raw),
             };
+            return Refusal(toolName, await executor.RefuseAsync(refused, DenialReason.ArgumentsInvalid, binding.Refusal!).ConfigureAwait(false));
         }
 
-        return outcome.GetResultOrThrow();
-    }
+        parameters.Arguments = Copy(bound);
+        var principal = SelectPrincipal(request, ref fault);
+        var resource = _resource is null ? new EntityReference("Tool", toolName) : ToolSeams.Select(_resource, request, ToolSeams.ResourceSelector, ref fault);
+        Dictionary<string, IntentValue> context;
+        byte[] digest;
+        try
+        {
+            context = ToolArguments.ToContext(bound);
+            digest = ToolArguments.ComputeDigest(bound);
+        }
+        catch (ArgumentException)
+        {
+            var unfit = new ExecutionIntent(principal ?? ToolSeams.UnresolvedPrincipal, action, new EntityReference("Tool", toolName)) { ArgumentsDigest = ToolSeams.RawDigest(raw) };
+            return Refusal(toolName, await executor.RefuseAsync(unfit, DenialReason.ArgumentsInvalid, ToolBindingRefusals.NotBindable).ConfigureAwait(false));
+        }
 
-    private ExecutionIntent CreateIntent(RequestContext<CallToolRequestParams> request, string toolName)
-    {
-        var arguments = request.Params!.Arguments ?? new Dictionary<string, System.Text.Json.JsonElement>();
-        var context = ToolArguments.ToContext(arguments);
-        var digest = ToolArguments.ComputeDigest(arguments);
-        var principal = _principal is not null
-            ? _principal(request) ?? throw new InvalidOperationException("The principal selector returned null.")
-            : new EntityReference(_principalType, request.Server.ClientInfo?.Name is { Length: > 0 } name
-                ? name
-                : throw new InvalidOperationException("The client declared no name, and no principal selector is configured."));
-        var resource = _resource is not null
-            ? _resource(request) ?? throw new InvalidOperationException("The resource selector returned null.")
-            : new EntityReference("Tool", toolName);
-        return new ExecutionIntent(principal, new EntityReference(_actionType, toolName), resource)
+        var intent = new ExecutionIntent(principal ?? ToolSeams.UnresolvedPrincipal, action, resource ?? new EntityReference("Tool", toolName))
         {
             Context = context,
             ArgumentsDigest = digest,
         };
+        if (fault is not null)
+        {
+            return Refusal(toolName, await executor.RefuseAsync(intent, DenialReason.GovernanceFault, fault.Detail).ConfigureAwait(false));
+        }
+
+        var outcome = await executor.RunOutcomeAsync(
+            intent,
+            (Next: next, Request: request, Tool: tool, Arguments: bound),
+            static (s, _, ct) =>
+            {
+                // What runs is what was authorized, whatever a selector did to the request: the bound arguments, the
+                // matched tool.
+                s.Request.Params!.Arguments = Copy(s.Arguments);
+                if (s.Tool is not null)
+                {
+                    s.Request.MatchedPrimitive = s.Tool;
+                }
+
+                return s.Next(s.Request, ct);
+            },
+            cancellationToken).ConfigureAwait(false);
+        return outcome.IsDenied ? Refusal(toolName, outcome.Denial!) : outcome.GetResultOrThrow();
     }
+
+    private EntityReference? SelectPrincipal(RequestContext<CallToolRequestParams> request, ref ToolSeamFault? fault)
+    {
+        if (_principal is not null)
+        {
+            return ToolSeams.Select(_principal, request, ToolSeams.PrincipalSelector, ref fault);
+        }
+
+        if (request.Server.ClientInfo?.Name is { Length: > 0 } name)
+        {
+            return new EntityReference(_principalType, name);
+        }
+
+        fault ??= new ToolSeamFault(NoClientName, null);
+        return null;
+    }
+
+    private static Dictionary<string, JsonElement> Copy(IReadOnlyDictionary<string, JsonElement> arguments) =>
+        arguments.ToDictionary(static p => p.Key, static p => p.Value, StringComparer.Ordinal);
+
+    private static CallToolResult Refusal(string toolName, ExecutionDenial denial) => new()
+    {
+        IsError = true,
+        Content = [new TextContentBlock { Text = ToolRefusal.ToJsonText(toolName, denial) }],
+    };
 
     private static string ValidTypeName(string? type, string name)
     {

@@ -7,12 +7,14 @@ namespace GovernedExecution.ModelContextProtocol;
 
 /// <summary>
 /// Governs an MCP server's tools: every <c>tools/call</c> runs through an <see cref="IGovernedExecutor"/>. The
-/// principal is the client (see <see cref="GovernedMcpOptions.PrincipalSelector"/>), the action
-/// <c>Action::"&lt;tool name&gt;"</c>, the resource <c>Tool::"&lt;tool name&gt;"</c> unless mapped, the arguments are
-/// context attributes (strings, booleans, integers within the 64-bit range, arrays as sets and objects as records; other
-/// numbers as their JSON text; <c>null</c>s left out) and all of them are bound by the arguments digest. A denied call
-/// returns a tool error result (<see cref="CallToolResult.IsError"/>) whose text is a JSON refusal (reason, reason code,
-/// determining policies, execution id), and the tool never runs.
+/// arguments are first bound to the matched tool's parameters (as the tool binds them, or strictly by its input schema);
+/// arguments that do not bind are refused (<see cref="DenialReason.ArgumentsInvalid"/>). The principal is chosen by
+/// <see cref="GovernedMcpOptions.PrincipalSelector"/>, the action is <c>Action::"&lt;tool name&gt;"</c>, the resource
+/// <c>Tool::"&lt;tool name&gt;"</c> unless mapped; the bound arguments are context attributes (strings, booleans,
+/// integers within the 64-bit range, arrays as sets and objects as records; other numbers as their JSON text;
+/// <c>null</c>s left out), all of them are bound by the arguments digest, and the tool receives exactly them. A refused
+/// call returns a tool error result (<see cref="CallToolResult.IsError"/>) whose text is a JSON refusal (reason, reason
+/// code, determining policies, execution id), the refusal is recorded in the lineage, and the tool never runs.
 /// </summary>
 public static class GovernedMcpServerBuilderExtensions
 {
@@ -25,7 +27,7 @@ public static class GovernedMcpServerBuilderExtensions
     /// <param name="configure">Configures how calls become intents.</param>
     /// <returns>The builder.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="builder"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">The configured options are invalid.</exception>
+    /// <exception cref="ArgumentException">The configured options are invalid, or name no principal selector without <see cref="GovernedMcpOptions.AllowSelfDeclaredClientName"/>.</exception>
     public static IMcpServerBuilder WithGovernance(this IMcpServerBuilder builder, Action<GovernedMcpOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -43,7 +45,7 @@ public static class GovernedMcpServerBuilderExtensions
     /// <param name="configure">Configures how calls become intents.</param>
     /// <returns>The builder.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="builder"/> or <paramref name="executor"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">The configured options are invalid.</exception>
+    /// <exception cref="ArgumentException">The configured options are invalid, or name no principal selector without <see cref="GovernedMcpOptions.AllowSelfDeclaredClientName"/>.</exception>
     public static IMcpServerBuilder WithGovernance(this IMcpServerBuilder builder, IGovernedExecutor executor, Action<GovernedMcpOptions>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
@@ -59,7 +61,7 @@ public static class GovernedMcpServerBuilderExtensions
     /// <param name="options">How calls become intents; <see langword="null"/> for the defaults.</param>
     /// <returns>The filter.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="executor"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    /// <exception cref="ArgumentException">The options are invalid, or name no principal selector without <see cref="GovernedMcpOptions.AllowSelfDeclaredClientName"/>.</exception>
     public static McpRequestFilter<CallToolRequestParams, CallToolResult> CreateGovernedCallToolFilter(IGovernedExecutor executor, GovernedMcpOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(executor);

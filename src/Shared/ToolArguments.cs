@@ -10,6 +10,9 @@ namespace GovernedExecution.Integrations;
 /// </summary>
 internal static class ToolArguments
 {
+    /// <summary>The JSON <c>null</c>.</summary>
+    public static readonly JsonElement Null = JsonDocument.Parse("null").RootElement.Clone();
+
     /// <summary>
     /// Converts arguments to context attributes: strings, booleans, integral numbers within the 64-bit range (also when
     /// written with a zero fraction or an exponent), arrays as sets, objects as records. Other numbers become their
@@ -56,6 +59,37 @@ internal static class ToolArguments
         }
 
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <summary>Whether an object anywhere in <paramref name="value"/> has a member name twice (ordinal).</summary>
+    public static bool HasRepeatedMember(JsonElement value)
+    {
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object:
+                var names = new HashSet<string>(StringComparer.Ordinal);
+                foreach (var member in value.EnumerateObject())
+                {
+                    if (!names.Add(member.Name) || HasRepeatedMember(member.Value))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            case JsonValueKind.Array:
+                foreach (var item in value.EnumerateArray())
+                {
+                    if (HasRepeatedMember(item))
+                    {
+                        return true;
+                    }
+                }
+
+                return false;
+            default:
+                return false;
+        }
     }
 
     private static void WriteCanonical(Utf8JsonWriter writer, JsonElement value)
@@ -143,7 +177,7 @@ internal static class ToolArguments
         }
     }
 
-    private static bool TryGetIntegral(JsonElement value, out long number)
+    internal static bool TryGetIntegral(JsonElement value, out long number)
     {
         if (value.TryGetInt64(out number))
         {

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Formats.Cbor;
 using System.Globalization;
+using System.Numerics;
 using System.Text;
 using System.Text.Json;
 using GovernedExecution.Artifacts;
@@ -7,6 +9,7 @@ using GovernedExecution.Artifacts.Keys;
 using GovernedExecution.DependencyInjection;
 using GovernedExecution.Execution;
 using GovernedExecution.Intents;
+using GovernedExecution.Internal;
 using GovernedExecution.Policies;
 
 namespace GovernedExecution.Cli.Commands;
@@ -19,6 +22,9 @@ internal static class ArtifactCommands
     internal const int Untrusted = 11;
     internal const int Rejected = 12;
     internal const int CannotEvaluate = 13;
+
+    private const string ReplayNotChecked = "replay: single use is enforced by the runtime that holds the replay state, which this tool does not have";
+    private const string PolicySetNotChecked = "policy-set: --any-policy-set was given";
 
     private static readonly JsonWriterOptions Indented = new() { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
@@ -35,7 +41,7 @@ internal static class ArtifactCommands
     {
         if (!CoseSign1Layer.TryDecode(encoded, out var message, out var problem))
         {
-            error.WriteLine("govexec: " + problem);
+            CliGuard.Report(error, problem);
             return ExitCodes.Error;
         }
 
@@ -43,11 +49,11 @@ internal static class ArtifactCommands
         {
             writer.WriteString("note", "decoded only: use 'artifact verify' to check it");
             writer.WriteString("artifact_digest", AuthorizationArtifact.FromBytes(encoded).ComputeDigest());
-            var raw = new System.Formats.Cbor.CborReader(encoded, System.Formats.Cbor.CborConformanceMode.Lax);
+            var raw = new CborReader(encoded, CborConformanceMode.Lax);
             raw.ReadTag();
             raw.ReadStartArray();
             writer.WriteStartObject("protected");
-            WriteHeaders(writer, new System.Formats.Cbor.CborReader(raw.ReadByteString(), System.Formats.Cbor.CborConformanceMode.Lax));
+            WriteHeaders(writer, new CborReader(raw.ReadByteString(), CborConformanceMode.Lax));
             writer.WriteEndObject();
             writer.WriteStartObject("unprotected");
             WriteHeaders(writer, raw);
@@ -69,8 +75,13 @@ internal static class ArtifactCommands
         return ExitCodes.Ok;
     }
 
+    /// <summary>
+    /// Verifies as a runtime would, for <paramref name="audience"/> and, when given, the accepted policy-set digest; prints
+    /// the verdict and, as checks, only those that ran: the replay check of a fresh replay guard proves nothing here,
+    /// and the policy-set check does not run without a digest, so both are listed under <c>not_checked</c> instead.
+    /// </summary>
     internal static async Task<int> VerifyAsync(
-        byte[] encoded, IReadOnlyList<byte[]> parents, IReadOnlyList<TrustedKey> trusted, ExecutionIntent intent, string? audience, TimeProvider time, TextWriter output, CancellationToken cancellationToken)
+        byte[] encoded, IReadOnlyList<byte[]> parents, IReadOnlyList<TrustedKey> trusted, ExecutionIntent intent, string audience, string? acceptedPolicySet, TimeProvider time, TextWriter output, CancellationToken cancellationToken)
     {
         var artifact = AuthorizationArtifact.FromBytes(encoded);
         if (parents.Count > 0)
@@ -87,8 +98,14 @@ internal static class ArtifactCommands
 
         var verifier = new CoseArtifactVerifier(
             new InMemoryTrustedKeyStore(trusted), new InMemoryReplayGuard(time), time, TimeSpan.FromSeconds(30), Enum.GetValues<ArtifactAlgorithm>());
-        var context = new ArtifactVerificationContext(IntentEncoding.Digest(intent), audience ?? AudienceOf(encoded) ?? "(none)", intent);
+        var context = new ArtifactVerificationContext(IntentEncoding.Digest(intent), audience, intent) { AcceptedPolicySetDigest = acceptedPolicySet };
         var result = await verifier.VerifyAsync(artifact, context, cancellationToken).ConfigureAwait(false);
+        var notChecked = new List<string> { ReplayNotChecked };
+        if (acceptedPolicySet is null)
+        {
+            notChecked.Add(PolicySetNotChecked);
+        }
+
         output.WriteLine(Json(writer =>
         {
             writer.WriteString("verdict", result.Verdict.ToString());
@@ -102,17 +119,9 @@ internal static class ArtifactCommands
             }
 
             writer.WriteString("detail", result.Detail);
-            writer.WriteStartArray("checks");
-            foreach (var check in result.Checks)
-            {
-                writer.WriteStringValue(check);
-            }
-
-            writer.WriteEndArray();
-            if (audience is null)
-            {
-                writer.WriteString("audience", "not checked: no --audience given");
-            }
+            writer.WriteString("verified_at", time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture));
+            WriteStrings(writer, "checks", result.Checks.Where(check => !(check == "replay" || (check == "policy-set" && acceptedPolicySet is null))));
+            WriteStrings(writer, "not_checked", notChecked);
         }));
         return result.Verdict switch
         {
@@ -143,7 +152,8 @@ internal static class ArtifactCommands
         var issuance = await executor.IssueAsync(intent, audience, cancellationToken).ConfigureAwait(false);
         if (issuance.Artifact is { } artifact)
         {
-            await File.WriteAllBytesAsync(outPath, artifact.Encoded.ToArray(), cancellationToken).ConfigureAwait(false);
+            // An artifact is a credential until it is used or expires: owner-only, renamed into place, never written through a link.
+            AtomicFile.Write(outPath, artifact.Encoded.Span, AtomicFile.OwnerOnly, overwrite: true);
             output.WriteLine(Json(writer =>
             {
                 writer.WriteString("artifact", outPath);
@@ -151,6 +161,7 @@ internal static class ArtifactCommands
                 writer.WriteString("kid", key.KeyId);
                 writer.WriteString("audience", audience);
                 writer.WriteString("intent_digest", Convert.ToHexStringLower(IntentEncoding.Digest(intent)));
+                writer.WriteString("policy_set_digest", policies.PolicySetDigest);
             }));
             return ExitCodes.Ok;
         }
@@ -158,7 +169,7 @@ internal static class ArtifactCommands
         var denial = issuance.Denial!;
         if (denial.Reason is not (DenialReason.NotPermitted or DenialReason.PolicyDenied or DenialReason.PolicyError or DenialReason.ObligationUnsatisfied))
         {
-            error.WriteLine($"govexec: nothing minted: {denial}");
+            CliGuard.Report(error, $"nothing minted: {denial}");
             return ExitCodes.Error;
         }
 
@@ -199,7 +210,7 @@ internal static class ArtifactCommands
     {
         var file = new Argument<FileInfo>("FILE") { Description = "The artifact (COSE_Sign1 bytes)." };
         var inspect = new Command("inspect", "Print an artifact's headers and claims as JSON, without verifying it.") { file };
-        inspect.SetAction(result => Guarded(result, () => Inspect(File.ReadAllBytes(result.GetValue(file)!.FullName), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error)));
+        inspect.SetAction(result => CliGuard.Run(result, () => Inspect(File.ReadAllBytes(result.GetValue(file)!.FullName), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error)));
         return inspect;
     }
 
@@ -208,19 +219,39 @@ internal static class ArtifactCommands
         var file = new Argument<FileInfo>("FILE") { Description = "The artifact (COSE_Sign1 bytes)." };
         var trust = new Option<FileInfo[]>("--trust") { Description = "A trusted public key: SPKI PEM, X.509 certificate (PEM or DER), JWK or JWK Set. Repeat for several.", Required = true };
         var request = new Option<FileInfo>("--request") { Description = "The request JSON the artifact must authorize (docs/cli.md).", Required = true };
-        var audience = new Option<string?>("--audience") { Description = "This runtime's audience; without it the audience is not checked." };
+        var audience = new Option<string>("--audience") { Description = "This runtime's audience: the artifact must be for it.", Required = true };
+        var policySet = new Option<string?>("--policy-set") { Description = "The digest of the policy set in force: the artifact must have been decided by it." };
+        var policies = new Option<string?>("--policies") { Description = "The Cedar policies in force (a file or a folder), digested as 'artifact mint' digests them." };
+        var anyPolicySet = new Option<bool>("--any-policy-set") { Description = "Accept an artifact decided by any policy set (the policy-set check does not run)." };
         var parent = new Option<FileInfo[]>("--parent") { Description = "For a delegated artifact: its parent artifact, then the parent's parent, and so on." };
         var at = new Option<DateTimeOffset?>("--at") { Description = "Verify as of this time (ISO 8601) instead of now." };
-        var verify = new Command("verify", "Verify an artifact against a request; prints the verdict, the reason and the checks that ran.") { file, trust, request, audience, parent, at };
-        verify.SetAction((result, cancellationToken) => GuardedAsync(result, async () =>
+        var verify = new Command("verify", "Verify an artifact against a request; prints the verdict, the reason, the checks that ran and those that did not.")
         {
+            file, trust, request, audience, policySet, policies, anyPolicySet, parent, at,
+        };
+        verify.Validators.Add(result =>
+        {
+            var given = (result.GetValue(policySet) is null ? 0 : 1) + (result.GetValue(policies) is null ? 0 : 1) + (result.GetValue(anyPolicySet) ? 1 : 0);
+            if (given != 1)
+            {
+                result.AddError("Give exactly one of --policy-set DIGEST, --policies PATH (the policy set in force), or --any-policy-set (not checked).");
+            }
+
+            if (result.GetValue(audience) is { Length: 0 } || result.GetValue(policySet) is { Length: 0 })
+            {
+                result.AddError("--audience and --policy-set cannot be empty.");
+            }
+        });
+        verify.SetAction((result, cancellationToken) => CliGuard.RunAsync(result, async () =>
+        {
+            var accepted = result.GetValue(policySet) ?? (result.GetValue(policies) is { } path ? PolicyCommands.LoadPolicies(path).Digest : null);
             var keys = result.GetValue(trust)!.SelectMany(f => LoadTrusted(f.FullName)).ToList();
             try
             {
                 var intent = IntentJson.Parse(await File.ReadAllTextAsync(result.GetValue(request)!.FullName, cancellationToken).ConfigureAwait(false));
                 var parents = (result.GetValue(parent) ?? []).Select(f => File.ReadAllBytes(f.FullName)).ToList();
                 TimeProvider time = result.GetValue(at) is { } instant ? new FixedTimeProvider(instant) : TimeProvider.System;
-                return await VerifyAsync(File.ReadAllBytes(result.GetValue(file)!.FullName), parents, keys, intent, result.GetValue(audience), time, result.InvocationConfiguration.Output, cancellationToken).ConfigureAwait(false);
+                return await VerifyAsync(File.ReadAllBytes(result.GetValue(file)!.FullName), parents, keys, intent, result.GetValue(audience)!, accepted, time, result.InvocationConfiguration.Output, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -240,11 +271,12 @@ internal static class ArtifactCommands
         var ttl = new Option<string>("--ttl") { Description = "Lifetime, such as 60s, 5m or 1h (at most 1h).", DefaultValueFactory = _ => "60s" };
         var output = new Option<string>("--out") { Description = "Where to write the artifact (only on permit).", Required = true };
         var mint = new Command("mint", "Evaluate a request and, on permit, write a signed artifact for it; on deny print the decision and exit 3.") { key, policies, entities, request, audience, ttl, output };
-        mint.SetAction((result, cancellationToken) => GuardedAsync(result, async () =>
+        mint.SetAction((result, cancellationToken) => CliGuard.RunAsync(result, async () =>
         {
-            if (!ObligationValues.TryParseDuration(result.GetValue(ttl)!, out var lifetime) || lifetime <= TimeSpan.Zero || lifetime > TimeSpan.FromHours(1))
+            // The issuer's own rule: whole seconds (rounded down), from 1 s to 1 h.
+            if (!ObligationValues.TryParseDuration(result.GetValue(ttl)!, out var lifetime) || ArtifactLifetime.WholeSeconds(lifetime) < 1 || lifetime > ArtifactLifetime.Maximum)
             {
-                result.InvocationConfiguration.Error.WriteLine("govexec: --ttl must be a duration such as 60s, 5m or 1h, at most 1h.");
+                CliGuard.Report(result.InvocationConfiguration.Error, "--ttl must be a duration such as 60s, 5m or 1h, from 1s to 1h.");
                 return ExitCodes.Usage;
             }
 
@@ -257,47 +289,22 @@ internal static class ArtifactCommands
         return mint;
     }
 
-    private static int Guarded(ParseResult result, Func<int> action)
-    {
-        try
-        {
-            return action();
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentException or NotSupportedException or Policies.Cedar.CedarParseException or System.Text.Json.JsonException)
-        {
-            result.InvocationConfiguration.Error.WriteLine("govexec: " + ex.Message);
-            return ExitCodes.Error;
-        }
-    }
-
-    private static async Task<int> GuardedAsync(ParseResult result, Func<Task<int>> action)
-    {
-        try
-        {
-            return await action().ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or ArgumentException or NotSupportedException or Policies.Cedar.CedarParseException or System.Text.Json.JsonException)
-        {
-            await result.InvocationConfiguration.Error.WriteLineAsync("govexec: " + ex.Message).ConfigureAwait(false);
-            return ExitCodes.Error;
-        }
-    }
-
-    private static string? AudienceOf(byte[] encoded) =>
-        CoseSign1Layer.TryDecode(encoded, out var message, out _) ? CoseArtifactVerifier.TryDecodeClaims(message.Content!.Value, string.Empty, default)?.Audience : null;
-
-    /// <summary>Writes the entries of a header map (read from the raw CBOR, so that every label shows as it is).</summary>
-    private static void WriteHeaders(Utf8JsonWriter writer, System.Formats.Cbor.CborReader reader)
+    /// <summary>
+    /// Writes the entries of a header map, read from the raw CBOR so that every label shows as it is: integer labels by
+    /// number (with the name of the ones the format defines), text labels quoted, integers of any size as numbers, and
+    /// an integer as an algorithm name only under label 1.
+    /// </summary>
+    private static void WriteHeaders(Utf8JsonWriter writer, CborReader reader)
     {
         var count = reader.ReadStartMap();
         for (var i = 0; count is null || i < count; i++)
         {
-            if (count is null && reader.PeekState() == System.Formats.Cbor.CborReaderState.EndMap)
+            if (count is null && reader.PeekState() == CborReaderState.EndMap)
             {
                 break;
             }
 
-            var label = reader.PeekState() == System.Formats.Cbor.CborReaderState.TextString ? reader.ReadTextString() : reader.ReadInt64().ToString(CultureInfo.InvariantCulture);
+            var label = reader.PeekState() == CborReaderState.TextString ? "\"" + reader.ReadTextString() + "\"" : ReadInteger(reader);
             var name = label switch
             {
                 "1" => "alg (1)",
@@ -308,9 +315,10 @@ internal static class ArtifactCommands
             };
             var text = reader.PeekState() switch
             {
-                System.Formats.Cbor.CborReaderState.UnsignedInteger or System.Formats.Cbor.CborReaderState.NegativeInteger => AlgorithmName(reader.ReadInt64()),
-                System.Formats.Cbor.CborReaderState.TextString => reader.ReadTextString(),
-                System.Formats.Cbor.CborReaderState.ByteString when label == "4" => Encoding.UTF8.GetString(reader.ReadByteString()),
+                CborReaderState.UnsignedInteger or CborReaderState.NegativeInteger when label == "1" => AlgorithmName(ReadInteger(reader)),
+                CborReaderState.UnsignedInteger or CborReaderState.NegativeInteger => ReadInteger(reader),
+                CborReaderState.TextString => reader.ReadTextString(),
+                CborReaderState.ByteString when label == "4" => Encoding.UTF8.GetString(reader.ReadByteString()),
                 _ => "cbor:" + Convert.ToHexStringLower(reader.ReadEncodedValue().Span),
             };
             writer.WriteString(name, text);
@@ -319,7 +327,15 @@ internal static class ArtifactCommands
         reader.ReadEndMap();
     }
 
-    private static string AlgorithmName(long value) => Enum.IsDefined(typeof(ArtifactAlgorithm), (int)value) ? $"{(ArtifactAlgorithm)(int)value} ({value})" : value.ToString(CultureInfo.InvariantCulture);
+    /// <summary>A CBOR integer of any size (-2^64 to 2^64 - 1) in decimal, without converting it to a narrower type.</summary>
+    private static string ReadInteger(CborReader reader) => reader.PeekState() == CborReaderState.NegativeInteger
+        ? (-1 - (BigInteger)reader.ReadCborNegativeIntegerRepresentation()).ToString(CultureInfo.InvariantCulture)
+        : reader.ReadUInt64().ToString(CultureInfo.InvariantCulture);
+
+    private static string AlgorithmName(string value) =>
+        int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var number) && Enum.IsDefined((ArtifactAlgorithm)number)
+            ? $"{(ArtifactAlgorithm)number} ({value})"
+            : value;
 
     private static void WriteClaims(Utf8JsonWriter writer, ArtifactClaims claims)
     {
@@ -356,6 +372,11 @@ internal static class ArtifactCommands
             writer.WriteStartObject("scope");
             WriteStrings(writer, "actions", scope.Actions.Select(a => a.ToString()));
             WriteStrings(writer, "resources", scope.Resources.Select(r => r.ToString()));
+            if (scope.Principals.Count > 0)
+            {
+                WriteStrings(writer, "principals", scope.Principals.Select(p => p.ToString()));
+            }
+
             writer.WriteEndObject();
         }
 
@@ -383,7 +404,7 @@ internal static class ArtifactCommands
             writer.WriteEndObject();
         }
 
-        return Encoding.UTF8.GetString(stream.ToArray());
+        return TerminalText.EscapeJson(Encoding.UTF8.GetString(stream.ToArray()));
     }
 
     private sealed class FixedTimeProvider(DateTimeOffset now) : TimeProvider

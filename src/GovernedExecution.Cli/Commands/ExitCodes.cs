@@ -7,4 +7,10 @@ internal static class ExitCodes
     internal const int Error = 1;
     internal const int Usage = 2;
     internal const int Denied = 3;
+
+    /// <summary>govexec itself failed (a bug): nothing was judged, whatever the input.</summary>
+    internal const int Internal = 4;
+
+    /// <summary>Interrupted (Ctrl+C) before it finished: nothing was judged.</summary>
+    internal const int Interrupted = 130;
 }

@@ -1,6 +1,8 @@
 using System.CommandLine;
+using System.Text;
 using GovernedExecution.Artifacts;
 using GovernedExecution.Artifacts.Keys;
+using GovernedExecution.Internal;
 
 namespace GovernedExecution.Cli.Commands;
 
@@ -30,31 +32,31 @@ internal static class KeyCommands
     {
         var privatePath = name + ".key.pem";
         var publicPath = name + ".pub.pem";
-        if (!force && (File.Exists(privatePath) || File.Exists(publicPath)))
+        if (!force && (Occupied(privatePath) || Occupied(publicPath)))
         {
-            error.WriteLine($"govexec: {privatePath} or {publicPath} exists; use --force to overwrite.");
+            error.WriteLine(TerminalText.Escape($"govexec: {privatePath} or {publicPath} exists; use --force to overwrite."));
             return ExitCodes.Error;
         }
 
-        using var key = SigningKey.Generate(algorithm);
-        using var trusted = key.ToTrustedKey();
-        WritePrivate(privatePath, key.ExportPrivateKeyPem());
-        File.WriteAllText(publicPath, trusted.ExportPublicKeyPem() + "\n");
-        output.WriteLine(key.KeyId);
-        return ExitCodes.Ok;
-    }
-
-    private static void WritePrivate(string path, string pem)
-    {
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Share = FileShare.None };
-        if (!OperatingSystem.IsWindows())
+        try
         {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
+            using var key = SigningKey.Generate(algorithm);
+            using var trusted = key.ToTrustedKey();
 
-        using var stream = new FileStream(path, options);
-        using var writer = new StreamWriter(stream);
-        writer.Write(pem);
-        writer.Write('\n');
+            // Each file is written new and renamed into place (the private one owner-only): nothing is written through
+            // an existing file or a link, and without --force an entry that appeared meanwhile is not replaced.
+            key.ExportPrivateKeyPemToFile(privatePath, overwrite: force);
+            AtomicFile.Write(publicPath, Encoding.ASCII.GetBytes(trusted.ExportPublicKeyPem() + "\n"), AtomicFile.Public, overwrite: force);
+            output.WriteLine(key.KeyId);
+            return ExitCodes.Ok;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            error.WriteLine("govexec: cannot write the key files: " + TerminalText.Escape(ex.Message));
+            return ExitCodes.Error;
+        }
     }
+
+    /// <summary>Whether anything is at <paramref name="path"/>: a file, a folder, or a link (even one that leads nowhere).</summary>
+    private static bool Occupied(string path) => File.Exists(path) || Directory.Exists(path) || new FileInfo(path).LinkTarget is not null;
 }

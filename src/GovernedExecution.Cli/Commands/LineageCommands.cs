@@ -1,5 +1,6 @@
 using System.CommandLine;
 using GovernedExecution.Artifacts.Keys;
+using GovernedExecution.Internal;
 using GovernedExecution.Lineage;
 
 namespace GovernedExecution.Cli.Commands;
@@ -7,6 +8,9 @@ namespace GovernedExecution.Cli.Commands;
 /// <summary><c>govexec lineage verify|prove|check-proof|show</c>: audit lineage files offline.</summary>
 internal static class LineageCommands
 {
+    private const string SignaturesNotCheckedError = "error: checkpoint signatures were not checked: give --trust PUB.pem, or --no-signatures to accept that";
+    private const string SignaturesNotCheckedWarning = "warning: checkpoint signatures were not checked (--no-signatures)";
+
     internal static void Register(RootCommand root)
     {
         var lineage = new Command("lineage", "Verify, prove and show lineage logs (JSON Lines files).");
@@ -34,39 +38,21 @@ internal static class LineageCommands
         var trust = TrustOption();
         var noSignatures = NoSignaturesOption();
         var command = new Command("verify", "Check JSON, sequence, hash chain, Merkle roots of every checkpoint, and checkpoint signatures.") { files, trust, noSignatures };
-        command.SetAction(parse =>
+        command.SetAction(parse => WithKeys(parse, parse.GetValue(trust), keys =>
         {
-            var keys = LoadKeys(parse.GetValue(trust));
-            if (keys is null)
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            var paths = parse.GetValue(files)!;
+            var result = LineageVerifier.VerifyFiles(paths, keys.Count == 0 ? null : keys);
+            output.WriteLine(result.ToJson());
+            WarnAboutMissingSegments(paths, error);
+            if (!result.SignaturesChecked)
             {
-                return ExitCodes.Usage;
+                error.WriteLine(parse.GetValue(noSignatures) ? SignaturesNotCheckedWarning : SignaturesNotCheckedError);
             }
 
-            try
-            {
-                var paths = parse.GetValue(files)!;
-                var result = LineageVerifier.VerifyFiles(paths, keys.Count == 0 ? null : keys);
-                Console.Out.WriteLine(result.ToJson());
-                WarnAboutMissingSegments(paths);
-                if (!result.SignaturesChecked)
-                {
-                    Console.Error.WriteLine(parse.GetValue(noSignatures)
-                        ? "warning: checkpoint signatures were not checked (--no-signatures)"
-                        : "error: checkpoint signatures were not checked: give --trust PUB.pem, or --no-signatures to accept that");
-                }
-
-                return result.IsValid && (result.SignaturesChecked || parse.GetValue(noSignatures)) ? ExitCodes.Ok : ExitCodes.Error;
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                Console.Error.WriteLine("error: " + ex.Message);
-                return ExitCodes.Error;
-            }
-            finally
-            {
-                Dispose(keys);
-            }
-        });
+            return result.IsValid && (result.SignaturesChecked || parse.GetValue(noSignatures)) ? ExitCodes.Ok : ExitCodes.Error;
+        }));
         return command;
     }
 
@@ -78,39 +64,28 @@ internal static class LineageCommands
         var to = new Option<long?>("--to-checkpoint") { Description = "...to this one (the latest by default)." };
         var trust = TrustOption();
         var command = new Command("prove", "Write an RFC 9162 inclusion or consistency proof as JSON (the log is verified first).") { files, sequence, from, to, trust };
-        command.SetAction(parse =>
+        command.Validators.Add(result =>
         {
-            if (parse.GetValue(sequence) is null == parse.GetValue(from) is null)
+            if (result.GetValue(sequence) is null == result.GetValue(from) is null)
             {
-                Console.Error.WriteLine("error: give either --sequence N or --from-checkpoint N [--to-checkpoint M]");
-                return ExitCodes.Usage;
-            }
-
-            var keys = LoadKeys(parse.GetValue(trust));
-            if (keys is null)
-            {
-                return ExitCodes.Usage;
-            }
-
-            try
-            {
-                var trusted = keys.Count == 0 ? null : keys.ToDictionary(k => k.KeyId, StringComparer.Ordinal);
-                var paths = parse.GetValue(files)!;
-                Console.Out.WriteLine(parse.GetValue(sequence) is { } n
-                    ? LineageProofs.CreateInclusion(paths, n, trusted)
-                    : LineageProofs.CreateConsistency(paths, parse.GetValue(from)!.Value, parse.GetValue(to), trusted));
-                return ExitCodes.Ok;
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
-            {
-                Console.Error.WriteLine("error: " + ex.Message);
-                return ExitCodes.Error;
-            }
-            finally
-            {
-                Dispose(keys);
+                result.AddError("Give either --sequence N or --from-checkpoint N [--to-checkpoint M].");
             }
         });
+        command.SetAction(parse => WithKeys(parse, parse.GetValue(trust), keys =>
+        {
+            var trusted = keys.Count == 0 ? null : keys.ToDictionary(k => k.KeyId, StringComparer.Ordinal);
+            var paths = parse.GetValue(files)!;
+            var proof = parse.GetValue(sequence) is { } n
+                ? LineageProofs.CreateInclusion(paths, n, trusted)
+                : LineageProofs.CreateConsistency(paths, parse.GetValue(from)!.Value, parse.GetValue(to), trusted);
+            parse.InvocationConfiguration.Output.WriteLine(proof);
+            if (trusted is null)
+            {
+                parse.InvocationConfiguration.Error.WriteLine("warning: the log's checkpoint signatures were not checked (no --trust); 'lineage check-proof --trust' checks those in the proof");
+            }
+
+            return ExitCodes.Ok;
+        }));
         return command;
     }
 
@@ -120,42 +95,22 @@ internal static class LineageCommands
         var trust = TrustOption();
         var noSignatures = NoSignaturesOption();
         var command = new Command("check-proof", "Verify an inclusion or consistency proof offline, and its checkpoints' signatures.") { proof, trust, noSignatures };
-        command.SetAction(parse =>
+        command.SetAction(parse => WithKeys(parse, parse.GetValue(trust), keys =>
         {
-            var keys = LoadKeys(parse.GetValue(trust));
-            if (keys is null)
+            var path = parse.GetValue(proof)!;
+            var json = path == "-" ? Console.In.ReadToEnd() : File.ReadAllText(path);
+            var error = LineageProofs.Verify(json, keys.Count == 0 ? null : keys.ToDictionary(k => k.KeyId, StringComparer.Ordinal));
+            var signatures = keys.Count > 0;
+            parse.InvocationConfiguration.Output.WriteLine(error is null
+                ? $"{{\"valid\":true,\"signaturesChecked\":{(signatures ? "true" : "false")}}}"
+                : $"{{\"valid\":false,\"signaturesChecked\":{(signatures ? "true" : "false")},\"reason\":{System.Text.Json.JsonSerializer.Serialize(error, CliJson.Default.String)}}}");
+            if (!signatures)
             {
-                return ExitCodes.Usage;
+                parse.InvocationConfiguration.Error.WriteLine(parse.GetValue(noSignatures) ? SignaturesNotCheckedWarning : SignaturesNotCheckedError);
             }
 
-            try
-            {
-                var path = parse.GetValue(proof)!;
-                var json = path == "-" ? Console.In.ReadToEnd() : File.ReadAllText(path);
-                var error = LineageProofs.Verify(json, keys.Count == 0 ? null : keys.ToDictionary(k => k.KeyId, StringComparer.Ordinal));
-                var signatures = keys.Count > 0;
-                Console.Out.WriteLine(error is null
-                    ? $"{{\"valid\":true,\"signaturesChecked\":{(signatures ? "true" : "false")}}}"
-                    : $"{{\"valid\":false,\"signaturesChecked\":{(signatures ? "true" : "false")},\"reason\":{System.Text.Json.JsonSerializer.Serialize(error, CliJson.Default.String)}}}");
-                if (!signatures)
-                {
-                    Console.Error.WriteLine(parse.GetValue(noSignatures)
-                        ? "warning: checkpoint signatures were not checked (--no-signatures)"
-                        : "error: checkpoint signatures were not checked: give --trust PUB.pem, or --no-signatures to accept that");
-                }
-
-                return error is null && (signatures || parse.GetValue(noSignatures)) ? ExitCodes.Ok : ExitCodes.Error;
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                Console.Error.WriteLine("error: " + ex.Message);
-                return ExitCodes.Error;
-            }
-            finally
-            {
-                Dispose(keys);
-            }
-        });
+            return error is null && (signatures || parse.GetValue(noSignatures)) ? ExitCodes.Ok : ExitCodes.Error;
+        }));
         return command;
     }
 
@@ -163,67 +118,83 @@ internal static class LineageCommands
     {
         var files = new Argument<string[]>("FILE") { Arity = ArgumentArity.OneOrMore, Description = "The log's files, oldest first." };
         var execution = new Option<string?>("--execution") { Description = "Show only this execution and its descendants." };
-        var command = new Command("show", "Show the executions as a tree (parents and children) with phase, decision, reason and outcome.") { files, execution };
-        command.SetAction(parse =>
+        var command = new Command("show", "Show the executions as a tree (parents and children) with phase, decision, reason and outcome, as recorded (not verified).") { files, execution };
+        command.SetAction(parse => CliGuard.Run(parse, () =>
         {
-            try
-            {
-                var text = LineageExecutionTree.Render(parse.GetValue(files)!, parse.GetValue(execution));
-                Console.Out.Write(text);
-                return ExitCodes.Ok;
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
-            {
-                Console.Error.WriteLine("error: " + ex.Message);
-                return ExitCodes.Error;
-            }
-        });
+            parse.InvocationConfiguration.Output.Write(LineageExecutionTree.Render(parse.GetValue(files)!, parse.GetValue(execution)));
+            parse.InvocationConfiguration.Error.WriteLine("note: shown as recorded; the log was not verified (use 'govexec lineage verify')");
+            return ExitCodes.Ok;
+        }));
         return command;
     }
 
     /// <summary>A log's later files (after rotation) that were not given are not verified: say so.</summary>
-    private static void WarnAboutMissingSegments(string[] paths)
+    private static void WarnAboutMissingSegments(string[] paths, TextWriter error)
     {
         var given = paths.Select(Path.GetFullPath).ToHashSet(StringComparer.Ordinal);
         foreach (var path in paths)
         {
             foreach (var segment in LineageSegments.Existing(path).Select(Path.GetFullPath).Where(p => !given.Contains(p)))
             {
-                Console.Error.WriteLine($"warning: {segment} belongs to the same log and was not given: it was not verified");
+                error.WriteLine($"warning: {TerminalText.Escape(segment)} belongs to the same log and was not given: it was not verified");
             }
         }
     }
 
-    /// <summary>Loads <c>PATH</c> or <c>KEYID=PATH</c> public keys; null (after printing why) when one cannot be loaded.</summary>
-    private static List<TrustedKey>? LoadKeys(string[]? specs)
+    /// <summary>Loads the <c>--trust</c> keys, runs <paramref name="action"/> with them under the guard, and disposes them.</summary>
+    private static int WithKeys(ParseResult parse, string[]? specs, Func<List<TrustedKey>, int> action) => CliGuard.Run(parse, () =>
     {
         var keys = new List<TrustedKey>();
-        foreach (var spec in specs ?? [])
+        try
         {
-            var split = spec.IndexOf('=', StringComparison.Ordinal);
-            var keyId = split > 0 ? spec[..split] : null;
-            var path = split > 0 ? spec[(split + 1)..] : spec;
-            try
+            foreach (var spec in specs ?? [])
             {
-                keys.Add(TrustedKey.FromPem(File.ReadAllText(path), keyId: keyId));
+                if (LoadKey(spec) is { } key && !IsAlreadyTrusted(keys, key))
+                {
+                    keys.Add(key);
+                }
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
-            {
-                Console.Error.WriteLine($"error: cannot load trusted key '{path}': {ex.Message}");
-                Dispose(keys);
-                return null;
-            }
-        }
 
-        return keys;
+            return action(keys);
+        }
+        finally
+        {
+            keys.ForEach(k => k.Dispose());
+        }
+    });
+
+    /// <summary>Loads <c>PATH</c> or <c>KEYID=PATH</c>.</summary>
+    /// <exception cref="ArgumentException">The file holds no supported public key.</exception>
+    private static TrustedKey LoadKey(string spec)
+    {
+        var split = spec.IndexOf('=', StringComparison.Ordinal);
+        var keyId = split > 0 ? spec[..split] : null;
+        var path = split > 0 ? spec[(split + 1)..] : spec;
+        try
+        {
+            return TrustedKey.FromPem(File.ReadAllText(path), keyId: keyId);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new ArgumentException($"cannot load trusted key '{path}': {ex.Message}", ex);
+        }
     }
 
-    private static void Dispose(List<TrustedKey>? keys)
+    /// <summary>
+    /// The same key given twice is trusted once (and disposed here); two different keys under one key id are refused,
+    /// since either could be the one a checkpoint names.
+    /// </summary>
+    /// <exception cref="ArgumentException">Another key is already trusted under the key id.</exception>
+    private static bool IsAlreadyTrusted(List<TrustedKey> keys, TrustedKey key)
     {
-        foreach (var key in keys ?? [])
+        if (keys.Find(k => string.Equals(k.KeyId, key.KeyId, StringComparison.Ordinal)) is not { } existing)
         {
-            key.Dispose();
+            return false;
         }
+
+        var same = existing.Algorithm == key.Algorithm && string.Equals(existing.ExportPublicKeyPem(), key.ExportPublicKeyPem(), StringComparison.Ordinal);
+        key.Dispose();
+        return same ? true : throw new ArgumentException($"two different --trust keys have the key id '{existing.KeyId}'");
     }
 }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
+using GovernedExecution.Internal;
 using GovernedExecution.Policies.Cedar;
 
 namespace GovernedExecution.Cli.Commands;
@@ -11,7 +12,7 @@ internal static class PolicyCommands
     {
         var files = new Argument<string[]>("files") { Description = "Cedar policy files (.cedar) or folders holding them.", Arity = ArgumentArity.OneOrMore };
         var validate = new Command("validate", "Parse Cedar policy files; print diagnostics as file:line:col: message; exit 1 on any error.") { files };
-        validate.SetAction(result => Validate(result.GetValue(files)!, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error));
+        validate.SetAction(result => CliGuard.Run(result, () => Validate(result.GetValue(files)!, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error)));
         var policy = new Command("policy", "Work with Cedar policy files.") { validate };
         root.Subcommands.Add(policy);
 
@@ -25,7 +26,7 @@ internal static class PolicyCommands
 
         var path = new Argument<string>("path") { Description = "A folder or .tar.gz of Cedar integration tests (JSON files with requests)." };
         var cedar = new Command("cedar", "Run the Cedar conformance tests under PATH; print failures and the pass count; exit 0 only when none fails.") { path };
-        cedar.SetAction(result => Conformance(result.GetValue(path)!, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error));
+        cedar.SetAction(result => CliGuard.Run(result, () => Conformance(result.GetValue(path)!, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error)));
         root.Subcommands.Add(new Command("conformance", "Run conformance suites.") { cedar });
     }
 
@@ -67,20 +68,20 @@ internal static class PolicyCommands
                 try
                 {
                     var set = file.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? CedarPolicySet.ParseJson(File.ReadAllText(file), file) : CedarPolicySet.FromFiles([file]);
-                    output.WriteLine($"{file}: ok ({set.PolicyIds.Count} policies, {set.TemplateIds.Count} templates)");
+                    output.WriteLine($"{TerminalText.Escape(file)}: ok ({set.PolicyIds.Count} policies, {set.TemplateIds.Count} templates)");
                 }
                 catch (CedarParseException ex)
                 {
                     failed = true;
                     foreach (var diagnostic in ex.Diagnostics)
                     {
-                        error.WriteLine(diagnostic.ToString());
+                        error.WriteLine(TerminalText.Escape(diagnostic.ToString()));
                     }
                 }
-                catch (IOException ex)
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
                     failed = true;
-                    error.WriteLine($"{file}: {ex.Message}");
+                    error.WriteLine(TerminalText.Escape($"{file}: {ex.Message}"));
                 }
             }
         }
@@ -122,12 +123,12 @@ internal static class PolicyCommands
                 writer.WriteEndObject();
             }
 
-            output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan));
+            output.WriteLine(TerminalText.EscapeJson(System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan)));
             return response.IsAllowed ? ExitCodes.Ok : ExitCodes.Denied;
         }
-        catch (Exception ex) when (ex is CedarParseException or IOException or JsonException or FormatException or ArgumentException or InvalidOperationException or KeyNotFoundException)
+        catch (Exception ex) when (CliGuard.IsInputError(ex))
         {
-            error.WriteLine("govexec: " + ex.Message);
+            CliGuard.Report(error, ex.Message);
             return ExitCodes.Error;
         }
     }
@@ -172,14 +173,16 @@ internal static class PolicyCommands
     {
         if (!File.Exists(path) && !Directory.Exists(path))
         {
-            error.WriteLine($"govexec: {path} not found");
-            return ExitCodes.Usage;
+            CliGuard.Report(error, $"{path} not found");
+            return ExitCodes.Error;
         }
 
         var result = CedarConformanceRunner.Run(path);
         foreach (var failure in result.Failures)
         {
-            output.WriteLine($"FAIL {failure.TestFile} [{failure.Description}]\n  expected {failure.Expected}\n  got      {failure.Actual}");
+            output.WriteLine($"FAIL {TerminalText.Escape(failure.TestFile)} [{TerminalText.Escape(failure.Description)}]");
+            output.WriteLine($"  expected {TerminalText.Escape(failure.Expected)}");
+            output.WriteLine($"  got      {TerminalText.Escape(failure.Actual)}");
         }
 
         output.WriteLine($"cedar conformance: {result.Passed} passed, {result.Failures.Count} failed");

@@ -24,6 +24,17 @@ public sealed class ArtifactClaims
         ReadOnlyMemory<byte> parentArtifactDigest = default,
         DelegationScope? scope = null)
     {
+        // A second line behind the decoder: claims that name nobody, or no policy set, are never built.
+        ArgumentNullException.ThrowIfNull(issuer);
+        ArgumentNullException.ThrowIfNull(subject);
+        ArgumentNullException.ThrowIfNull(audience);
+        ArgumentNullException.ThrowIfNull(policySetDigest);
+        ArgumentNullException.ThrowIfNull(keyId);
+        if (determiningPolicies.IsDefault || obligations.IsDefault)
+        {
+            throw new ArgumentException("The determining policies and the obligations are lists, possibly empty.", determiningPolicies.IsDefault ? nameof(determiningPolicies) : nameof(obligations));
+        }
+
         ParentArtifactDigest = parentArtifactDigest;
         Scope = scope;
         Issuer = issuer;

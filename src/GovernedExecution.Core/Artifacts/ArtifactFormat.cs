@@ -24,8 +24,16 @@ internal static class ArtifactFormat
     internal const int Scope = -65543;
     internal const int Approvals = -65544;
 
+    /// <summary>Claims every artifact carries: iss to cti, then the intent digest to the obligations.</summary>
+    internal const int RequiredClaims = 12;
+
+    /// <summary>Every claim the format defines: the required ones, the parent digest, the scope and the approvals.</summary>
+    internal const int MaxClaims = RequiredClaims + 3;
+
+    // Keys of the scope map, in deterministic order (shorter encodings first).
     internal const string ScopeActions = "actions";
     internal const string ScopeResources = "resources";
+    internal const string ScopePrincipals = "principals";
 
     /// <summary>How many parents a delegated artifact may have above it.</summary>
     internal const int MaxChainDepth = 8;

@@ -46,7 +46,10 @@ public sealed class ArtifactRequest
     /// <summary>The permit decision.</summary>
     public PolicyDecision Decision { get; }
 
-    /// <summary>The lifetime; <see langword="null"/> for the issuer's default. A <c>ttl</c> obligation can only shorten it.</summary>
+    /// <summary>
+    /// The lifetime; <see langword="null"/> for the issuer's default. From 1 second to 1 hour, in whole seconds (rounded
+    /// down); the issuer refuses anything else. Every <c>ttl</c> obligation of the decision shortens it.
+    /// </summary>
     public TimeSpan? Lifetime { get; init; }
 
     /// <summary>The delegated scope to grant; <see langword="null"/> for none (the artifact cannot be delegated from).</summary>

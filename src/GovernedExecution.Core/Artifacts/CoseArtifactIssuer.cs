@@ -25,13 +25,15 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
     public async ValueTask<AuthorizationArtifact> IssueAsync(ArtifactRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var lifetime = LifetimeSeconds(request);
         SigningKey? key;
         try
         {
             key = await _keys.GetSigningKeyAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            // Only the caller's own cancellation propagates; a provider's spontaneous cancellation is a failure like any other.
             throw new KeyUnavailableException("The signing key provider failed.", ex);
         }
 
@@ -39,14 +41,9 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
         {
             throw new KeyUnavailableException("The signing key provider returned no key.", new InvalidOperationException("null key"));
         }
-        var lifetime = request.Lifetime ?? _defaultLifetime;
-        if (lifetime <= TimeSpan.Zero)
-        {
-            throw new ArgumentException("An artifact lifetime must be positive.", nameof(request));
-        }
 
         var now = _time.GetUtcNow().ToUnixTimeSeconds();
-        var expires = now + Math.Max(1, (long)Math.Ceiling(lifetime.TotalSeconds));
+        var expires = now + lifetime;
         if (request.ExpiresNoLaterThan is { } cap)
         {
             expires = Math.Min(expires, cap.ToUnixTimeSeconds());
@@ -62,7 +59,55 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
         var length = writer.BytesWritten;
         var payload = length <= 2048 ? stackalloc byte[2048] : new byte[length];
         writer.Encode(payload);
-        return AuthorizationArtifact.Wrap(Sign(key, payload[..length]));
+        byte[] signed;
+        try
+        {
+            _ = key.Key; // a disposed key refuses here, before its cached signer is reached
+            signed = Sign(key, payload[..length]);
+        }
+        catch (ObjectDisposedException ex)
+        {
+            throw new KeyUnavailableException("The signing key was disposed.", ex);
+        }
+
+        return AuthorizationArtifact.Wrap(signed);
+    }
+
+    /// <summary>
+    /// The lifetime to write, in whole seconds (docs/artifact-format.md, section 2): the request's or the default,
+    /// rounded down, at least 1 s and at most 1 hour, shortened by every <c>ttl</c> obligation of the decision, so
+    /// that the verifier's lifetime and ttl checks accept what is minted here.
+    /// </summary>
+    private long LifetimeSeconds(ArtifactRequest request)
+    {
+        var lifetime = request.Lifetime ?? _defaultLifetime;
+        if (lifetime > ArtifactLifetime.Maximum)
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), lifetime, "An artifact lives at most 1 hour.");
+        }
+
+        var seconds = ArtifactLifetime.WholeSeconds(lifetime);
+        if (seconds < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(request), lifetime, "An artifact lives at least 1 second (lifetimes are whole seconds, rounded down).");
+        }
+
+        foreach (var obligation in request.Decision.Obligations)
+        {
+            if (obligation.Name != "ttl")
+            {
+                continue;
+            }
+
+            if (!ArtifactLifetime.TryGetTtlSeconds(obligation.Value, out var ttl))
+            {
+                throw new ArgumentException($"The ttl obligation '{obligation.Value}' of policy '{obligation.PolicyId}' does not bound a lifetime of at least 1 second.", nameof(request));
+            }
+
+            seconds = Math.Min(seconds, ttl);
+        }
+
+        return seconds;
     }
 
     // A signer is configuration only (key, hash, headers): one per signing key, reused across artifacts.
@@ -94,7 +139,7 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
     private void EncodeClaims(CborWriter writer, ArtifactRequest request, long issuedAt, long expires, Guid tokenId)
     {
         var decision = request.Decision;
-        writer.WriteStartMap(12 + (request.Parent is null ? 0 : 1) + (request.Scope is null ? 0 : 1) + (request.Approvals.Count == 0 ? 0 : 1));
+        writer.WriteStartMap(ArtifactFormat.RequiredClaims + (request.Parent is null ? 0 : 1) + (request.Scope is null ? 0 : 1) + (request.Approvals.Count == 0 ? 0 : 1));
         writer.WriteInt32(ArtifactFormat.Iss);
         writer.WriteTextString(_issuer);
         writer.WriteInt32(ArtifactFormat.Sub);
@@ -146,11 +191,17 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
         if (request.Scope is { } scope)
         {
             writer.WriteInt32(ArtifactFormat.Scope);
-            writer.WriteStartMap(2);
+            writer.WriteStartMap(scope.Principals.Count == 0 ? 2 : 3);
             writer.WriteTextString(ArtifactFormat.ScopeActions);
             IntentEncoding.WriteValue(writer, IntentValue.Set(scope.Actions.Select(IntentValue.Entity)));
             writer.WriteTextString(ArtifactFormat.ScopeResources);
             IntentEncoding.WriteValue(writer, IntentValue.Set(scope.Resources.Select(IntentValue.Entity)));
+            if (scope.Principals.Count > 0)
+            {
+                writer.WriteTextString(ArtifactFormat.ScopePrincipals);
+                IntentEncoding.WriteValue(writer, IntentValue.Set(scope.Principals.Select(IntentValue.Entity)));
+            }
+
             writer.WriteEndMap();
         }
 

@@ -17,14 +17,26 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
     private readonly TimeProvider _time;
     private readonly TimeSpan _skew;
     private readonly ImmutableHashSet<ArtifactAlgorithm> _allowed;
+    private readonly TimeSpan _maxLifetime;
+    private readonly TimeSpan _timeout;
 
-    internal CoseArtifactVerifier(ITrustedKeyStore trust, IReplayGuard replay, TimeProvider time, TimeSpan skew, IEnumerable<ArtifactAlgorithm> allowed)
+    /// <param name="trust">The trusted-key store.</param>
+    /// <param name="replay">The replay guard.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="skew">The tolerated clock skew.</param>
+    /// <param name="allowed">The algorithms accepted.</param>
+    /// <param name="maxLifetime">The longest exp - iat accepted; <see cref="ArtifactLifetime.Maximum"/> when null, never more.</param>
+    /// <param name="timeout">How long the store and the guard may take, together, for one verification; 5 s when null.</param>
+    internal CoseArtifactVerifier(
+        ITrustedKeyStore trust, IReplayGuard replay, TimeProvider time, TimeSpan skew, IEnumerable<ArtifactAlgorithm> allowed, TimeSpan? maxLifetime = null, TimeSpan? timeout = null)
     {
         _trust = trust;
         _replay = replay;
         _time = time;
         _skew = skew;
         _allowed = [.. allowed];
+        _maxLifetime = maxLifetime is { } max && max < ArtifactLifetime.Maximum ? max : ArtifactLifetime.Maximum;
+        _timeout = timeout ?? TimeSpan.FromSeconds(5);
     }
 
     public async ValueTask<ArtifactVerificationResult> VerifyAsync(AuthorizationArtifact artifact, ArtifactVerificationContext context, CancellationToken cancellationToken)
@@ -32,9 +44,18 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         ArgumentNullException.ThrowIfNull(artifact);
         ArgumentNullException.ThrowIfNull(context);
         var checks = ImmutableArray.CreateBuilder<string>(14);
-        var now = _time.GetUtcNow();
+        DateTimeOffset now;
+        try
+        {
+            now = _time.GetUtcNow();
+        }
+        catch (Exception ex)
+        {
+            return Fail(ArtifactVerdict.CannotEvaluate, DenialReason.GovernanceFault, "the clock failed: " + ex.GetType().Name, checks);
+        }
 
-        var stage = await AuthenticateAsync(artifact.Encoded, checks, now, cancellationToken).ConfigureAwait(false);
+        var budget = new Budget(_time, _timeout);
+        var stage = await AuthenticateAsync(artifact.Encoded, checks, now, budget, cancellationToken).ConfigureAwait(false);
         if (stage.Verdict != ArtifactVerdict.Verified)
         {
             return Fail(stage.Verdict, stage.Reason, stage.Detail, checks);
@@ -48,7 +69,13 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         }
 
         checks.Add("validity");
-        if (now > claims.ExpiresAt + _skew)
+        if (!IsWithinMaxLifetime(claims))
+        {
+            return Fail(ArtifactVerdict.Rejected, DenialReason.Expired, "the artifact lives longer than this runtime accepts", checks, claims);
+        }
+
+        // The skew moves the trusted clock, never an untrusted claim (exp + skew can overflow at the end of the calendar).
+        if (now - _skew > claims.ExpiresAt)
         {
             return Fail(ArtifactVerdict.Rejected, DenialReason.Expired, "the artifact has expired", checks, claims);
         }
@@ -70,6 +97,12 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
             return Fail(ArtifactVerdict.Rejected, DenialReason.IntentMismatch, "the artifact authorizes another intent", checks, claims);
         }
 
+        // The digest binds the principal; sub must say the same, since delegation reads the principal from sub.
+        if (context.Intent is { } intent && !string.Equals(claims.Subject, intent.Principal.ToString(), StringComparison.Ordinal))
+        {
+            return Fail(ArtifactVerdict.Rejected, DenialReason.IntentMismatch, "the artifact's subject is not the intent's principal", checks, claims);
+        }
+
         checks.Add("policy-set");
         if (context.AcceptedPolicySetDigest is { } accepted && !string.Equals(accepted, claims.PolicySetDigest, StringComparison.Ordinal))
         {
@@ -77,7 +110,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         }
 
         checks.Add("scope");
-        var scopeError = await CheckDelegationAsync(artifact, claims, context, now, cancellationToken).ConfigureAwait(false);
+        var scopeError = await CheckDelegationAsync(artifact, claims, context, now, budget, cancellationToken).ConfigureAwait(false);
         if (scopeError is not null)
         {
             return Fail(ArtifactVerdict.Rejected, DenialReason.ScopeViolation, scopeError, checks, claims);
@@ -95,6 +128,11 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
             approvalsRequired += obligation.Name == "requires_approval" ? 1 : 0;
         }
 
+        if (ArtifactLifetime.OutlivesTtl(claims))
+        {
+            return Fail(ArtifactVerdict.Rejected, DenialReason.ObligationUnsatisfied, "the artifact lives longer than its ttl obligation allows", checks, claims);
+        }
+
         if (claims.Approvals.Count < approvalsRequired)
         {
             return Fail(ArtifactVerdict.Rejected, DenialReason.ObligationUnsatisfied, "a required approval is not referenced by the artifact", checks, claims);
@@ -104,9 +142,15 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         bool firstUse;
         try
         {
-            firstUse = await _replay.TryConsumeAsync(claims.TokenId, claims.ExpiresAt, cancellationToken).ConfigureAwait(false);
+            // The id is needed for as long as this verifier would accept the artifact: until exp + skew (bounded by
+            // the lifetime check above, so this cannot overflow).
+            firstUse = await budget.WaitAsync(_replay.TryConsumeAsync(claims.TokenId, claims.ExpiresAt + _skew, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (TimeoutException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return Fail(ArtifactVerdict.CannotEvaluate, DenialReason.GovernanceFault, "the replay guard timed out", checks, claims);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             return Fail(ArtifactVerdict.CannotEvaluate, DenialReason.GovernanceFault, "the replay guard failed: " + ex.GetType().Name, checks, claims);
         }
@@ -122,14 +166,14 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
     /// <summary>Whether the executor understands and can honour an obligation (documented in docs/artifact-format.md).</summary>
     internal static bool IsSatisfiable(PolicyObligation obligation) => obligation.Name switch
     {
-        "ttl" => ObligationValues.TryParseDuration(obligation.Value, out var ttl) && ttl > TimeSpan.Zero,
+        "ttl" => ArtifactLifetime.TryGetTtlSeconds(obligation.Value, out _), // bounds exp - iat in whole seconds
         "max_uses" => obligation.Value == "1", // artifacts are single use; more uses are not supported yet
         "requires_approval" => obligation.Value.Length > 0, // asked of the approval provider before minting
         _ => false,
     };
 
     /// <summary>Structure, headers, algorithm, key, signature and claims: everything that makes the bytes authentic.</summary>
-    private async ValueTask<Stage> AuthenticateAsync(ReadOnlyMemory<byte> encoded, ImmutableArray<string>.Builder checks, DateTimeOffset now, CancellationToken cancellationToken)
+    private async ValueTask<Stage> AuthenticateAsync(ReadOnlyMemory<byte> encoded, ImmutableArray<string>.Builder checks, DateTimeOffset now, Budget budget, CancellationToken cancellationToken)
     {
         checks.Add("structure");
         if (!CoseSign1Layer.TryDecode(encoded, out var message, out var error))
@@ -153,16 +197,27 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         TrustedKey? key;
         try
         {
-            key = await _trust.FindAsync(keyId, cancellationToken).ConfigureAwait(false);
+            key = await budget.WaitAsync(_trust.FindAsync(keyId, cancellationToken), cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (TimeoutException) when (!cancellationToken.IsCancellationRequested)
         {
+            return Stage.Fail(ArtifactVerdict.CannotEvaluate, DenialReason.KeyUnavailable, "the trusted-key store timed out");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // Only the caller's own cancellation propagates; a store's spontaneous cancellation is a failure like any other.
             return Stage.Fail(ArtifactVerdict.CannotEvaluate, DenialReason.KeyUnavailable, "the trusted-key store failed: " + ex.GetType().Name);
         }
 
         if (key is null)
         {
             return Stage.Fail(ArtifactVerdict.Untrusted, DenialReason.UntrustedKey, "the key id is unknown or revoked");
+        }
+
+        if (!string.Equals(key.KeyId, keyId, StringComparison.Ordinal))
+        {
+            // Revocation and validity are per key id: a key found under another id vouches for nothing here.
+            return Stage.Fail(ArtifactVerdict.Untrusted, DenialReason.UntrustedKey, "the trusted-key store answered with another key");
         }
 
         AsymmetricAlgorithm material;
@@ -193,13 +248,22 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
 
         checks.Add("claims");
         var claims = TryDecodeClaims(message.Content!.Value, keyId, algorithm);
-        return claims is null
-            ? Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "malformed claims")
-            : new Stage(ArtifactVerdict.Verified, DenialReason.Unspecified, string.Empty, claims);
+        if (claims is null)
+        {
+            return Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "malformed claims");
+        }
+
+        // The key's period bounds the issue time too (TrustedKey.NotBefore): a key vouches only for what was signed while it was in force.
+        return key.IsValidAt(claims.IssuedAt)
+            ? new Stage(ArtifactVerdict.Verified, DenialReason.Unspecified, string.Empty, claims)
+            : Stage.Fail(ArtifactVerdict.Untrusted, DenialReason.UntrustedKey, "the artifact was issued outside its key's validity period");
     }
 
+    /// <summary>exp - iat within this runtime's maximum (whole seconds; a lifetime that is not positive never decodes).</summary>
+    private bool IsWithinMaxLifetime(ArtifactClaims claims) => claims.ExpiresAt - claims.IssuedAt <= _maxLifetime;
+
     /// <summary>Section 5 of the format: the intent inside the scope, and every parent up the chain authentic, current and wider.</summary>
-    private async ValueTask<string?> CheckDelegationAsync(AuthorizationArtifact artifact, ArtifactClaims claims, ArtifactVerificationContext context, DateTimeOffset now, CancellationToken cancellationToken)
+    private async ValueTask<string?> CheckDelegationAsync(AuthorizationArtifact artifact, ArtifactClaims claims, ArtifactVerificationContext context, DateTimeOffset now, Budget budget, CancellationToken cancellationToken)
     {
         if (claims.Scope is { } scope)
         {
@@ -229,7 +293,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
                 return "the parent artifact was neither presented nor known here";
             }
 
-            var stage = await AuthenticateAsync(parentArtifact.Encoded, ImmutableArray.CreateBuilder<string>(), now, cancellationToken).ConfigureAwait(false);
+            var stage = await AuthenticateAsync(parentArtifact.Encoded, ImmutableArray.CreateBuilder<string>(), now, budget, cancellationToken).ConfigureAwait(false);
             if (stage.Verdict != ArtifactVerdict.Verified)
             {
                 return "the parent artifact does not verify: " + stage.Detail;
@@ -241,7 +305,18 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
                 return "the parent artifact does not carry a permit";
             }
 
-            if (now > parent.ExpiresAt + _skew || now + _skew < parent.NotBefore)
+            // A parent bounds its children's lifetime, so its own lifetime is held to the same rules as the child's.
+            if (!IsWithinMaxLifetime(parent))
+            {
+                return "the parent artifact lives longer than this runtime accepts";
+            }
+
+            if (ArtifactLifetime.OutlivesTtl(parent))
+            {
+                return "the parent artifact lives longer than its ttl obligation allows";
+            }
+
+            if (now - _skew > parent.ExpiresAt || now + _skew < parent.NotBefore || now + _skew < parent.IssuedAt)
             {
                 return "the parent artifact is outside its validity window";
             }
@@ -254,6 +329,11 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
             if (child.Scope is null || !child.Scope.IsWithin(parent.Scope))
             {
                 return "the delegated scope is not within the parent's";
+            }
+
+            if (!DelegationScope.PrincipalsWithin(child.Scope, child.Subject, parent.Scope, parent.Subject))
+            {
+                return "the principal is not one the parent delegates to";
             }
 
             if (child.ExpiresAt > parent.ExpiresAt)
@@ -358,7 +438,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         {
             var reader = new CborReader(payload, CborConformanceMode.Canonical);
             var count = reader.ReadStartMap();
-            if (count is null or < 12 or > 14)
+            if (count is null or < ArtifactFormat.RequiredClaims or > ArtifactFormat.MaxClaims)
             {
                 return null;
             }
@@ -480,6 +560,12 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
                 return null;
             }
 
+            // A window that ends before it starts is no window: exp after iat and after nbf.
+            if (exp.Value <= iat.Value || exp.Value <= nbf.Value)
+            {
+                return null;
+            }
+
             return new ArtifactClaims(
                 iss, sub, aud,
                 DateTimeOffset.FromUnixTimeSeconds(exp.Value), DateTimeOffset.FromUnixTimeSeconds(nbf.Value), DateTimeOffset.FromUnixTimeSeconds(iat.Value),
@@ -492,9 +578,11 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         }
     }
 
+    /// <summary>Section 5: <c>actions</c>, <c>resources</c> and, optionally, <c>principals</c>, in that (deterministic) order.</summary>
     private static DelegationScope? ReadScope(CborReader reader)
     {
-        if (reader.ReadStartMap() != 2 || reader.ReadTextString() != ArtifactFormat.ScopeActions)
+        var entries = reader.ReadStartMap();
+        if (entries is not (2 or 3) || reader.ReadTextString() != ArtifactFormat.ScopeActions)
         {
             return null;
         }
@@ -506,8 +594,25 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         }
 
         var resources = ReadEntitySet(reader);
+        if (resources is null)
+        {
+            return null;
+        }
+
+        if (entries == 2)
+        {
+            reader.ReadEndMap();
+            return new DelegationScope(actions, resources);
+        }
+
+        if (reader.ReadTextString() != ArtifactFormat.ScopePrincipals)
+        {
+            return null;
+        }
+
+        var principals = ReadEntitySet(reader);
         reader.ReadEndMap();
-        return resources is null ? null : new DelegationScope(actions, resources);
+        return principals is null ? null : new DelegationScope(actions, resources, principals);
     }
 
     /// <summary>A non-empty array of entities, distinct and sorted by their encodings (a set in section 3's form).</summary>
@@ -542,6 +647,32 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
 
         reader.ReadEndArray();
         return entities;
+    }
+
+    /// <summary>
+    /// The time the pluggable seams (store, guard) may take together in one verification, counted from the first answer
+    /// that was not there at once. An answer already there costs nothing (and reads no clock); a pending one is awaited
+    /// for what is left, then <see cref="TimeoutException"/>.
+    /// </summary>
+    private sealed class Budget(TimeProvider time, TimeSpan timeout)
+    {
+        private long _started = -1;
+
+        internal ValueTask<T> WaitAsync<T>(ValueTask<T> pending, CancellationToken cancellationToken)
+        {
+            if (pending.IsCompleted)
+            {
+                return pending;
+            }
+
+            if (_started < 0)
+            {
+                _started = time.GetTimestamp();
+            }
+
+            var left = timeout - time.GetElapsedTime(_started);
+            return new ValueTask<T>(pending.AsTask().WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, time, cancellationToken));
+        }
     }
 
     private readonly record struct Stage(ArtifactVerdict Verdict, DenialReason Reason, string Detail, ArtifactClaims? Claims)

@@ -33,17 +33,20 @@ internal static class CoseSign1Layer
                 error = "data after the COSE_Sign1 message";
                 return false;
             }
-
-            message = CoseMessage.DecodeSign1(encoded.Span);
         }
-        catch (Exception ex) when (ex is CryptographicException or CborContentException or InvalidOperationException
-            or OverflowException or ArgumentException or FormatException)
+        catch (Exception ex) when (IsMalformed(ex))
         {
-            // The COSE decoder throws more than CryptographicException on hostile input (an OverflowException for a
-            // header label beyond 32 bits, found by fuzzing): every one of them is a malformed message.
             error = "malformed COSE_Sign1 message";
             return false;
         }
+
+        if (TryDecodeMessage(encoded.Span) is not { } decoded)
+        {
+            error = "malformed COSE_Sign1 message";
+            return false;
+        }
+
+        message = decoded;
 
         if (message.Content is null)
         {
@@ -53,6 +56,30 @@ internal static class CoseSign1Layer
 
         return true;
     }
+
+    /// <summary>
+    /// Decodes a COSE_Sign1 message (tagged or not) from bytes nobody vouches for: <see langword="null"/> when the
+    /// decoder refuses them, whatever it throws. Every reader of a COSE message in this library decodes through here.
+    /// </summary>
+    internal static CoseSign1Message? TryDecodeMessage(ReadOnlySpan<byte> encoded)
+    {
+        try
+        {
+            return CoseMessage.DecodeSign1(encoded);
+        }
+        catch (Exception ex) when (IsMalformed(ex))
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Whether an exception from the COSE decoder or a header value reader means "malformed input". They throw more than
+    /// CryptographicException on hostile input: an OverflowException for a header label beyond 32 bits (found by
+    /// fuzzing), an InvalidOperationException for a value of another type or range, a CborContentException.
+    /// </summary>
+    internal static bool IsMalformed(Exception exception) => exception is CryptographicException or CborContentException
+        or InvalidOperationException or OverflowException or ArgumentException or FormatException;
 
     internal static bool TryReadAlgorithm(CoseSign1Message message, out ArtifactAlgorithm algorithm, out string error)
     {
@@ -76,7 +103,7 @@ internal static class CoseSign1Layer
             algorithm = (ArtifactAlgorithm)alg;
             return true;
         }
-        catch (Exception ex) when (ex is InvalidOperationException or CborContentException)
+        catch (Exception ex) when (IsMalformed(ex))
         {
             error = "the algorithm is not an integer";
             return false;
@@ -108,7 +135,7 @@ internal static class CoseSign1Layer
                 _ => false,
             };
         }
-        catch (CryptographicException)
+        catch (Exception ex) when (IsMalformed(ex))
         {
             return false;
         }

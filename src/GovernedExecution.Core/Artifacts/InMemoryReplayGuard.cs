@@ -18,7 +18,7 @@ public sealed class InMemoryReplayGuard : IReplayGuard
     /// <summary>Creates a guard.</summary>
     /// <param name="timeProvider">The clock.</param>
     /// <param name="capacity">How many unexpired ids it may hold; 100,000 by default.</param>
-    /// <param name="retention">How long past expiry an id is kept (cover the clock skew); 5 minutes by default.</param>
+    /// <param name="retention">How long an id is kept past the instant the verifier gives it (which already covers the clock skew); 5 minutes by default.</param>
     /// <exception cref="ArgumentNullException"><paramref name="timeProvider"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException">The capacity is not positive or the retention is negative.</exception>
     public InMemoryReplayGuard(TimeProvider timeProvider, int capacity = 100_000, TimeSpan? retention = null)
@@ -38,6 +38,12 @@ public sealed class InMemoryReplayGuard : IReplayGuard
     /// <exception cref="InvalidOperationException">The guard is full of unexpired ids.</exception>
     public ValueTask<bool> TryConsumeAsync(Guid tokenId, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
+        // A replay is a replay, even when the guard is full.
+        if (_used.ContainsKey(tokenId))
+        {
+            return ValueTask.FromResult(false);
+        }
+
         if (_used.Count >= _capacity)
         {
             Sweep();

@@ -204,7 +204,7 @@ public sealed class GovernedExecutorBuilder
         }
 
         IArtifactIssuer? issuer = options.VerifyOnly ? null : _artifacts?.Issuer ?? new CoseArtifactIssuer(signingKeys!, time, options.Issuer, options.ArtifactLifetime);
-        var verifier = _artifacts?.Verifier ?? new CoseArtifactVerifier(trustedKeys!, replay, time, options.ClockSkew, options.AllowedAlgorithms);
+        var verifier = _artifacts?.Verifier ?? new CoseArtifactVerifier(trustedKeys!, replay, time, options.ClockSkew, options.AllowedAlgorithms, options.MaxArtifactLifetime, options.DependencyTimeout);
         // A verify-only worker decides nothing, but the policies it was given are the ones its artifacts must have been decided by.
         return new GovernedExecutor(options.VerifyOnly ? null : evaluator, issuer, verifier, sinks, time, logger, options, _approvals ?? services?.GetService<Approvals.IApprovalProvider>(), evaluator);
     }

@@ -60,6 +60,14 @@ public enum DenialReason
     /// <summary>The artifact was decided by a policy set other than the one in force here.</summary>
     PolicySetMismatch = 19,
 
+    /// <summary>
+    /// The call's arguments cannot be bound to the operation's parameters unambiguously (an unknown, repeated or
+    /// colliding member, a value that does not convert, a missing required parameter), so the policies could not be
+    /// shown the values the operation would receive. Produced by the integrations, through
+    /// <see cref="IGovernedExecutor.RefuseAsync"/>.
+    /// </summary>
+    ArgumentsInvalid = 20,
+
     /// <summary>A required lineage sink did not accept the pre-execution records.</summary>
     LineageUnavailable = 30,
 

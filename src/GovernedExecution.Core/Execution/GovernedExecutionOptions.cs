@@ -17,8 +17,17 @@ public sealed class GovernedExecutionOptions
     /// <summary>The issuer name written to minted artifacts.</summary>
     public string Issuer { get; set; } = "governed-execution";
 
-    /// <summary>The lifetime of minted artifacts (60 seconds by default; at most 1 hour). A <c>ttl</c> obligation can shorten it.</summary>
+    /// <summary>
+    /// The lifetime of minted artifacts (60 seconds by default; from 1 second to <see cref="MaxArtifactLifetime"/>; whole
+    /// seconds, rounded down). A <c>ttl</c> obligation can shorten it.
+    /// </summary>
     public TimeSpan ArtifactLifetime { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The longest lifetime (exp - iat) of an artifact this runtime runs, wherever it was minted (1 hour by default, and
+    /// at most 1 hour; at least 1 second). A longer-lived artifact is refused as <c>Expired</c>.
+    /// </summary>
+    public TimeSpan MaxArtifactLifetime { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>The clock skew tolerated when checking validity windows (30 seconds by default; at most 5 minutes).</summary>
     public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
@@ -47,9 +56,18 @@ public sealed class GovernedExecutionOptions
             failures.Add("Issuer cannot be empty.");
         }
 
-        if (ArtifactLifetime <= TimeSpan.Zero || ArtifactLifetime > TimeSpan.FromHours(1))
+        if (MaxArtifactLifetime < TimeSpan.FromSeconds(1) || MaxArtifactLifetime > Artifacts.ArtifactLifetime.Maximum)
         {
-            failures.Add("ArtifactLifetime must be positive and at most 1 hour.");
+            failures.Add("MaxArtifactLifetime must be between 1 second and 1 hour.");
+        }
+
+        if (ArtifactLifetime < TimeSpan.FromSeconds(1) || ArtifactLifetime > Artifacts.ArtifactLifetime.Maximum)
+        {
+            failures.Add("ArtifactLifetime must be between 1 second and 1 hour.");
+        }
+        else if (!VerifyOnly && ArtifactLifetime > MaxArtifactLifetime)
+        {
+            failures.Add("ArtifactLifetime cannot exceed MaxArtifactLifetime: this runtime would refuse the artifacts it mints.");
         }
 
         if (ClockSkew < TimeSpan.Zero || ClockSkew > TimeSpan.FromMinutes(5))

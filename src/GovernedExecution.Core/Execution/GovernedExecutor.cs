@@ -168,6 +168,35 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         return new AuthorizationResult(run.ExecutionId, decision, run.Denial);
     }
 
+    public ValueTask<ExecutionDenial> RefuseAsync(ExecutionIntent intent, DenialReason reason, string detail)
+    {
+        ArgumentNullException.ThrowIfNull(intent);
+        ArgumentException.ThrowIfNullOrEmpty(detail);
+        if (reason == DenialReason.Unspecified || !Enum.IsDefined(reason))
+        {
+            throw new ArgumentOutOfRangeException(nameof(reason), reason, "A refusal needs a defined reason.");
+        }
+
+        return RefuseCoreAsync(ResolveParent(intent), reason, detail);
+    }
+
+    private async ValueTask<ExecutionDenial> RefuseCoreAsync(ExecutionIntent intent, DenialReason reason, string detail)
+    {
+        var run = new Run(this, intent, LineageEventKind.ExecutionDenied);
+        try
+        {
+            run.SubmitRefusal();
+        }
+        catch (Exception ex)
+        {
+            run.Fault(ex, CancellationToken.None);
+        }
+
+        run.Deny(reason, detail);
+        await run.RecordDenialAsync().ConfigureAwait(false);
+        return run.Denial!;
+    }
+
     private async ValueTask<GovernedOutcome<TResult>> RunCoreAsync<TState, TResult>(
         ExecutionIntent intent,
         bool presented,
@@ -276,6 +305,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             {
                 LineageEventKind.ArtifactIssued => "issue",
                 LineageEventKind.DryRun => "dry_run",
+                LineageEventKind.ExecutionDenied => "refused",
                 _ => "run",
             };
             ExecutionId = Guid.NewGuid();
@@ -347,6 +377,15 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             Add(LineageEventKind.IntentSubmitted, artifactDigest is null ? attributes : [.. attributes, new("artifact_digest", artifactDigest)]);
         }
 
+        /// <summary>Records the intent of a call refused before authorization (<see cref="RefuseAsync"/>).</summary>
+        internal void SubmitRefusal()
+        {
+            if (Denial is null)
+            {
+                SubmitIntent(_mode, null, CancellationToken.None);
+            }
+        }
+
         internal async ValueTask<PolicyDecision?> DecideAsync(CancellationToken cancellationToken)
         {
             if (Denial is not null)
@@ -407,6 +446,10 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             else if (parent is not null && !scope!.IsWithin(parent.Claims.Scope!))
             {
                 Deny(DenialReason.ScopeViolation, "the requested scope is not within the parent's");
+            }
+            else if (parent is not null && !DelegationScope.PrincipalsWithin(scope!, Intent.Principal.ToString(), parent.Claims.Scope!, parent.Claims.Subject))
+            {
+                Deny(DenialReason.ScopeViolation, "the principal is not one the parent delegates to");
             }
         }
 
@@ -634,7 +677,8 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 AcceptedPolicySetDigest = acceptedPolicySet,
                 KnownArtifacts = GovernedContext.Current is { } ambient ? [ambient.Artifact] : [],
             };
-            var result = await _owner.GuardAsync(_owner._verifier.VerifyAsync(artifact, verification, cancellationToken), cancellationToken).ConfigureAwait(false)
+            // Not guarded here: the verifier bounds its own seams by DependencyTimeout and names the one that hung.
+            var result = await _owner._verifier.VerifyAsync(artifact, verification, cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException("The verifier returned no result.");
             Add(LineageEventKind.ArtifactVerified,
             [

@@ -72,6 +72,21 @@ public interface IGovernedExecutor
     /// <exception cref="ArgumentNullException"><paramref name="intent"/> or <paramref name="scope"/> is <see langword="null"/>.</exception>
     ValueTask<ArtifactIssuance> IssueAsync(ExecutionIntent intent, string? audience, DelegationScope scope, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Refuses a call before it is authorized, because it could not be described to the policies exactly (for example
+    /// tool arguments that do not bind to the tool's parameters), and records the refusal: the lineage receives the
+    /// intent (mode <c>refused</c>) and the denial, as for any denied execution, so that an auditor sees the attempt.
+    /// Nothing is evaluated, minted or run. Recording is best effort: the refusal stands whatever the sinks do.
+    /// </summary>
+    /// <param name="intent">What the call would have been, as far as it is known (no argument values in the context).</param>
+    /// <param name="reason">Why it is refused, for example <see cref="DenialReason.ArgumentsInvalid"/>.</param>
+    /// <param name="detail">A fixed sentence from the caller's documented set, free of argument values and secrets.</param>
+    /// <returns>The denial, with the execution id its lineage records carry.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="intent"/> or <paramref name="detail"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="detail"/> is empty.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="reason"/> is <see cref="DenialReason.Unspecified"/> or not a defined value.</exception>
+    ValueTask<ExecutionDenial> RefuseAsync(ExecutionIntent intent, DenialReason reason, string detail);
+
     /// <summary>Dry run: would this intent be allowed, and why. Mints nothing, runs nothing; recorded in lineage as a dry run.</summary>
     /// <param name="intent">The intent.</param>
     /// <param name="cancellationToken">Cancels the call.</param>

@@ -90,12 +90,17 @@ internal static class LineageCheckpoint
             return "checkpoint is not signed";
         }
 
-        CoseSign1Message message;
+        byte[] bytes;
         try
         {
-            message = CoseMessage.DecodeSign1(System.Buffers.Text.Base64Url.DecodeFromChars(encoded));
+            bytes = System.Buffers.Text.Base64Url.DecodeFromChars(encoded);
         }
-        catch (Exception ex) when (ex is CryptographicException or FormatException)
+        catch (FormatException)
+        {
+            return "checkpoint signature is not a COSE_Sign1 message";
+        }
+
+        if (Artifacts.CoseSign1Layer.TryDecodeMessage(bytes) is not { } message)
         {
             return "checkpoint signature is not a COSE_Sign1 message";
         }
@@ -120,7 +125,7 @@ internal static class LineageCheckpoint
             keyId = Encoding.UTF8.GetString(kidValue.GetValueAsBytes());
             algorithm = algValue.GetValueAsInt32();
         }
-        catch (Exception ex) when (ex is InvalidOperationException or CborContentException or DecoderFallbackException)
+        catch (Exception ex) when (Artifacts.CoseSign1Layer.IsMalformed(ex))
         {
             return "checkpoint signature has malformed headers";
         }
@@ -145,7 +150,7 @@ internal static class LineageCheckpoint
                 _ => false,
             };
         }
-        catch (CryptographicException)
+        catch (Exception ex) when (Artifacts.CoseSign1Layer.IsMalformed(ex))
         {
             valid = false;
         }

@@ -1,9 +1,14 @@
 using System.Globalization;
 using System.Text;
+using GovernedExecution.Internal;
 
 namespace GovernedExecution.Lineage;
 
-/// <summary>Renders the executions of a log as a tree (parents and children) for <c>govexec lineage show</c>.</summary>
+/// <summary>
+/// Renders the executions of a log as a tree (parents and children) for <c>govexec lineage show</c>. Every value taken
+/// from a record is escaped for the terminal: a log is input, and whoever could write it could write escape sequences
+/// or bidi overrides into a principal, a policy name or a denial detail.
+/// </summary>
 internal static class LineageExecutionTree
 {
     internal static string Render(IReadOnlyList<string> paths, string? root)
@@ -48,7 +53,7 @@ internal static class LineageExecutionTree
         {
             if (!Guid.TryParse(root, out var id) || !executions.TryGetValue(id, out var start))
             {
-                throw new ArgumentException($"Execution '{root}' is not in the log.");
+                throw new ArgumentException($"Execution '{TerminalText.Escape(root)}' is not in the log.");
             }
 
             roots = [start];
@@ -95,23 +100,23 @@ internal static class LineageExecutionTree
             var parts = new List<string> { id.ToString("D") };
             if (intent is not null)
             {
-                parts.Add($"{intent["principal"]} -> {intent["action"]} on {intent["resource"]}");
+                parts.Add($"{Shown(intent["principal"])} -> {Shown(intent["action"])} on {Shown(intent["resource"])}");
             }
 
             parts.Add("phase " + Phase());
             if (policy is not null)
             {
-                parts.Add($"decision {policy["decision"]}" + (string.IsNullOrEmpty(policy["policies"]) ? string.Empty : $" ({policy["policies"]})"));
+                parts.Add($"decision {Shown(policy["decision"])}" + (string.IsNullOrEmpty(policy["policies"]) ? string.Empty : $" ({Shown(policy["policies"])})"));
             }
 
             foreach (var approval in _records.Where(r => r.Kind == LineageEventKind.ApprovalRecorded))
             {
-                parts.Add($"approval {(approval["approved"] == "true" ? "granted" : "refused")} by {approval["approver"]}");
+                parts.Add($"approval {(approval["approved"] == "true" ? "granted" : "refused")} by {Shown(approval["approver"])}");
             }
 
             if (verified is not null)
             {
-                parts.Add("artifact " + verified["verdict"]);
+                parts.Add("artifact " + Shown(verified["verdict"]));
             }
 
             parts.Add("outcome " + Outcome());
@@ -124,26 +129,28 @@ internal static class LineageExecutionTree
         {
             if (Find(LineageEventKind.ExecutionCompleted) is { } completed)
             {
-                return $"completed in {completed["duration_us"]} us";
+                return $"completed in {Shown(completed["duration_us"])} us";
             }
 
             if (Find(LineageEventKind.ExecutionFailed) is { } failed)
             {
-                return $"failed: {failed["exception"]}";
+                return $"failed: {Shown(failed["exception"])}";
             }
 
             if (Find(LineageEventKind.ExecutionDenied) is { } denied)
             {
-                return $"denied, reason {denied["reason"]}: {denied["detail"]}";
+                return $"denied, reason {Shown(denied["reason"])}: {Shown(denied["detail"])}";
             }
 
             if (Find(LineageEventKind.DryRun) is { } dry)
             {
-                return $"dry run, allowed {dry["allowed"]}" + (dry["reason"] is { } reason ? $", reason {reason}" : string.Empty);
+                return $"dry run, allowed {Shown(dry["allowed"])}" + (dry["reason"] is { } reason ? $", reason {Shown(reason)}" : string.Empty);
             }
 
             return Find(LineageEventKind.ExecutionStarted) is null ? "none recorded" : "started, no outcome recorded";
         }
+
+        private static string Shown(string? value) => TerminalText.Escape(value);
 
         private LineageRecordLine? Find(LineageEventKind kind) => _records.LastOrDefault(r => r.Kind == kind);
 

@@ -222,6 +222,7 @@ internal static class LineageProofs
             writer.WriteEndObject();
         }
 
-        return Encoding.UTF8.GetString(stream.ToArray());
+        // The record lines it carries may hold anything a caller recorded: escaped, so that printing a proof is safe.
+        return Internal.TerminalText.EscapeJson(Encoding.UTF8.GetString(stream.ToArray()));
     }
 }

@@ -5,7 +5,10 @@ namespace GovernedExecution.Policies;
 /// <summary>Parses obligation values.</summary>
 internal static class ObligationValues
 {
-    /// <summary>Parses a duration such as <c>30s</c>, <c>5m</c>, <c>2h</c> or <c>1500ms</c>.</summary>
+    /// <summary>
+    /// Parses a duration such as <c>30s</c>, <c>5m</c>, <c>2h</c> or <c>1500ms</c>; false (never an exception) for
+    /// anything else, including a duration too long for a <see cref="TimeSpan"/>.
+    /// </summary>
     internal static bool TryParseDuration(string text, out TimeSpan duration)
     {
         duration = default;
@@ -16,13 +19,20 @@ internal static class ObligationValues
             return false;
         }
 
-        switch (unit)
+        long ticksPerUnit = unit switch
         {
-            case "ms": duration = TimeSpan.FromMilliseconds(value); return true;
-            case "s": duration = TimeSpan.FromSeconds(value); return true;
-            case "m": duration = TimeSpan.FromMinutes(value); return true;
-            case "h": duration = TimeSpan.FromHours(value); return true;
-            default: return false;
+            "ms" => TimeSpan.TicksPerMillisecond,
+            "s" => TimeSpan.TicksPerSecond,
+            "m" => TimeSpan.TicksPerMinute,
+            "h" => TimeSpan.TicksPerHour,
+            _ => 0,
+        };
+        if (ticksPerUnit == 0 || value > TimeSpan.MaxValue.Ticks / ticksPerUnit)
+        {
+            return false;
         }
+
+        duration = TimeSpan.FromTicks(value * ticksPerUnit);
+        return true;
     }
 }

@@ -44,6 +44,30 @@ public sealed class ArtifactCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task Inspect_shows_the_principals_a_scope_delegates_to_and_omits_them_when_there_are_none()
+    {
+        using var key = SigningKey.Generate();
+        var issuer = CoseArtifacts.CreateIssuer(new StaticSigningKeyProvider(key));
+        var planner = new EntityReference("Agent", "planner");
+        var intent = new ExecutionIntent(planner, new EntityReference("Action", "plan"), new EntityReference("Trip", "t-1"));
+        var decision = new GovernedExecution.Policies.PolicyDecision(GovernedExecution.Policies.PolicyDecisionKind.Permitted, ["p"], [], [], "policy-set");
+        async Task<JsonElement> ScopeOfAsync(DelegationScope scope)
+        {
+            var request = new ArtifactRequest(IntentEncoding.Digest(intent), planner.ToString(), "worker", decision) { Scope = scope };
+            var artifact = await issuer.IssueAsync(request, default);
+            Assert.Equal(0, ArtifactCommands.Inspect(artifact.Encoded.ToArray(), _out, _err));
+            using var inspected = JsonDocument.Parse(Last(_out));
+            return inspected.RootElement.GetProperty("claims").GetProperty("scope").Clone();
+        }
+
+        var listed = await ScopeOfAsync(new DelegationScope([intent.Action], [intent.Resource], [planner, new EntityReference("Agent", "booker")]));
+        var own = await ScopeOfAsync(new DelegationScope([intent.Action], [intent.Resource]));
+
+        Assert.Equal(["Agent::\"booker\"", "Agent::\"planner\""], listed.GetProperty("principals").EnumerateArray().Select(e => e.GetString()).Order(StringComparer.Ordinal));
+        Assert.False(own.TryGetProperty("principals", out _));
+    }
+
+    [Fact]
     public async Task Mint_on_permit_writes_an_artifact_that_inspect_shows_and_verify_accepts()
     {
         var (key, pub) = GenerateKeys();
@@ -62,7 +86,7 @@ public sealed class ArtifactCommandsTests : IDisposable
         Assert.Equal(0, verified);
         Assert.Equal("Verified", json.GetProperty("verdict").GetString());
         Assert.Equal(JsonValueKind.Null, json.GetProperty("reason").ValueKind);
-        Assert.Equal(14, json.GetProperty("checks").GetArrayLength());
+        Assert.Equal(13, json.GetProperty("checks").GetArrayLength()); // every check but replay, which a fresh guard cannot judge
     }
 
     [Fact]
@@ -162,7 +186,7 @@ public sealed class ArtifactCommandsTests : IDisposable
             "--request", request, "--audience", "worker", "--ttl", "30s", "--out", artifact);
 
         Assert.True(minted == 0, output + _err);
-        var (verified, json) = await VerifyFileAsync(artifact, pub, Request, "worker");
+        var (verified, json) = await VerifyFileAsync(artifact, pub, Request, "worker", GovernedExecution.Policies.Cedar.CedarPolicySet.FromDirectory(policies).Digest);
         Assert.Equal(0, verified);
         Assert.Equal("Verified", json.GetProperty("verdict").GetString());
 
@@ -173,6 +197,26 @@ public sealed class ArtifactCommandsTests : IDisposable
         Assert.Equal(3, code);
         Assert.Contains("Forbidden", decision, StringComparison.Ordinal);
         Assert.False(File.Exists(Path.Combine(_dir, "b.cose")));
+    }
+
+    [Theory]
+    [InlineData("500ms")] // rounds down to no time at all
+    [InlineData("0s")]
+    [InlineData("61m")]
+    [InlineData("999999999h")]
+    public async Task Mint_refuses_a_ttl_outside_1_second_to_1_hour_as_a_usage_error(string ttl)
+    {
+        var (key, _) = GenerateKeys();
+        key.Dispose();
+        File.WriteAllText(Path.Combine(_dir, "p.cedar"), "permit (principal, action, resource);\n");
+        File.WriteAllText(Path.Combine(_dir, "r.json"), Request);
+
+        var (code, _) = await InvokeAsync("artifact", "mint", "--key", Path.Combine(_dir, "issuer.key.pem"), "--policies", Path.Combine(_dir, "p.cedar"),
+            "--request", Path.Combine(_dir, "r.json"), "--ttl", ttl, "--out", Path.Combine(_dir, "a.cose"));
+
+        Assert.Equal(2, code);
+        Assert.Contains("--ttl", _err.ToString(), StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(_dir, "a.cose")));
     }
 
     [Fact]
@@ -197,15 +241,18 @@ public sealed class ArtifactCommandsTests : IDisposable
         return (SigningKey.FromPem(File.ReadAllText(Path.Combine(_dir, "issuer.key.pem"))), Path.Combine(_dir, "issuer.pub.pem"));
     }
 
+    private readonly RulePolicyEvaluator _readPolicies = new([PolicyRule.Permit("allow-read", i => i.Action.Id == "read")]);
+
     private Task<int> MintAsync(SigningKey key, string audience) => ArtifactCommands.MintAsync(
-        key, new RulePolicyEvaluator([PolicyRule.Permit("allow-read", i => i.Action.Id == "read")]), IntentJson.Parse(Request), audience, TimeSpan.FromSeconds(60),
+        key, _readPolicies, IntentJson.Parse(Request), audience, TimeSpan.FromSeconds(60),
         Path.Combine(_dir, "a.cose"), TimeProvider.System, _out, _err, default);
 
-    private async Task<(int Code, JsonElement Json)> VerifyFileAsync(string artifact, string trust, string request, string audience)
+    private async Task<(int Code, JsonElement Json)> VerifyFileAsync(string artifact, string trust, string request, string audience, string? policySet = null)
     {
         var requestPath = Path.Combine(_dir, "request.json");
         File.WriteAllText(requestPath, request);
-        var (code, output) = await InvokeAsync("artifact", "verify", artifact, "--trust", trust, "--request", requestPath, "--audience", audience);
+        var (code, output) = await InvokeAsync("artifact", "verify", artifact, "--trust", trust, "--request", requestPath, "--audience", audience,
+            "--policy-set", policySet ?? _readPolicies.PolicySetDigest);
         using var document = JsonDocument.Parse(output);
         return (code, document.RootElement.Clone());
     }

@@ -337,6 +337,22 @@ public sealed class ArtifactVerdictTests : IDisposable
     }
 
     [Fact]
+    public async Task Hanging_key_store_is_CannotEvaluate_with_KeyUnavailable_as_a_throwing_one_is()
+    {
+        var intent = GovernedTestHost.Intent("read");
+        var artifact = await MintAsync(intent);
+        var store = new FaultyTrustedKeyStore(_issuer.TrustStore, FaultKind.Hangs);
+
+        var pending = RunAsync(Worker(store), intent, artifact);
+        _time.Advance(TimeSpan.FromSeconds(5)); // the default DependencyTimeout
+        var (outcome, ran) = await pending.WaitAsync(TimeSpan.FromMinutes(1));
+
+        AssertDenied(outcome, ran, DenialReason.KeyUnavailable);
+        Assert.Equal("the trusted-key store timed out", outcome.Denial!.Detail);
+        Assert.Equal(nameof(ArtifactVerdict.CannotEvaluate), Verdict());
+    }
+
+    [Fact]
     public async Task Failing_replay_guard_is_CannotEvaluate()
     {
         var intent = GovernedTestHost.Intent("read");
@@ -365,6 +381,44 @@ public sealed class ArtifactVerdictTests : IDisposable
         _time.Advance(TimeSpan.FromSeconds(60 + 30 + 1)); // lifetime + skew + 1
 
         await AssertVerdictAsync(Worker(), intent, artifact, ArtifactVerdict.Rejected, DenialReason.Expired, "validity");
+    }
+
+    [Fact]
+    public async Task Artifact_living_thirty_days_is_Rejected_Expired_on_day_29()
+    {
+        var intent = GovernedTestHost.Intent("read");
+        var forge = Forge(intent).Set(ArtifactFormat.Exp, w => w.WriteInt64(_time.GetUtcNow().AddDays(30).ToUnixTimeSeconds()));
+        var artifact = forge.Sign(_issuer.SigningKey);
+        _time.Advance(TimeSpan.FromDays(29));
+
+        await AssertVerdictAsync(Worker(), intent, artifact, ArtifactVerdict.Rejected, DenialReason.Expired, "validity");
+    }
+
+    [Fact]
+    public async Task Worker_configured_with_a_lower_maximum_refuses_a_longer_lived_artifact_and_runs_one_at_the_maximum()
+    {
+        var intent = GovernedTestHost.Intent("read");
+        AuthorizationArtifact Lasting(int minutes) => Forge(intent).Set(ArtifactFormat.Exp, w => w.WriteInt64(_time.GetUtcNow().AddMinutes(minutes).ToUnixTimeSeconds())).Sign(_issuer.SigningKey);
+        var worker = Worker(configure: o => o.MaxArtifactLifetime = TimeSpan.FromMinutes(5));
+
+        var (atMaximum, ran) = await RunAsync(worker, intent, Lasting(5));
+        Assert.True(ran && atMaximum.IsSuccess, atMaximum.Denial?.ToString());
+
+        await AssertVerdictAsync(worker, intent, Lasting(6), ArtifactVerdict.Rejected, DenialReason.Expired, "validity");
+        Assert.Equal("the artifact lives longer than this runtime accepts", _lineage.Records.Last(r => r.Event.Kind == LineageEventKind.ExecutionDenied).Event["detail"]);
+    }
+
+    [Fact]
+    public async Task Artifact_outliving_its_ttl_obligation_is_Rejected_50_minutes_later()
+    {
+        var intent = GovernedTestHost.Intent("read");
+        var forge = Forge(intent)
+            .Set(ArtifactFormat.Exp, w => w.WriteInt64(_time.GetUtcNow().AddHours(1).ToUnixTimeSeconds()))
+            .Set(ArtifactFormat.Obligations, w => VerifierBench.WriteObligation(w, "ttl", "30s"));
+        var artifact = forge.Sign(_issuer.SigningKey);
+        _time.Advance(TimeSpan.FromMinutes(50));
+
+        await AssertVerdictAsync(Worker(), intent, artifact, ArtifactVerdict.Rejected, DenialReason.ObligationUnsatisfied, "obligations");
     }
 
     [Fact]

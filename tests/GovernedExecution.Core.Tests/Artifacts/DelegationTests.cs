@@ -1,3 +1,4 @@
+using GovernedExecution.Approvals;
 using GovernedExecution.Artifacts;
 using GovernedExecution.Artifacts.Keys;
 using GovernedExecution.DependencyInjection;
@@ -17,6 +18,8 @@ namespace GovernedExecution.Tests.Artifacts;
 public sealed class DelegationTests : IDisposable
 {
     private static readonly EntityReference Planner = new("Agent", "planner");
+    private static readonly EntityReference Admin = new("Agent", "admin");
+    private static readonly EntityReference Booker = new("Agent", "booker");
     private static readonly EntityReference Plan = new("Action", "plan");
     private static readonly EntityReference Search = new("Action", "search");
     private static readonly EntityReference Book = new("Action", "book");
@@ -140,6 +143,7 @@ public sealed class DelegationTests : IDisposable
     [InlineData("wider-resource")]
     [InlineData("intent-outside-scope")]
     [InlineData("policy-forbids")]
+    [InlineData("other-principal")]
     public async Task Delegation_refuses_to_mint_a_child_outside_the_rules(string violation)
     {
         var parentIntent = Intent(Plan, Trip);
@@ -149,6 +153,8 @@ public sealed class DelegationTests : IDisposable
             "wider-action" => (Intent(new EntityReference("Action", "cancel"), FlightOne), new DelegationScope([new EntityReference("Action", "cancel")], [FlightOne]), DenialReason.ScopeViolation),
             "wider-resource" => (Intent(Search, new EntityReference("Flight", "f-3")), new DelegationScope([Search], [new EntityReference("Flight", "f-3")]), DenialReason.ScopeViolation),
             "intent-outside-scope" => (Intent(Book, FlightOne), new DelegationScope([Search], [FlightOne]), DenialReason.ScopeViolation),
+            // The planner's delegate asks for a child that acts as someone else, inside the parent's actions and resources.
+            "other-principal" => (new ExecutionIntent(Admin, Search, FlightOne), new DelegationScope([Search], [FlightOne]), DenialReason.ScopeViolation),
             _ => (Intent(new EntityReference("Action", "delete"), FlightOne), new DelegationScope([new EntityReference("Action", "delete")], [FlightOne]), DenialReason.PolicyDenied),
         };
 
@@ -156,6 +162,61 @@ public sealed class DelegationTests : IDisposable
 
         Assert.False(outcome.Result.IsIssued);
         DenialDetails.AssertDenied(outcome.Result.Denial, reason);
+    }
+
+    [Fact]
+    public async Task Parent_scope_listing_principals_lets_a_child_act_as_one_of_them_inside_and_on_a_worker()
+    {
+        var parentIntent = Intent(Plan, Trip);
+        var issued = await _host.Executor.IssueAsync(parentIntent, GovernedTestHost.Audience, new DelegationScope(_parentScope.Actions, _parentScope.Resources, [Planner, Booker]));
+        Assert.True(issued.IsIssued, issued.Denial?.ToString());
+        var childIntent = new ExecutionIntent(Booker, Book, FlightTwo);
+        var ranInside = false;
+
+        var outcome = await _host.Executor.RunOutcomeAsync(parentIntent, issued.Artifact!, 0, async (s, ctx, ct) =>
+        {
+            childIntent = new ExecutionIntent(Booker, Book, FlightTwo) { ParentExecutionId = ctx.ExecutionId };
+            var child = await ctx.DelegateAsync(childIntent, new DelegationScope([Book], [FlightTwo]), cancellationToken: ct);
+            Assert.True(child.IsIssued, child.Denial?.ToString());
+            var inner = await _host.Executor.RunOutcomeAsync(childIntent, AuthorizationArtifact.FromBytes(child.Artifact!.Encoded.Span), 0, (s2, c2, ct2) =>
+            {
+                ranInside = true;
+                Assert.Equal(Booker.ToString(), c2.Claims.Subject);
+                return ValueTask.FromResult(s2);
+            }, ct);
+            Assert.True(inner.IsSuccess, inner.Denial?.ToString());
+            return child.Artifact;
+        });
+
+        Assert.True(outcome.IsSuccess, outcome.Denial?.ToString());
+        Assert.True(ranInside);
+        var onWorker = await Worker().RunOutcomeAsync(childIntent, AuthorizationArtifact.FromBytes(outcome.Result!.Encoded.Span).WithParent(issued.Artifact!), 0, (s, c, ct) => ValueTask.FromResult(s));
+        Assert.True(onWorker.IsSuccess, onWorker.Denial?.ToString());
+    }
+
+    [Fact]
+    public async Task Child_listing_a_principal_the_parent_does_not_delegate_to_is_refused_at_mint()
+    {
+        var parentIntent = Intent(Plan, Trip);
+        var issued = await _host.Executor.IssueAsync(parentIntent, GovernedTestHost.Audience, new DelegationScope(_parentScope.Actions, _parentScope.Resources, [Planner, Booker]));
+        Assert.True(issued.IsIssued, issued.Denial?.ToString());
+        var childIntent = new ExecutionIntent(Booker, Book, FlightTwo);
+        var childScope = new DelegationScope([Book], [FlightTwo], [Booker, Admin]);
+
+        var outcome = await _host.Executor.RunOutcomeAsync(parentIntent, issued.Artifact!, 0, async (s, ctx, ct) => await ctx.DelegateAsync(childIntent, childScope, cancellationToken: ct));
+
+        Assert.False(outcome.Result.IsIssued);
+        DenialDetails.AssertDenied(outcome.Result.Denial, DenialReason.ScopeViolation);
+        Assert.Equal("the principal is not one the parent delegates to", outcome.Result.Denial.Detail);
+    }
+
+    [Fact]
+    public async Task Root_scope_listing_principals_must_list_the_root_intent_principal()
+    {
+        var refused = await _host.Executor.IssueAsync(Intent(Plan, Trip), GovernedTestHost.Audience, new DelegationScope(_parentScope.Actions, _parentScope.Resources, [Booker]));
+
+        DenialDetails.AssertDenied(refused.Denial, DenialReason.ScopeViolation);
+        Assert.Equal("the intent is outside the scope it asks for", refused.Denial.Detail);
     }
 
     [Fact]
@@ -185,11 +246,12 @@ public sealed class DelegationTests : IDisposable
     [InlineData("intent-outside-child-scope", "the intent is outside the artifact's delegated scope")]
     [InlineData("parent-untrusted", "the parent artifact does not verify: the key id is unknown or revoked")]
     [InlineData("parent-not-a-permit", "the parent artifact does not carry a permit")]
+    [InlineData("other-principal", "the principal is not one the parent delegates to")]
     public async Task Verifier_rejects_a_broken_chain_with_ScopeViolation(string violation, string detail)
     {
         var now = _host.Time.GetUtcNow();
         var parentIntent = Intent(Plan, Trip);
-        var childIntent = Intent(Search, FlightOne);
+        var childIntent = violation == "other-principal" ? new ExecutionIntent(Admin, Search, FlightOne) : Intent(Search, FlightOne);
         using var stranger = SigningKey.Generate();
         var parentForge = Forge(parentIntent).Set(ArtifactFormat.Scope, w => VerifierBench.WriteScope(w, _parentScope));
         if (violation == "parent-has-no-scope")
@@ -247,6 +309,54 @@ public sealed class DelegationTests : IDisposable
         var outcome = await Worker().RunOutcomeAsync(childIntent, child.WithParent(parent), 0, (s, c, ct) => ValueTask.FromResult(7));
 
         Assert.True(outcome.IsSuccess, outcome.Denial?.ToString());
+    }
+
+    [Fact]
+    public async Task Delegated_child_whose_policy_requires_an_approval_carries_every_claim_and_runs_inside_and_on_a_worker()
+    {
+        // Parent digest, scope and approvals: the largest claim set the issuer writes (15 claims).
+        using var host = new GovernedTestHost(
+            b => b.UseApprovalProvider(new DelegateApprovalProvider((request, ct) =>
+                ValueTask.FromResult(ApprovalDecision.Approve(request, "alice@finance", request.RequestedAt.AddMinutes(10))))),
+            new RulePolicyEvaluator(
+            [
+                PolicyRule.Permit("agents", i => i.Principal.Type == "Agent"),
+                PolicyRule.Permit("approved-bookings", i => i.Action == Book, [new("requires_approval", "finance")]),
+            ]));
+        var parentIntent = Intent(Plan, Trip);
+        var parent = await host.Executor.IssueAsync(parentIntent, GovernedTestHost.Audience, _parentScope);
+        Assert.True(parent.IsIssued, parent.Denial?.ToString());
+        ArtifactIssuance? child = null;
+        ExecutionIntent? childIntent = null;
+        ArtifactClaims? ranWith = null;
+
+        var outcome = await host.Executor.RunOutcomeAsync(parentIntent, parent.Artifact!, 0, async (s, ctx, ct) =>
+        {
+            childIntent = new ExecutionIntent(Planner, Book, FlightTwo) { ParentExecutionId = ctx.ExecutionId };
+            child = await ctx.DelegateAsync(childIntent, new DelegationScope([Book], [FlightTwo]), cancellationToken: ct);
+            Assert.True(child.IsIssued, child.Denial?.ToString());
+            var inner = await host.Executor.RunOutcomeAsync(childIntent, AuthorizationArtifact.FromBytes(child.Artifact!.Encoded.Span), 0, (s2, c2, ct2) =>
+            {
+                ranWith = c2.Claims;
+                return ValueTask.FromResult(s2);
+            }, ct);
+            Assert.True(inner.IsSuccess, inner.Denial?.ToString());
+            return s;
+        });
+
+        Assert.True(outcome.IsSuccess, outcome.Denial?.ToString());
+        Assert.NotNull(ranWith);
+        Assert.False(ranWith.ParentArtifactDigest.IsEmpty);
+        Assert.NotNull(ranWith.Scope);
+        Assert.Single(ranWith.Approvals);
+        var worker = new GovernedExecutorBuilder()
+            .Configure(o => { o.Audience = GovernedTestHost.Audience; o.VerifyOnly = true; })
+            .UseTrustedKeys(host.SigningKey.ToTrustedKey())
+            .UseTimeProvider(host.Time)
+            .AddLineageSink(new GovernedExecution.Lineage.InMemoryLineageSink())
+            .Build();
+        var onWorker = await worker.RunOutcomeAsync(childIntent!, child!.Artifact!, 0, (s, c, ct) => ValueTask.FromResult(s));
+        Assert.True(onWorker.IsSuccess, onWorker.Denial?.ToString());
     }
 
     private static ExecutionIntent Intent(EntityReference action, EntityReference resource) => new(Planner, action, resource);

@@ -27,11 +27,11 @@ internal sealed class VerifierBench : IDisposable
     /// <summary>A forge whose claims are valid now for 60 s (iat = nbf = now, exp = now + 60).</summary>
     public ArtifactForge Forge(ExecutionIntent intent) => new(intent, GovernedTestHost.Audience, Time.GetUtcNow(), "policy-set");
 
-    public IArtifactVerifier Verifier(TimeSpan? skew = null, ITrustedKeyStore? store = null) =>
-        CoseArtifacts.CreateVerifier(store ?? new InMemoryTrustedKeyStore(Key.ToTrustedKey()), timeProvider: Time, clockSkew: skew);
+    public IArtifactVerifier Verifier(TimeSpan? skew = null, ITrustedKeyStore? store = null, IReplayGuard? replay = null) =>
+        CoseArtifacts.CreateVerifier(store ?? new InMemoryTrustedKeyStore(Key.ToTrustedKey()), replay, Time, skew);
 
-    public async Task<ArtifactVerificationResult> VerifyAsync(AuthorizationArtifact artifact, ExecutionIntent intent, TimeSpan? skew = null, ITrustedKeyStore? store = null) =>
-        await Verifier(skew, store).VerifyAsync(artifact, new ArtifactVerificationContext(intent, GovernedTestHost.Audience), CancellationToken.None);
+    public async Task<ArtifactVerificationResult> VerifyAsync(AuthorizationArtifact artifact, ExecutionIntent intent, TimeSpan? skew = null, ITrustedKeyStore? store = null, IReplayGuard? replay = null) =>
+        await Verifier(skew, store, replay).VerifyAsync(artifact, new ArtifactVerificationContext(intent, GovernedTestHost.Audience), CancellationToken.None);
 
     public static void AssertVerified(ArtifactVerificationResult result)
     {
@@ -69,11 +69,17 @@ internal sealed class VerifierBench : IDisposable
     /// <summary>A scope map as the issuer writes it (section 5 of the format).</summary>
     public static void WriteScope(CborWriter writer, DelegationScope scope)
     {
-        writer.WriteStartMap(2);
+        writer.WriteStartMap(scope.Principals.Count == 0 ? 2 : 3);
         writer.WriteTextString("actions");
         IntentEncoding.WriteValue(writer, IntentValue.Set(scope.Actions.Select(IntentValue.Entity)));
         writer.WriteTextString("resources");
         IntentEncoding.WriteValue(writer, IntentValue.Set(scope.Resources.Select(IntentValue.Entity)));
+        if (scope.Principals.Count > 0)
+        {
+            writer.WriteTextString("principals");
+            IntentEncoding.WriteValue(writer, IntentValue.Set(scope.Principals.Select(IntentValue.Entity)));
+        }
+
         writer.WriteEndMap();
     }
 

@@ -121,16 +121,54 @@ public sealed class VerifierClaimsTests : IDisposable
     }
 
     [Fact]
-    public async Task Well_formed_scope_written_by_hand_is_verified_so_the_malformed_ones_below_fail_for_their_flaw()
+    public async Task Largest_claim_set_the_issuer_writes_is_verified()
     {
-        var forge = _bench.Forge(_intent).Set(ArtifactFormat.Scope, w => WriteScope(w, "well-formed"));
+        // Twelve required claims, a parent digest, a scope and approvals: fifteen, with the parent presented along.
+        var scope = new DelegationScope([_intent.Action], [_intent.Resource]);
+        var parent = _bench.Forge(_intent).Set(ArtifactFormat.Scope, w => VerifierBench.WriteScope(w, scope)).Sign(_bench.Key);
+        var child = _bench.Forge(_intent)
+            .Set(ArtifactFormat.Obligations, w => VerifierBench.WriteObligation(w, "requires_approval", "finance"))
+            .Set(ArtifactFormat.ParentArtifact, w => w.WriteByteString(parent.ComputeDigestBytes()))
+            .Set(ArtifactFormat.Scope, w => VerifierBench.WriteScope(w, scope))
+            .Set(ArtifactFormat.Approvals, VerifierBench.WriteOneApproval)
+            .Sign(_bench.Key);
 
-        VerifierBench.AssertVerified(await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent));
+        var result = await _bench.VerifyAsync(child.WithParent(parent), _intent);
+
+        VerifierBench.AssertVerified(result);
+        Assert.Single(result.Claims!.Approvals);
+    }
+
+    [Fact]
+    public async Task Subject_other_than_the_intent_principal_is_IntentMismatch()
+    {
+        // The intent digest names support-bot; sub claims the artifact was minted for an administrator.
+        var forge = _bench.Forge(_intent).Set(ArtifactFormat.Sub, w => w.WriteTextString("Agent::\"admin\""));
+
+        var result = await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent);
+
+        VerifierBench.AssertRefused(result, ArtifactVerdict.Rejected, DenialReason.IntentMismatch, "the artifact's subject is not the intent's principal");
+        Assert.Equal("intent", result.Checks[^1]);
+    }
+
+    [Theory]
+    [InlineData("well-formed")]
+    [InlineData("well-formed-with-principals")]
+    public async Task Well_formed_scope_written_by_hand_is_verified_so_the_malformed_ones_below_fail_for_their_flaw(string form)
+    {
+        var forge = _bench.Forge(_intent).Set(ArtifactFormat.Scope, w => WriteScope(w, form));
+
+        var result = await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent);
+
+        VerifierBench.AssertVerified(result);
+        Assert.Equal(form == "well-formed" ? [] : [_intent.Principal], result.Claims!.Scope!.Principals);
     }
 
     [Theory]
     [InlineData("actions-only")]
     [InlineData("third-entry")]
+    [InlineData("empty-principals")]
+    [InlineData("fourth-entry")]
     [InlineData("first-key-misspelled")]
     [InlineData("second-key-misspelled")]
     [InlineData("keys-swapped")]
@@ -148,7 +186,7 @@ public sealed class VerifierClaimsTests : IDisposable
     /// <summary>The scope {actions: [read, audit], resources: [ticket-1]} (read sorts first: shorter), with one flaw.</summary>
     private static void WriteScope(CborWriter w, string flaw)
     {
-        w.WriteStartMap(flaw switch { "actions-only" => 1, "third-entry" => 3, _ => 2 });
+        w.WriteStartMap(flaw switch { "actions-only" => 1, "third-entry" or "empty-principals" or "well-formed-with-principals" => 3, "fourth-entry" => 4, _ => 2 });
         if (flaw == "keys-swapped")
         {
             w.WriteTextString("resources");
@@ -169,9 +207,22 @@ public sealed class VerifierClaimsTests : IDisposable
 
         w.WriteTextString(flaw == "second-key-misspelled" ? "resource" : "resources");
         WriteResources(w, flaw);
-        if (flaw == "third-entry")
+        if (flaw is "third-entry" or "empty-principals" or "fourth-entry" or "well-formed-with-principals")
         {
-            w.WriteTextString("principals");
+            // A key of ten letters, as long as "principals", so that only its name is wrong.
+            w.WriteTextString(flaw == "third-entry" ? "delegatees" : "principals");
+            w.WriteStartArray(flaw == "empty-principals" ? 0 : 1);
+            if (flaw != "empty-principals")
+            {
+                VerifierBench.WriteEntity(w, "Agent", "support-bot");
+            }
+
+            w.WriteEndArray();
+        }
+
+        if (flaw == "fourth-entry")
+        {
+            w.WriteTextString("principals2");
             w.WriteStartArray(1);
             VerifierBench.WriteEntity(w, "Agent", "support-bot");
             w.WriteEndArray();

@@ -61,6 +61,84 @@ public sealed class VerifierDelegationChainTests : IDisposable
     }
 
     [Fact]
+    public async Task Parent_living_longer_than_the_maximum_cannot_delegate_even_to_a_short_lived_child()
+    {
+        // A thirty-day parent (minted before issuers were capped), a 60 s child on day 29.
+        var parent = Parent(f => f.Set(ArtifactFormat.Exp, w => w.WriteInt64(_bench.Now + (long)TimeSpan.FromDays(30).TotalSeconds)));
+        _bench.Time.Advance(TimeSpan.FromDays(29));
+        var child = Child(parent);
+
+        VerifierBench.AssertRefused(await VerifyAsync(child), ArtifactVerdict.Rejected, DenialReason.ScopeViolation, "the parent artifact lives longer than this runtime accepts");
+    }
+
+    [Fact]
+    public async Task Parent_outliving_its_ttl_cannot_delegate()
+    {
+        var parent = Parent(f => f
+            .Set(ArtifactFormat.Exp, w => w.WriteInt64(_bench.Now + 3600))
+            .Set(ArtifactFormat.Obligations, w => VerifierBench.WriteObligation(w, "ttl", "30s")));
+        _bench.Time.Advance(TimeSpan.FromMinutes(50));
+        var child = Child(parent);
+
+        VerifierBench.AssertRefused(await VerifyAsync(child), ArtifactVerdict.Rejected, DenialReason.ScopeViolation, "the parent artifact lives longer than its ttl obligation allows");
+    }
+
+    [Fact]
+    public async Task Parent_issued_beyond_the_skew_in_the_future_is_outside_its_validity_window()
+    {
+        // nbf has passed, iat has not: the same rule as for the artifact that runs.
+        var parent = Parent(f => f
+            .Set(ArtifactFormat.Iat, w => w.WriteInt64(_bench.Now + (long)Skew.TotalSeconds + 1))
+            .Set(ArtifactFormat.Exp, w => w.WriteInt64(_bench.Now + 120)));
+
+        VerifierBench.AssertRefused(await VerifyAsync(Child(parent)), ArtifactVerdict.Rejected, DenialReason.ScopeViolation, "the parent artifact is outside its validity window");
+    }
+
+    /// <summary>
+    /// The principal rule: a scope that lists no principals delegates only to its artifact's own principal (sub); one
+    /// that lists principals delegates to those (the artifact's own only if listed). The parent is the planner's.
+    /// </summary>
+    [Theory]
+    [InlineData("", "planner", "", true)]
+    [InlineData("", "admin", "", false)]
+    [InlineData("", "planner", "planner", true)]
+    [InlineData("", "planner", "planner admin", false)]
+    [InlineData("", "admin", "planner", false)]
+    [InlineData("planner booker", "booker", "", true)]
+    [InlineData("planner booker", "planner", "planner booker", true)]
+    [InlineData("planner booker", "admin", "", false)]
+    [InlineData("planner booker", "booker", "booker admin", false)]
+    [InlineData("booker", "planner", "", false)] // the parent's own principal is delegated only if listed
+    public async Task Child_acts_only_as_a_principal_its_parent_delegates_to(string parentLists, string childPrincipal, string childLists, bool verified)
+    {
+        static DelegationScope Scope(DelegationScope basis, string principals) => principals.Length == 0
+            ? basis
+            : new DelegationScope(basis.Actions, basis.Resources, principals.Split(' ').Select(p => new EntityReference("Agent", p)));
+        var intent = new ExecutionIntent(new EntityReference("Agent", childPrincipal), Search, FlightOne);
+        var parent = Parent(f => f.Set(ArtifactFormat.Scope, w => VerifierBench.WriteScope(w, Scope(ParentScope, parentLists))));
+        var child = _bench.Forge(intent)
+            .Set(ArtifactFormat.ParentArtifact, w => w.WriteByteString(parent.ComputeDigestBytes()))
+            .Set(ArtifactFormat.Scope, w => VerifierBench.WriteScope(w, Scope(ChildScope, childLists)))
+            .Sign(_bench.Key)
+            .WithParent(parent);
+
+        var result = await _bench.VerifyAsync(child, intent, Skew);
+
+        if (verified)
+        {
+            VerifierBench.AssertVerified(result);
+        }
+        else if (childLists.Length > 0 && !childLists.Split(' ').Contains(childPrincipal))
+        {
+            VerifierBench.AssertRefused(result, ArtifactVerdict.Rejected, DenialReason.ScopeViolation, "the intent is outside the artifact's delegated scope");
+        }
+        else
+        {
+            VerifierBench.AssertRefused(result, ArtifactVerdict.Rejected, DenialReason.ScopeViolation, "the principal is not one the parent delegates to");
+        }
+    }
+
+    [Fact]
     public async Task Chain_of_the_maximum_eight_parents_is_verified()
     {
         VerifierBench.AssertVerified(await VerifyAsync(ChainWithParents(ArtifactFormat.MaxChainDepth)));

@@ -99,6 +99,20 @@ public sealed class VerifierHeaderTests : IDisposable
         VerifierBench.AssertRefused(await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent), ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "malformed kid or content type");
     }
 
+    [Theory]
+    [InlineData(1L << 40)]
+    [InlineData(-(1L << 40))]
+    public async Task Algorithm_wider_than_32_bits_is_Invalid_not_thrown(long alg)
+    {
+        var forge = _bench.Forge(_intent);
+        forge.OmitAlgorithm = true;
+        forge.ExtraProtected.Add((1, w => w.WriteInt64(alg)));
+
+        var result = await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent);
+
+        VerifierBench.AssertRefused(result, ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "the algorithm is not an integer");
+    }
+
     [Fact]
     public async Task Trusted_key_stays_pinned_to_its_algorithm_when_its_material_is_replaced_later()
     {

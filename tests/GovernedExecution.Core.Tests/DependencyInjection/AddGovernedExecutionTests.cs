@@ -87,4 +87,50 @@ public sealed class AddGovernedExecutionTests
 
         Assert.Equal(3, ex.Failures.Count());
     }
+
+    [Fact]
+    public void Verify_only_worker_may_accept_a_maximum_below_the_default_lifetime_it_never_mints_with()
+    {
+        using var key = SigningKey.Generate();
+
+        var worker = new GovernedExecutorBuilder()
+            .Configure(o => { o.Audience = "x"; o.VerifyOnly = true; o.MaxArtifactLifetime = TimeSpan.FromSeconds(30); })
+            .UseTrustedKeys(key.ToTrustedKey())
+            .AddLineageSink(new InMemoryLineageSink())
+            .Build();
+
+        Assert.NotNull(worker);
+    }
+
+    [Theory]
+    [InlineData(60_000, 3_600_000, null)]
+    [InlineData(60_000, 60_000, null)]
+    [InlineData(120_000, 60_000, "ArtifactLifetime cannot exceed MaxArtifactLifetime: this runtime would refuse the artifacts it mints.")]
+    [InlineData(999, 3_600_000, "ArtifactLifetime must be between 1 second and 1 hour.")]
+    [InlineData(60_000, 3_600_001, "MaxArtifactLifetime must be between 1 second and 1 hour.")]
+    [InlineData(500, 999, "MaxArtifactLifetime must be between 1 second and 1 hour.")]
+    public void Artifact_lifetimes_are_whole_seconds_up_to_the_maximum_this_runtime_accepts(int lifetimeMs, int maximumMs, string? failure)
+    {
+        using var key = SigningKey.Generate();
+        var builder = new GovernedExecutorBuilder()
+            .Configure(o =>
+            {
+                o.Audience = "x";
+                o.ArtifactLifetime = TimeSpan.FromMilliseconds(lifetimeMs);
+                o.MaxArtifactLifetime = TimeSpan.FromMilliseconds(maximumMs);
+            })
+            .UsePolicies(GovernedTestHost.DefaultPolicies())
+            .UseSigningKey(key)
+            .UseTrustedKeys(key.ToTrustedKey())
+            .AddLineageSink(new InMemoryLineageSink());
+
+        if (failure is null)
+        {
+            Assert.NotNull(builder.Build());
+        }
+        else
+        {
+            Assert.Contains(failure, Assert.Throws<OptionsValidationException>(() => builder.Build()).Failures);
+        }
+    }
 }

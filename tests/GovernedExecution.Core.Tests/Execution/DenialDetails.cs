@@ -26,9 +26,9 @@ public static class DenialDetails
             "this executor has no policies: it only runs presented artifacts",
         ],
         [DenialReason.PolicyError] = ["a policy could not be evaluated"],
-        [DenialReason.IntentMismatch] = ["the artifact authorizes another intent"],
+        [DenialReason.IntentMismatch] = ["the artifact authorizes another intent", "the artifact's subject is not the intent's principal"],
         [DenialReason.AudienceMismatch] = ["the artifact is for another audience"],
-        [DenialReason.Expired] = ["the artifact has expired"],
+        [DenialReason.Expired] = ["the artifact has expired", "the artifact lives longer than this runtime accepts"],
         [DenialReason.NotYetValid] = ["the artifact is not valid yet"],
         [DenialReason.Replayed] = ["the artifact was already used"],
         [DenialReason.PolicySetMismatch] = ["the artifact was decided by another policy set"],
@@ -37,6 +37,7 @@ public static class DenialDetails
             $"obligation {Quoted} of policy {Quoted} is unknown or cannot be satisfied",
             $"obligation {Quoted} cannot be satisfied here",
             "a required approval is not referenced by the artifact",
+            "the artifact lives longer than its ttl obligation allows",
         ],
         [DenialReason.ApprovalRequired] = [$"policy {Quoted} requires approval by {Quoted} and no approver is configured"],
         [DenialReason.ApprovalTimedOut] = [$@"no approval by {Quoted} within \d\d:\d\d:\d\d(\.\d+)?"],
@@ -62,6 +63,9 @@ public static class DenialDetails
             "the parent artifact is outside its validity window",
             "the delegated scope is not within the parent's",
             "the artifact expires after its parent",
+            "the parent artifact lives longer than this runtime accepts",
+            "the parent artifact lives longer than its ttl obligation allows",
+            "the principal is not one the parent delegates to",
         ],
         [DenialReason.SignatureInvalid] =
         [
@@ -88,12 +92,15 @@ public static class DenialDetails
         [
             "the key id is unknown or revoked",
             "the key is outside its validity period",
+            "the artifact was issued outside its key's validity period",
+            "the trusted-key store answered with another key",
         ],
         [DenialReason.KeyUnavailable] =
         [
             "the signing key is unavailable",
             "issuer timed out",
             $"the trusted-key store failed: {Exception}",
+            "the trusted-key store timed out",
             "the trusted key was disposed",
             "this executor is verify-only: it holds no signing key and refuses to mint",
             "this executor has no signing key: it only runs presented artifacts",
@@ -104,13 +111,29 @@ public static class DenialDetails
             $"cancellation was requested during {Phase}",
             "cancellation was requested before the operation started",
         ],
+        [DenialReason.ArgumentsInvalid] =
+        [
+            "an argument is not a parameter of the tool",
+            "a required parameter is missing",
+            "an argument does not bind to its parameter unambiguously",
+            "an argument does not bind to a value that reads back the same",
+            "an omitted parameter has no default the tool describes",
+            "the tool describes no parameters to bind its arguments by",
+            "the tool's input schema uses a construct governance cannot bind by",
+        ],
         [DenialReason.GovernanceFault] =
         [
             $"{Phase} failed: {Exception}",
             $"{Phase} timed out",
             $"the replay guard failed: {Exception}",
+            "the replay guard timed out",
+            $"the clock failed: {Exception}",
             "no verified context",
             "the policy evaluator has no policy-set digest",
+            $"the (principal|resource|artifact) selector failed: {Exception}",
+            "the (principal|resource) selector returned null",
+            "no principal: none is configured and no agent is in scope",
+            "the client declared no name",
         ],
     };
 

@@ -15,7 +15,8 @@ public sealed class FaultInjectionTests
         {
             data.Add("evaluator", kind, DenialReason.GovernanceFault);
             data.Add("signing-key", kind, DenialReason.KeyUnavailable);
-            data.Add("trust-store", kind, kind switch { FaultKind.ReturnsDefault => DenialReason.UntrustedKey, FaultKind.Hangs => DenialReason.GovernanceFault, _ => DenialReason.KeyUnavailable });
+            // A hanging store is as unavailable as a throwing one.
+            data.Add("trust-store", kind, kind == FaultKind.ReturnsDefault ? DenialReason.UntrustedKey : DenialReason.KeyUnavailable);
             data.Add("replay-guard", kind, kind == FaultKind.ReturnsDefault ? DenialReason.Replayed : DenialReason.GovernanceFault);
         }
 

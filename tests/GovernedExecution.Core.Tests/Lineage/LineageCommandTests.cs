@@ -1,6 +1,5 @@
-using System.Diagnostics;
 using System.Text.Json;
-using GovernedExecution.Testing;
+using GovernedExecution.Tests.Cli;
 
 namespace GovernedExecution.Tests.Lineage;
 
@@ -103,22 +102,17 @@ public sealed class LineageCommandTests : IDisposable
         Assert.EndsWith("20 execution(s)", stdout.TrimEnd(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Prove_without_trust_warns_that_signatures_were_not_checked()
+    {
+        var (code, _, stderr) = await GovexecAsync(["lineage", "prove", .. _log.Files(), "--sequence", "3"]);
+        Assert.Equal(0, code);
+        Assert.Contains("signatures were not checked", stderr, StringComparison.Ordinal);
+    }
+
     private static async Task<(int Code, string Stdout, string Stderr)> GovexecAsync(string[] args)
     {
-        var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;
-        var dll = Path.Combine(TestPaths.RepositoryRoot, "src", "GovernedExecution.Cli", "bin", configuration, "net10.0", "govexec.dll");
-        Assert.True(File.Exists(dll), "govexec not built: " + dll);
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(dll);
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout, await stderr);
+        var run = await Govexec.ProcessAsync(args);
+        return (run.Code, run.Output, run.Error);
     }
 }

@@ -1,6 +1,7 @@
 using GovernedExecution.Execution;
 using GovernedExecution.Lineage;
 using GovernedExecution.Testing;
+using GovernedExecution.Tests.Internal;
 
 namespace GovernedExecution.Tests.Lineage;
 
@@ -9,6 +10,21 @@ public sealed class LineageExecutionTreeTests : IDisposable
     private readonly LineageTestLog _log = new();
 
     public void Dispose() => _log.Dispose();
+
+    [Fact]
+    public async Task Values_from_the_records_are_escaped_for_the_terminal()
+    {
+        // What an executor records verbatim from a caller's intent: a principal or resource id can hold anything.
+        await using (var host = new LineageExecutorHost(_log))
+        {
+            await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read", resource: "t" + TerminalSafety.Hostile, principal: "bot" + TerminalSafety.Hostile), (c, t) => ValueTask.FromResult(0));
+        }
+
+        var text = LineageExecutionTree.Render([_log.Path], null);
+
+        TerminalSafety.AssertSafe(text);
+        Assert.Contains("botev\\u{202e}il", text, StringComparison.Ordinal);
+    }
 
     [Fact]
     public async Task Nested_executions_show_under_their_parent_with_decision_reason_and_outcome()

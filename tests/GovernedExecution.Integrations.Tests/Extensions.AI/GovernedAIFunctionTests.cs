@@ -27,6 +27,59 @@ public sealed class GovernedAIFunctionTests : IDisposable
     }
 
     [Fact]
+    public void The_governed_tool_never_hands_out_the_tool_it_governs()
+    {
+        var governed = _tools.Refund.WithGovernance(_host.Executor, _asSupportBot);
+
+        Assert.Same(governed, governed.GetService<AIFunction>());
+        Assert.Same(governed, governed.GetService<AIFunctionDeclaration>());
+        for (var type = _tools.Refund.GetType(); type is not null; type = type.BaseType)
+        {
+            Assert.NotSame(_tools.Refund, governed.GetService(type));
+        }
+
+        Assert.Null(governed.GetService(_tools.Refund.GetType()));
+    }
+
+    [Fact]
+    public async Task A_tool_that_requires_approval_still_says_so_and_its_marker_runs_governed()
+    {
+        var governed = new ApprovalRequiredAIFunction(_tools.DeleteCustomer).WithGovernance(_host.Executor, _asSupportBot);
+
+        var marker = governed.GetService<ApprovalRequiredAIFunction>();
+
+        Assert.NotNull(marker);
+        var refusal = RefusalJson.AssertRefused(await marker.InvokeAsync(new() { ["customerId"] = "C-1" }), DenialReason.PolicyDenied);
+        Assert.Equal(["agents-never-delete"], refusal.GetProperty("determiningPolicies").EnumerateArray().Select(p => p.GetString()));
+        Assert.Null(_tools.DeleteCustomer.WithGovernance(_host.Executor, _asSupportBot).GetService<ApprovalRequiredAIFunction>());
+        Assert.Empty(_tools.Ran);
+    }
+
+    public static TheoryData<string> FailingSeams => ["principal selector throws", "principal selector returns null", "resource selector throws", "resource selector returns null", "artifact selector throws"];
+
+    [Theory]
+    [MemberData(nameof(FailingSeams))]
+    public async Task A_selector_that_fails_is_a_recorded_refusal_and_the_tool_does_not_run(string seam)
+    {
+        var options = new GovernedToolOptions { Principal = AgentTools.SupportBot };
+        switch (seam)
+        {
+            case "principal selector throws": options.PrincipalSelector = _ => throw new InvalidOperationException("no session"); break;
+            case "principal selector returns null": options.PrincipalSelector = _ => null!; break;
+            case "resource selector throws": options.ResourceSelector = call => new EntityReference("Order", call.JsonArguments["order"].GetString()!); break;
+            case "resource selector returns null": options.ResourceSelector = _ => null!; break;
+            default: options.ArtifactSelector = _ => throw new TimeoutException("the orchestrator is gone"); break;
+        }
+
+        var governed = _tools.LookupOrder.WithGovernance(_host.Executor, options);
+
+        var refusal = RefusalJson.AssertRefused(await governed.InvokeAsync(new() { ["orderId"] = "A-1" }), DenialReason.GovernanceFault);
+
+        Assert.Contains(_host.Lineage.Records, r => r.Event.ExecutionId == refusal.GetProperty("executionId").GetGuid() && r.Event.Kind == Lineage.LineageEventKind.ExecutionDenied);
+        Assert.Empty(_tools.Ran);
+    }
+
+    [Fact]
     public async Task A_denial_throws_when_configured_to_and_the_tool_does_not_run()
     {
         var governed = _tools.Refund.WithGovernance(_host.Executor, new GovernedToolOptions { Principal = AgentTools.SupportBot, ThrowOnDenial = true });
@@ -70,7 +123,9 @@ public sealed class GovernedAIFunctionTests : IDisposable
         }
 
         Assert.Null(GovernedAgent.Current);
-        await Assert.ThrowsAsync<InvalidOperationException>(() => governed.InvokeAsync(new() { ["orderId"] = "A-3" }).AsTask());
+        var unidentified = RefusalJson.Parse(await governed.InvokeAsync(new() { ["orderId"] = "A-3" }));
+        Assert.Equal(nameof(DenialReason.GovernanceFault), unidentified.GetProperty("reason").GetString());
+        Assert.Equal("no principal: none is configured and no agent is in scope", unidentified.GetProperty("detail").GetString());
         Assert.Equal(["lookup_order:A-1"], _tools.Ran);
     }
 

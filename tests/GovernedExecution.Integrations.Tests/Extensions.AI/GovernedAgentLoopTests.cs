@@ -165,11 +165,16 @@ public sealed class GovernedAgentLoopTests : IDisposable
     }
 
     [Fact]
-    public async Task Arguments_the_model_sends_as_json_are_governed_like_typed_ones()
+    public async Task Arguments_the_model_sends_as_json_are_governed_as_the_tool_binds_them()
     {
-        using var arguments = JsonDocument.Parse("""{"orderId":"A-1","amount":1.5e2}""");
-        var call = new FunctionCallContent("c1", "refund", arguments.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone()));
-        var model = new ScriptedChatClient(Calls(call), Text("Done."));
+        // "150" is the number 150 to the tool's binder, so it is to the policies; 1.5e2 is no long to it, so it is refused.
+        using var asString = JsonDocument.Parse("""{"orderId":"A-1","amount":"150"}""");
+        using var withExponent = JsonDocument.Parse("""{"orderId":"A-1","amount":1.5e2}""");
+        var model = new ScriptedChatClient(
+            Calls(
+                new FunctionCallContent("c1", "refund", asString.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone())),
+                new FunctionCallContent("c2", "refund", withExponent.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone()))),
+            Text("Done."));
         using var agent = new FunctionInvokingChatClient(model);
         var options = new ChatOptions { Tools = _tools.All.WithGovernance(_host.Executor, new GovernedToolOptions { Principal = AgentTools.SupportBot }) };
 
@@ -177,6 +182,7 @@ public sealed class GovernedAgentLoopTests : IDisposable
 
         Assert.Empty(_tools.Ran);
         Assert.Equal(["no-big-refunds"], RefusalJson.Parse(model.ResultFor("c1").Result).GetProperty("determiningPolicies").EnumerateArray().Select(p => p.GetString()));
+        Assert.Equal(nameof(DenialReason.ArgumentsInvalid), RefusalJson.Parse(model.ResultFor("c2").Result).GetProperty("reason").GetString());
     }
 
     [Fact]

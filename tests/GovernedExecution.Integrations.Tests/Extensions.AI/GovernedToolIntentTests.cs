@@ -7,7 +7,7 @@ namespace GovernedExecution.Integrations.Tests.Extensions.AI;
 
 public sealed class GovernedToolIntentTests
 {
-    private static readonly AIFunction Tool = AIFunctionFactory.Create((JsonElement args) => "ok", "transfer");
+    private static readonly AIFunction Tool = AIFunctionFactory.Create((Func<JsonElement?, JsonElement?, JsonElement?, JsonElement?, JsonElement?, JsonElement?, JsonElement?, JsonElement?, JsonElement?, JsonElement?, JsonElement?, JsonElement?, JsonElement?, string>)Transfer, "transfer");
     private static readonly GovernedToolOptions Options = new() { Principal = new EntityReference("Agent", "bot") };
 
     private static ExecutionIntent IntentOf(string json) =>
@@ -58,7 +58,7 @@ public sealed class GovernedToolIntentTests
     [InlineData("""{"amount":1.5}""", """{"amount":"1.5"}""")]
     [InlineData("""{"tags":["a","a"]}""", """{"tags":["a"]}""")]
     [InlineData("""{"tags":["a","b"]}""", """{"tags":["b","a"]}""")]
-    [InlineData("""{"x":null}""", """{}""")]
+    [InlineData("""{"x":[null]}""", """{"x":[]}""")]
     [InlineData("""{"x":1.50}""", """{"x":1.5}""")]
     public void The_digest_tells_apart_arguments_that_the_context_cannot(string left, string right)
     {
@@ -86,4 +86,43 @@ public sealed class GovernedToolIntentTests
     {
         Assert.Throws<InvalidOperationException>(() => GovernedToolIntent.Create(Tool, new AIFunctionArguments()));
     }
+
+    [Theory]
+    [InlineData("""{"Amount":1}""")]
+    [InlineData("""{"unknown":1}""")]
+    [InlineData("""{"meta":{"n":1,"n":2}}""")]
+    public void Arguments_that_do_not_bind_to_the_tools_parameters_make_no_intent(string json)
+    {
+        Assert.Throws<ArgumentException>(() => IntentOf(json));
+    }
+
+    [Fact]
+    public void A_null_argument_and_an_omitted_one_with_a_null_default_are_the_same_call()
+    {
+        var omitted = IntentOf("""{"to":"acct-9"}""");
+        var explicitNull = IntentOf("""{"to":"acct-9","amount":null}""");
+
+        Assert.Equal(omitted.Context, explicitNull.Context);
+        Assert.True(omitted.ArgumentsDigest.Span.SequenceEqual(explicitNull.ArgumentsDigest.Span));
+    }
+
+    [Fact]
+    public void The_intent_holds_the_defaults_of_omitted_parameters()
+    {
+        var tool = AIFunctionFactory.Create((Func<string, long, string>)RefundUpTo, "refund");
+
+        var omitted = GovernedToolIntent.Create(tool, new AIFunctionArguments { ["orderId"] = "A-1" }, Options);
+        var explicitDefault = GovernedToolIntent.Create(tool, new AIFunctionArguments { ["orderId"] = "A-1", ["amount"] = 10_000L }, Options);
+
+        Assert.Equal(IntentValue.Long(10_000), omitted.Context["amount"]);
+        Assert.True(omitted.ArgumentsDigest.Span.SequenceEqual(explicitDefault.ArgumentsDigest.Span));
+    }
+
+    private static string RefundUpTo(string orderId, long amount = 10_000) => $"{orderId}:{amount}";
+
+    // Every argument the tests use is a parameter that takes any JSON, so that the mapping of JSON to context is what is tested.
+    private static string Transfer(
+        JsonElement? to = null, JsonElement? amount = null, JsonElement? whole = null, JsonElement? zero = null, JsonElement? fraction = null,
+        JsonElement? huge = null, JsonElement? urgent = null, JsonElement? tags = null, JsonElement? meta = null, JsonElement? nothing = null,
+        JsonElement? x = null, JsonElement? a = null, JsonElement? b = null) => "ok";
 }

@@ -1,5 +1,6 @@
 #pragma warning disable MCPEXP002 // the alternate-result pipeline is experimental in the SDK
 using System.Text.Json;
+using GovernedExecution.Execution;
 using GovernedExecution.ModelContextProtocol;
 using GovernedExecution.Testing;
 using ModelContextProtocol.Protocol;
@@ -22,7 +23,7 @@ public sealed class GovernedMcpPipelineTests : IDisposable
             Interlocked.Increment(ref _ran);
             return ValueTask.FromResult(new CallToolResult { Content = [new TextContentBlock { Text = "ran " + request.Params!.Name }] });
         };
-        options.Filters.Request.CallToolFilters.Add(GovernedMcpServerBuilderExtensions.CreateGovernedCallToolFilter(_host.Executor));
+        options.Filters.Request.CallToolFilters.Add(GovernedMcpServerBuilderExtensions.CreateGovernedCallToolFilter(_host.Executor, new GovernedMcpOptions { AllowSelfDeclaredClientName = true }));
         await using var connection = await McpConnection.StartAsync(options, "support-bot");
 
         var read = await connection.Client.CallToolAsync("read", new Dictionary<string, object?>());
@@ -34,6 +35,25 @@ public sealed class GovernedMcpPipelineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_low_level_handler_describes_no_parameters_so_it_takes_no_arguments()
+    {
+        var options = LowLevelServer();
+        options.Handlers.CallToolHandler = (request, ct) =>
+        {
+            Interlocked.Increment(ref _ran);
+            return ValueTask.FromResult(new CallToolResult { Content = [new TextContentBlock { Text = "ran" }] });
+        };
+        options.Filters.Request.CallToolFilters.Add(GovernedMcpServerBuilderExtensions.CreateGovernedCallToolFilter(_host.Executor, new GovernedMcpOptions { AllowSelfDeclaredClientName = true }));
+        await using var connection = await McpConnection.StartAsync(options, "support-bot");
+
+        var read = await connection.Client.CallToolAsync("read", new Dictionary<string, object?> { ["ticket"] = "T-1" });
+
+        var refusal = GovernedMcpArgumentBindingTests.AssertRefused(read, DenialReason.ArgumentsInvalid);
+        Assert.Equal("the tool describes no parameters to bind its arguments by", refusal.GetProperty("detail").GetString());
+        Assert.Equal(0, _ran);
+    }
+
+    [Fact]
     public void A_server_whose_handler_replaces_the_governed_pipeline_does_not_start()
     {
         var options = LowLevelServer();
@@ -42,7 +62,7 @@ public sealed class GovernedMcpPipelineTests : IDisposable
             Interlocked.Increment(ref _ran);
             return ValueTask.FromResult(new ResultOrAlternate<CallToolResult>(new CallToolResult { Content = [new TextContentBlock { Text = "ran" }] }));
         };
-        options.Filters.Request.CallToolFilters.Add(GovernedMcpServerBuilderExtensions.CreateGovernedCallToolFilter(_host.Executor));
+        options.Filters.Request.CallToolFilters.Add(GovernedMcpServerBuilderExtensions.CreateGovernedCallToolFilter(_host.Executor, new GovernedMcpOptions { AllowSelfDeclaredClientName = true }));
 
         Assert.Throws<InvalidOperationException>(() => McpConnection.StartAsync(options, "support-bot").GetAwaiter().GetResult());
         Assert.Equal(0, _ran);

@@ -25,6 +25,8 @@ public sealed class GovernedMcpServerTests : IDisposable
         McpServerTool.Create((string order, long amount) => Run($"refund:{order}:{amount}", "refunded"), new() { Name = "refund" }),
     ];
 
+    private static GovernedMcpOptions SelfDeclared => new() { AllowSelfDeclaredClientName = true };
+
     private McpServerOptions Server(GovernedMcpOptions? governance = null, IGovernedExecutor? executor = null)
     {
         var options = new McpServerOptions { ServerInfo = new Implementation { Name = "tickets", Version = "1.0" }, ToolCollection = [] };
@@ -33,7 +35,7 @@ public sealed class GovernedMcpServerTests : IDisposable
             options.ToolCollection.Add(tool);
         }
 
-        options.Filters.Request.CallToolFilters.Add(GovernedMcpServerBuilderExtensions.CreateGovernedCallToolFilter(executor ?? _host.Executor, governance));
+        options.Filters.Request.CallToolFilters.Add(GovernedMcpServerBuilderExtensions.CreateGovernedCallToolFilter(executor ?? _host.Executor, governance ?? SelfDeclared));
         return options;
     }
 
@@ -134,7 +136,7 @@ public sealed class GovernedMcpServerTests : IDisposable
     {
         var services = new ServiceCollection();
         services.AddSingleton(_host.Executor);
-        services.AddMcpServer(o => o.ServerInfo = new Implementation { Name = "tickets", Version = "1.0" }).WithTools(Tools()).WithGovernance();
+        services.AddMcpServer(o => o.ServerInfo = new Implementation { Name = "tickets", Version = "1.0" }).WithTools(Tools()).WithGovernance(o => o.AllowSelfDeclaredClientName = true);
         await using var provider = services.BuildServiceProvider();
         await using var connection = await McpConnection.StartAsync(provider.GetRequiredService<IOptions<McpServerOptions>>().Value, "support-bot", provider);
 
@@ -150,7 +152,7 @@ public sealed class GovernedMcpServerTests : IDisposable
     public async Task Without_an_executor_in_the_container_no_tool_runs()
     {
         var services = new ServiceCollection();
-        services.AddMcpServer(o => o.ServerInfo = new Implementation { Name = "tickets", Version = "1.0" }).WithTools(Tools()).WithGovernance();
+        services.AddMcpServer(o => o.ServerInfo = new Implementation { Name = "tickets", Version = "1.0" }).WithTools(Tools()).WithGovernance(o => o.AllowSelfDeclaredClientName = true);
         await using var provider = services.BuildServiceProvider();
         await using var connection = await McpConnection.StartAsync(provider.GetRequiredService<IOptions<McpServerOptions>>().Value, "support-bot", provider);
 
@@ -167,6 +169,7 @@ public sealed class GovernedMcpServerTests : IDisposable
         var services = new ServiceCollection();
         services.AddMcpServer(o => o.ServerInfo = new Implementation { Name = "tickets", Version = "1.0" }).WithTools(Tools()).WithGovernance(host.Executor, o =>
         {
+            o.AllowSelfDeclaredClientName = true;
             o.PrincipalType = "Bot";
             o.ActionType = "Tool::Call";
         });
@@ -181,16 +184,58 @@ public sealed class GovernedMcpServerTests : IDisposable
         Assert.Equal(["read:T-1"], _ran);
     }
 
-    [Fact]
-    public async Task A_selector_that_fails_fails_the_call_and_the_tool_does_not_run()
+    public static TheoryData<string> FailingSelectors => ["principal selector throws", "principal selector returns null", "resource selector throws", "resource selector returns null", "client declared no name"];
+
+    [Theory]
+    [MemberData(nameof(FailingSelectors))]
+    public async Task A_selector_that_fails_is_a_recorded_refusal_and_the_tool_does_not_run(string seam)
     {
-        var governance = new GovernedMcpOptions { ResourceSelector = request => throw new KeyNotFoundException("no ticket argument") };
-        await using var connection = await McpConnection.StartAsync(Server(governance), "support-bot");
+        var governance = new GovernedMcpOptions { PrincipalSelector = _ => new EntityReference("Desk", "support-bot") };
+        switch (seam)
+        {
+            case "principal selector throws": governance.PrincipalSelector = _ => throw new InvalidOperationException("anonymous"); break;
+            case "principal selector returns null": governance.PrincipalSelector = _ => null!; break;
+            case "resource selector throws": governance.ResourceSelector = request => new EntityReference("Ticket", request.Params!.Arguments!["id"].GetString()!); break;
+            case "resource selector returns null": governance.ResourceSelector = _ => null!; break;
+            default: governance = SelfDeclared; break;
+        }
+
+        await using var connection = await McpConnection.StartAsync(Server(governance), seam == "client declared no name" ? string.Empty : "support-bot");
 
         var read = await connection.Client.CallToolAsync("read", new Dictionary<string, object?> { ["ticket"] = "T-1" });
 
-        Assert.True(read.IsError);
+        var refusal = GovernedMcpArgumentBindingTests.AssertRefused(read, DenialReason.GovernanceFault);
+        Assert.Contains(_host.Lineage.Records, r => r.Event.ExecutionId == refusal.GetProperty("executionId").GetGuid() && r.Event.Kind == Lineage.LineageEventKind.ExecutionDenied);
         Assert.Empty(_ran);
+    }
+
+    [Fact]
+    public async Task A_filter_that_renames_the_call_after_the_tool_was_matched_cannot_pass_it_off_as_another_tool()
+    {
+        // The SDK runs the tool it matched by the requested name; a filter before governance renames the request to a
+        // permitted tool. The policies decide on the tool that runs.
+        var options = Server();
+        options.Filters.Request.CallToolFilters.Insert(0, next => (request, ct) =>
+        {
+            request.Params!.Name = "read";
+            return next(request, ct);
+        });
+        await using var connection = await McpConnection.StartAsync(options, "support-bot");
+
+        var delete = await connection.Client.CallToolAsync("delete", new Dictionary<string, object?> { ["ticket"] = "T-1" });
+
+        var refusal = GovernedMcpArgumentBindingTests.AssertRefused(delete, DenialReason.PolicyDenied);
+        Assert.Equal(["no-delete"], refusal.GetProperty("determiningPolicies").EnumerateArray().Select(p => p.GetString()));
+        Assert.Empty(_ran);
+    }
+
+    [Fact]
+    public void Without_a_principal_selector_governance_refuses_to_start()
+    {
+        Assert.Throws<ArgumentException>(() => GovernedMcpServerBuilderExtensions.CreateGovernedCallToolFilter(_host.Executor));
+        Assert.Throws<ArgumentException>(() => GovernedMcpServerBuilderExtensions.CreateGovernedCallToolFilter(_host.Executor, new GovernedMcpOptions { PrincipalType = "Client" }));
+        Assert.Throws<ArgumentException>(() => new ServiceCollection().AddMcpServer().WithTools(Tools()).WithGovernance(_host.Executor));
+        Assert.Throws<ArgumentException>(() => new ServiceCollection().AddMcpServer().WithTools(Tools()).WithGovernance());
     }
 
     [Fact]
@@ -202,7 +247,7 @@ public sealed class GovernedMcpServerTests : IDisposable
             options.ToolCollection.Add(McpServerTool.Create(string (string ticket) => throw new InvalidOperationException("the ticket store is down"), new() { Name = "read" }));
             if (governed)
             {
-                options.Filters.Request.CallToolFilters.Add(GovernedMcpServerBuilderExtensions.CreateGovernedCallToolFilter(executor));
+                options.Filters.Request.CallToolFilters.Add(GovernedMcpServerBuilderExtensions.CreateGovernedCallToolFilter(executor, SelfDeclared));
             }
 
             return options;
@@ -224,7 +269,7 @@ public sealed class GovernedMcpServerTests : IDisposable
     [Fact]
     public void Invalid_options_are_rejected_when_the_filter_is_made()
     {
-        Assert.Throws<ArgumentException>(() => GovernedMcpServerBuilderExtensions.CreateGovernedCallToolFilter(_host.Executor, new GovernedMcpOptions { PrincipalType = "not a type" }));
+        Assert.Throws<ArgumentException>(() => GovernedMcpServerBuilderExtensions.CreateGovernedCallToolFilter(_host.Executor, new GovernedMcpOptions { AllowSelfDeclaredClientName = true, PrincipalType = "not a type" }));
         Assert.Throws<ArgumentNullException>(() => GovernedMcpServerBuilderExtensions.CreateGovernedCallToolFilter(null!));
     }
 

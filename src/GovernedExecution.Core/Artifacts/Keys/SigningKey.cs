@@ -150,6 +150,39 @@ public sealed class SigningKey : IDisposable
     /// <exception cref="ObjectDisposedException">The key was disposed.</exception>
     public string ExportPrivateKeyPem() => Key.ExportPkcs8PrivateKeyPem();
 
+    /// <summary>
+    /// Exports the private key as PKCS#8 PEM into a file readable and writable by its owner only (mode 0600 on Unix;
+    /// on Windows the file takes its folder's permissions). The key is written to a new file in the same folder, flushed
+    /// to disk, then renamed to <paramref name="path"/> in one step: an existing file at <paramref name="path"/> is
+    /// replaced, never written into (its permissions and whoever holds it open never see the key), a link there is
+    /// replaced rather than followed, and a failed write leaves <paramref name="path"/> as it was.
+    /// </summary>
+    /// <param name="path">The file to write.</param>
+    /// <param name="overwrite">Whether an existing file or link at <paramref name="path"/> may be replaced.</param>
+    /// <exception cref="ArgumentException"><paramref name="path"/> is empty.</exception>
+    /// <exception cref="IOException"><paramref name="path"/> exists and <paramref name="overwrite"/> is false, or the file cannot be written.</exception>
+    /// <exception cref="UnauthorizedAccessException">The folder cannot be written.</exception>
+    /// <exception cref="ObjectDisposedException">The key was disposed.</exception>
+    public void ExportPrivateKeyPemToFile(string path, bool overwrite = false)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var der = Key.ExportPkcs8PrivateKey();
+        var pem = PemEncoding.Write("PRIVATE KEY", der);
+        var bytes = new byte[System.Text.Encoding.ASCII.GetByteCount(pem) + 1];
+        try
+        {
+            System.Text.Encoding.ASCII.GetBytes(pem, bytes);
+            bytes[^1] = (byte)'\n';
+            Internal.AtomicFile.Write(path, bytes, Internal.AtomicFile.OwnerOnly, overwrite);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(der);
+            CryptographicOperations.ZeroMemory(bytes);
+            Array.Clear(pem);
+        }
+    }
+
     /// <summary>The public half as a <see cref="TrustedKey"/> with the same key id and algorithm.</summary>
     /// <returns>A new trusted key, owned by the caller.</returns>
     /// <exception cref="ObjectDisposedException">The key was disposed.</exception>

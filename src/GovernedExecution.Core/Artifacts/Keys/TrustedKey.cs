@@ -30,10 +30,15 @@ public sealed class TrustedKey : IDisposable
     /// <summary>The only algorithm accepted for this key.</summary>
     public ArtifactAlgorithm Algorithm { get; }
 
-    /// <summary>Artifacts issued before this time are not trusted (optional).</summary>
+    /// <summary>
+    /// Artifacts issued (<c>iat</c>) before this time are not trusted, nor is any artifact verified before it (optional).
+    /// </summary>
     public DateTimeOffset? NotBefore { get; init; }
 
-    /// <summary>Artifacts are not trusted after this time (optional); use it to retire a key during rotation.</summary>
+    /// <summary>
+    /// No artifact is trusted after this time, nor one issued (<c>iat</c>) after it (optional); use it to retire a key
+    /// during rotation.
+    /// </summary>
     public DateTimeOffset? NotAfter { get; init; }
 
     internal AsymmetricAlgorithm Key
@@ -263,8 +268,8 @@ public sealed class TrustedKey : IDisposable
         }
     }
 
-    /// <summary>Whether the key may be used at <paramref name="time"/>.</summary>
-    /// <param name="time">The time of use.</param>
+    /// <summary>Whether <paramref name="time"/> is inside the validity period (bounds included); the verifier asks it of both the time of verification and the artifact's issue time.</summary>
+    /// <param name="time">The time of use, or the issue time.</param>
     /// <returns><see langword="true"/> inside the validity period.</returns>
     public bool IsValidAt(DateTimeOffset time) => (NotBefore is null || time >= NotBefore) && (NotAfter is null || time <= NotAfter);
 
