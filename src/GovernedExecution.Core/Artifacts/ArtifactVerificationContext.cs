@@ -53,6 +53,16 @@ public sealed class ArtifactVerificationContext
     /// <summary>This runtime's audience name.</summary>
     public string Audience { get; }
 
-    /// <summary>When set, the artifact's policy-set digest must equal it (the policies in force here).</summary>
-    public string? AcceptedPolicySetDigest { get; init; }
+    /// <summary>
+    /// When set, the artifact's policy-set digest must equal it (the policies in force here); <see langword="null"/>
+    /// accepts any policy set.
+    /// </summary>
+    /// <exception cref="ArgumentException">The value is empty or white space (it would match an artifact without a digest).</exception>
+    public string? AcceptedPolicySetDigest
+    {
+        get;
+        init => field = value is null || !string.IsNullOrWhiteSpace(value)
+            ? value
+            : throw new ArgumentException("An accepted policy-set digest cannot be empty.", nameof(AcceptedPolicySetDigest));
+    }
 }

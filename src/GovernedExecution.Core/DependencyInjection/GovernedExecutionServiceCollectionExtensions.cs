@@ -10,7 +10,8 @@ public static class GovernedExecutionServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="IGovernedExecutor"/> as a singleton, with options validated at host start (a missing
-    /// audience, signing key, trust store or policy evaluator is a start-up error). Components not set on the returned
+    /// audience, signing key, trust store, policy evaluator or required lineage sink is a start-up error; sinks come
+    /// from the builder and from <see cref="Lineage.LineageSinkRegistration"/> services). Components not set on the returned
     /// builder are resolved from the container. Safe to call twice: the second call adds configuration only.
     /// </summary>
     /// <param name="services">The services.</param>

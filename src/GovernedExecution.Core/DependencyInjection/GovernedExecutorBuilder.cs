@@ -1,5 +1,6 @@
 using GovernedExecution.Artifacts;
 using GovernedExecution.Artifacts.Keys;
+using GovernedExecution.Diagnostics;
 using GovernedExecution.Execution;
 using GovernedExecution.Lineage;
 using GovernedExecution.Policies;
@@ -28,6 +29,7 @@ public sealed class GovernedExecutorBuilder
     private ILoggerFactory? _loggers;
     private Approvals.IApprovalProvider? _approvals;
     private (IArtifactIssuer Issuer, IArtifactVerifier Verifier)? _artifacts;
+    private bool _withoutRequiredLineage;
 
     /// <summary>Creates a standalone builder.</summary>
     public GovernedExecutorBuilder()
@@ -51,7 +53,11 @@ public sealed class GovernedExecutorBuilder
         return this;
     }
 
-    /// <summary>Sets the policy evaluator.</summary>
+    /// <summary>
+    /// Sets the policy evaluator. Its <see cref="IPolicyEvaluator.PolicySetDigest"/> is the policy set artifacts must
+    /// have been decided by, also on a verify-only executor (which decides nothing with it); an evaluator without a
+    /// digest is a build error.
+    /// </summary>
     /// <param name="evaluator">The evaluator.</param>
     /// <returns>This builder.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="evaluator"/> is <see langword="null"/>.</exception>
@@ -121,14 +127,30 @@ public sealed class GovernedExecutorBuilder
     /// <exception cref="ArgumentNullException"><paramref name="loggerFactory"/> is <see langword="null"/>.</exception>
     public GovernedExecutorBuilder UseLoggerFactory(ILoggerFactory loggerFactory) => Set(ref _loggers, loggerFactory);
 
-    /// <summary>Adds a lineage sink.</summary>
+    /// <summary>
+    /// Adds a lineage sink. At least one sink must be required (or in the container as a required
+    /// <see cref="LineageSinkRegistration"/>), unless <see cref="AllowExecutionsWithoutRequiredLineage"/> is called.
+    /// </summary>
     /// <param name="sink">The sink.</param>
     /// <param name="mode">Required (its failure denies; the default) or best effort.</param>
     /// <returns>This builder.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="sink"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="mode"/> is not a defined mode.</exception>
     public GovernedExecutorBuilder AddLineageSink(ILineageSink sink, LineageSinkMode mode = LineageSinkMode.Required)
     {
         _sinks.Add(new LineageSinkRegistration(sink, mode));
+        return this;
+    }
+
+    /// <summary>
+    /// Lets the executor be built without a required lineage sink: operations then run with nothing accepted on record
+    /// before they start, and best-effort sinks (if any) may lose records. Without this call such an executor is a
+    /// build (or host start) error. The choice is logged as a warning, event 1005, when the executor is built.
+    /// </summary>
+    /// <returns>This builder.</returns>
+    public GovernedExecutorBuilder AllowExecutionsWithoutRequiredLineage()
+    {
+        _withoutRequiredLineage = true;
         return this;
     }
 
@@ -158,7 +180,8 @@ public sealed class GovernedExecutorBuilder
         var evaluator = _evaluator ?? services?.GetService<IPolicyEvaluator>();
         var signingKeys = _signingKeys ?? services?.GetService<ISigningKeyProvider>();
         var trustedKeys = _trustedKeys ?? services?.GetService<ITrustedKeyStore>();
-        var failures = Validate(options, evaluator, signingKeys, trustedKeys);
+        var sinks = Sinks(services);
+        var failures = Validate(options, evaluator, signingKeys, trustedKeys, sinks);
         if (failures.Count > 0)
         {
             throw new OptionsValidationException(Options.DefaultName, typeof(GovernedExecutionOptions), failures);
@@ -167,32 +190,53 @@ public sealed class GovernedExecutorBuilder
         var time = _time ?? services?.GetService<TimeProvider>() ?? TimeProvider.System;
         var loggers = _loggers ?? services?.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
         var replay = _replayGuard ?? services?.GetService<IReplayGuard>() ?? new InMemoryReplayGuard(time);
-        var sinks = new List<LineageSinkRegistration>(_sinks);
-        if (services is not null)
-        {
-            sinks.AddRange(services.GetServices<LineageSinkRegistration>());
-        }
 
-        var logger = loggers.CreateLogger("GovernedExecution");
+        var logger = CreateLogger(loggers);
         if (!options.VerifyOnly && PolicyCount(evaluator) == 0)
         {
             Diagnostics.Log.EmptyPolicySet(logger);
         }
 
+        if (!HasRequiredSink(sinks))
+        {
+            // Only reachable after the explicit opt-out (validation refuses it otherwise).
+            Diagnostics.Log.NoRequiredLineageSink(logger, sinks.Count);
+        }
+
         IArtifactIssuer? issuer = options.VerifyOnly ? null : _artifacts?.Issuer ?? new CoseArtifactIssuer(signingKeys!, time, options.Issuer, options.ArtifactLifetime);
         var verifier = _artifacts?.Verifier ?? new CoseArtifactVerifier(trustedKeys!, replay, time, options.ClockSkew, options.AllowedAlgorithms, options.MaxArtifactLifetime, options.DependencyTimeout);
-        return new GovernedExecutor(options.VerifyOnly ? null : evaluator, issuer, verifier, sinks, time, logger, options, _approvals ?? services?.GetService<Approvals.IApprovalProvider>());
+        // A verify-only worker decides nothing, but the policies it was given are the ones its artifacts must have been decided by.
+        return new GovernedExecutor(options.VerifyOnly ? null : evaluator, issuer, verifier, sinks, time, logger, options, _approvals ?? services?.GetService<Approvals.IApprovalProvider>(), evaluator);
     }
 
     internal List<string> Validate(GovernedExecutionOptions options, IServiceProvider? services) => Validate(
         options,
         _evaluator ?? services?.GetService<IPolicyEvaluator>(),
         _signingKeys ?? services?.GetService<ISigningKeyProvider>(),
-        _trustedKeys ?? services?.GetService<ITrustedKeyStore>());
+        _trustedKeys ?? services?.GetService<ITrustedKeyStore>(),
+        Sinks(services));
 
-    private static List<string> Validate(GovernedExecutionOptions options, IPolicyEvaluator? evaluator, ISigningKeyProvider? signingKeys, ITrustedKeyStore? trustedKeys)
+    private static bool HasRequiredSink(List<LineageSinkRegistration> sinks) => sinks.Exists(s => s.Mode == LineageSinkMode.Required);
+
+    private List<LineageSinkRegistration> Sinks(IServiceProvider? services)
+    {
+        var sinks = new List<LineageSinkRegistration>(_sinks);
+        if (services is not null)
+        {
+            sinks.AddRange(services.GetServices<LineageSinkRegistration>());
+        }
+
+        return sinks;
+    }
+
+    private List<string> Validate(GovernedExecutionOptions options, IPolicyEvaluator? evaluator, ISigningKeyProvider? signingKeys, ITrustedKeyStore? trustedKeys, List<LineageSinkRegistration> sinks)
     {
         var failures = options.Validate();
+        if (!_withoutRequiredLineage && !HasRequiredSink(sinks))
+        {
+            failures.Add("A required lineage sink is needed: without one, operations run with nothing on record before they start (AddLineageSink with LineageSinkMode.Required, a required LineageSinkRegistration in the container, or AllowExecutionsWithoutRequiredLineage to opt out explicitly).");
+        }
+
         if (trustedKeys is null)
         {
             failures.Add("A trusted-key store is required: artifacts are verified before every execution (UseTrustedKeys or UseTrustedKeyStore).");
@@ -211,7 +255,43 @@ public sealed class GovernedExecutorBuilder
             }
         }
 
+        if (evaluator is not null && PolicySetDigestFailure(evaluator) is { } digestFailure)
+        {
+            failures.Add(digestFailure);
+        }
+
         return failures;
+    }
+
+    /// <summary>The executor's logger; a logging provider that fails never stops the build (logs are diagnostics, lineage is the record).</summary>
+    private static SafeLogger CreateLogger(ILoggerFactory loggers)
+    {
+        try
+        {
+            return new SafeLogger(loggers.CreateLogger("GovernedExecution"));
+        }
+        catch (Exception)
+        {
+            return new SafeLogger(NullLogger.Instance);
+        }
+    }
+
+    /// <summary>Why the evaluator's digest cannot be checked against artifacts, or null when it can.</summary>
+    private static string? PolicySetDigestFailure(IPolicyEvaluator evaluator)
+    {
+        string? digest;
+        try
+        {
+            digest = evaluator.PolicySetDigest;
+        }
+        catch (Exception ex)
+        {
+            return $"The policy evaluator's PolicySetDigest failed ({ex.GetType().Name}): artifacts could not be checked against the policies in force.";
+        }
+
+        return string.IsNullOrWhiteSpace(digest)
+            ? "The policy evaluator has no PolicySetDigest: artifacts could not be checked against the policies in force (the digest of its policy set is required)."
+            : null;
     }
 
     private static int? PolicyCount(IPolicyEvaluator? evaluator) => evaluator switch

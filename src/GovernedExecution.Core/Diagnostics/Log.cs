@@ -21,6 +21,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "The policy set has no policies: every execution will be denied (NotPermitted)")]
     internal static partial void EmptyPolicySet(ILogger logger);
 
+    [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "No required lineage sink ({SinkCount} best-effort): operations run with nothing on record before they start, as allowed by AllowExecutionsWithoutRequiredLineage")]
+    internal static partial void NoRequiredLineageSink(ILogger logger, int sinkCount);
+
     [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "Lineage file {File}: cut a torn last line of {Bytes} byte(s) at offset {Offset} after a crash; a repair record follows")]
     internal static partial void LineageRepaired(ILogger logger, string file, long bytes, long offset);
 

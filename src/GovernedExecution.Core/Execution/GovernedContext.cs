@@ -11,9 +11,13 @@ namespace GovernedExecution.Execution;
 /// </summary>
 public sealed class GovernedContext
 {
+    // Holds the context installed on this flow. Timers, tasks and threads started inside the delegate capture the
+    // flow and keep this value after the delegate returned: whether it is still current is the context's own state.
     private static readonly AsyncLocal<GovernedContext?> Ambient = new();
 
     private readonly GovernedExecutor _owner;
+    private GovernedContext? _outer;
+    private volatile bool _ended;
 
     internal GovernedContext(GovernedExecutor owner, Guid executionId, ExecutionIntent intent, PolicyDecision decision, AuthorizationArtifact artifact, ArtifactClaims claims)
     {
@@ -25,8 +29,24 @@ public sealed class GovernedContext
         Claims = claims;
     }
 
-    /// <summary>The governed execution running on this asynchronous flow, if any.</summary>
-    public static GovernedContext? Current => Ambient.Value;
+    /// <summary>
+    /// The governed execution whose operation is running on this asynchronous flow, if any. Only while it runs: work
+    /// that outlives the operation (a timer, a task or a thread started inside it) sees the enclosing execution that is
+    /// still running, or none, never a finished one.
+    /// </summary>
+    public static GovernedContext? Current
+    {
+        get
+        {
+            var context = Ambient.Value;
+            while (context is not null && context._ended)
+            {
+                context = context._outer;
+            }
+
+            return context;
+        }
+    }
 
     /// <summary>This execution's id.</summary>
     public Guid ExecutionId { get; }
@@ -53,12 +73,14 @@ public sealed class GovernedContext
     /// artifact is presented along with this one (<see cref="AuthorizationArtifact.Parent"/>).
     /// </summary>
     /// <param name="childIntent">The sub-task's intent. Its parent execution is this one (set here when the intent names
-    /// none); the artifact is bound to that exact intent, so whoever runs the child runs it with this parent id.</param>
+    /// none; an intent that names another is refused); the artifact is bound to that exact intent, so whoever runs the
+    /// child runs it with this parent id.</param>
     /// <param name="scope">The child's scope: what it, and anything delegated from it, may authorize.</param>
     /// <param name="audience">The runtime that will run the child; <see langword="null"/> for this executor's audience.</param>
     /// <param name="cancellationToken">Cancels the call.</param>
     /// <returns>The child artifact, or the denial (<see cref="DenialReason.ScopeViolation"/> when the scope is wider than allowed).</returns>
     /// <exception cref="ArgumentNullException"><paramref name="childIntent"/> or <paramref name="scope"/> is <see langword="null"/>.</exception>
+    /// <remarks>Only while this execution's operation runs: once it has ended, delegation is denied (<see cref="DenialReason.ScopeViolation"/>).</remarks>
     public ValueTask<ArtifactIssuance> DelegateAsync(ExecutionIntent childIntent, DelegationScope scope, string? audience = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(childIntent);
@@ -66,10 +88,22 @@ public sealed class GovernedContext
         return _owner.DelegateAsync(this, childIntent, scope, audience, cancellationToken);
     }
 
-    internal static GovernedContext? Swap(GovernedContext? context)
+    /// <summary>Whether this execution's operation has returned (or thrown).</summary>
+    internal bool HasEnded => _ended;
+
+    /// <summary>Makes this context current on this flow while its operation runs; returns what to restore after <see cref="End"/>.</summary>
+    internal GovernedContext? Enter()
     {
         var previous = Ambient.Value;
-        Ambient.Value = context;
+        _outer = Current;
+        Ambient.Value = this;
         return previous;
+    }
+
+    /// <summary>Ends the context everywhere (every flow that captured it) and restores this flow's previous value.</summary>
+    internal void End(GovernedContext? previous)
+    {
+        _ended = true;
+        Ambient.Value = previous;
     }
 }

@@ -18,6 +18,7 @@ namespace GovernedExecution.Execution;
 internal sealed class GovernedExecutor : IGovernedExecutor
 {
     private readonly IPolicyEvaluator? _evaluator;
+    private readonly IPolicyEvaluator? _policySet;
     private readonly IArtifactIssuer? _issuer;
     private readonly IArtifactVerifier _verifier;
     private readonly LineageSinkRegistration[] _sinks;
@@ -37,14 +38,18 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         TimeProvider time,
         ILogger logger,
         GovernedExecutionOptions options,
-        IApprovalProvider? approvals = null)
+        IApprovalProvider? approvals = null,
+        IPolicyEvaluator? policySet = null)
     {
         _evaluator = evaluator;
+        // The policies in force here: what an artifact's policy-set digest must equal (a verify-only worker may hold
+        // them without deciding with them).
+        _policySet = policySet ?? evaluator;
         _issuer = issuer;
         _verifier = verifier;
         _sinks = [.. sinks];
         _time = time;
-        _logger = new SafeLogger(logger);
+        _logger = logger as SafeLogger ?? new SafeLogger(logger);
         _audience = options.Audience;
         _lifetime = options.ArtifactLifetime;
         _timeout = options.DependencyTimeout;
@@ -78,20 +83,26 @@ internal sealed class GovernedExecutor : IGovernedExecutor
     public ValueTask<ArtifactIssuance> IssueAsync(ExecutionIntent intent, string? audience = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(intent);
-        return IssueCoreAsync(ResolveParent(intent), audience, null, null, cancellationToken);
+        return IssueCoreAsync(ResolveParent(intent), audience, null, null, false, cancellationToken);
     }
 
     public ValueTask<ArtifactIssuance> IssueAsync(ExecutionIntent intent, string? audience, DelegationScope scope, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(intent);
         ArgumentNullException.ThrowIfNull(scope);
-        return IssueCoreAsync(ResolveParent(intent), audience, scope, null, cancellationToken);
+        return IssueCoreAsync(ResolveParent(intent), audience, scope, null, false, cancellationToken);
     }
 
-    internal ValueTask<ArtifactIssuance> DelegateAsync(GovernedContext parent, ExecutionIntent childIntent, DelegationScope scope, string? audience, CancellationToken cancellationToken) =>
-        IssueCoreAsync(childIntent.ParentExecutionId is null ? childIntent.WithParent(parent.ExecutionId) : childIntent, audience, scope, parent, cancellationToken);
+    internal ValueTask<ArtifactIssuance> DelegateAsync(GovernedContext parent, ExecutionIntent childIntent, DelegationScope scope, string? audience, CancellationToken cancellationToken)
+    {
+        // A child is recorded under the execution that delegates it; one that names another parent is refused, and its
+        // refusal is recorded where it happened, not in the tree it named.
+        var namesAnotherParent = childIntent.ParentExecutionId is { } named && named != parent.ExecutionId;
+        var intent = childIntent.ParentExecutionId == parent.ExecutionId ? childIntent : childIntent.WithParent(parent.ExecutionId);
+        return IssueCoreAsync(intent, audience, scope, parent, namesAnotherParent, cancellationToken);
+    }
 
-    private async ValueTask<ArtifactIssuance> IssueCoreAsync(ExecutionIntent intent, string? audience, DelegationScope? scope, GovernedContext? parent, CancellationToken cancellationToken)
+    private async ValueTask<ArtifactIssuance> IssueCoreAsync(ExecutionIntent intent, string? audience, DelegationScope? scope, GovernedContext? parent, bool namesAnotherParent, CancellationToken cancellationToken)
     {
         var run = new Run(this, intent, LineageEventKind.ArtifactIssued);
         try
@@ -99,6 +110,15 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             if (_issuer is null)
             {
                 run.Deny(DenialReason.KeyUnavailable, "this executor is verify-only: it holds no signing key and refuses to mint");
+            }
+            else if (parent is not null && parent.HasEnded)
+            {
+                // A context kept past its operation (by a timer, a task, a field) delegates nothing.
+                run.Deny(DenialReason.ScopeViolation, "the parent execution has ended: nothing can be delegated from it");
+            }
+            else if (namesAnotherParent)
+            {
+                run.Deny(DenialReason.ScopeViolation, "the child intent names another parent execution");
             }
 
             var decision = await run.DecideAsync(cancellationToken).ConfigureAwait(false);
@@ -185,9 +205,9 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         Func<TState, GovernedContext, CancellationToken, ValueTask<TResult>> operation,
         CancellationToken cancellationToken)
     {
-        using var activity = GovernedTelemetry.Source.HasListeners() ? GovernedTelemetry.Source.StartActivity("governed " + intent.Action.Id) : null;
+        using var activity = GovernedSpan.Start("governed ", intent.Action.Id);
         var run = new Run(this, ResolveParent(intent), LineageEventKind.IntentSubmitted);
-        activity?.SetTag("governed.execution_id", run.ExecutionId.ToString("D"));
+        activity.SetTag("governed.execution_id", run.ExecutionId.ToString("D"));
         GovernedContext? context = null;
         try
         {
@@ -216,7 +236,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 run.Deny(DenialReason.GovernanceFault, "no verified context");
             }
 
-            activity?.SetStatus(ActivityStatusCode.Error, run.Denial!.Reason.ToString());
+            activity.SetError(run.Denial!.Reason.ToString());
             await run.RecordDenialAsync().ConfigureAwait(false);
             return GovernedOutcome<TResult>.Denied(run.Denial!);
         }
@@ -224,10 +244,11 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         // Every check passed: the only place the operation is invoked.
         var started = run.Timestamp();
         GovernedOutcome<TResult> outcome;
-        var previous = GovernedContext.Swap(context);
+        var previous = context.Enter();
+        // The span is outside the try: only what the operation throws is the operation's exception.
+        var invoke = GovernedSpan.Start("governed.invoke");
         try
         {
-            using var span = GovernedTelemetry.Source.StartActivity("governed.invoke");
             var result = await operation(state, context, cancellationToken).ConfigureAwait(false);
             outcome = GovernedOutcome<TResult>.Success(result, run.ExecutionId);
         }
@@ -237,8 +258,10 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         }
         finally
         {
-            GovernedContext.Swap(previous);
+            context.End(previous);
         }
+
+        invoke.Dispose();
 
         var micros = run.MicrosecondsSince(started);
         await run.RecordOutcomeAsync(outcome.IsSuccess, outcome.Exception, micros).ConfigureAwait(false);
@@ -373,7 +396,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             SubmitIntent(_mode, null, cancellationToken);
 
             _phase = "policy";
-            using var span = GovernedTelemetry.Source.StartActivity("governed.policy");
+            using var span = GovernedSpan.Start("governed.policy");
             if (_owner._evaluator is null)
             {
                 Deny(DenialReason.NotPermitted, "this executor has no policies: it only runs presented artifacts");
@@ -460,7 +483,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             }
 
             _phase = "issuer";
-            using var span = GovernedTelemetry.Source.StartActivity("governed.artifact.mint");
+            using var span = GovernedSpan.Start("governed.artifact.mint");
             var notLaterThan = parent?.Claims.ExpiresAt;
             foreach (var approval in approvals)
             {
@@ -495,14 +518,15 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 }
 
                 _phase = "approval";
-                using var span = GovernedTelemetry.Source.StartActivity("governed.approval");
+                using var span = GovernedSpan.Start("governed.approval");
                 if (_owner._approvals is null)
                 {
                     Deny(DenialReason.ApprovalRequired, $"policy '{obligation.PolicyId}' requires approval by '{obligation.Value}' and no approver is configured");
                     return null;
                 }
 
-                var request = new ApprovalRequest(ExecutionId, Intent, IntentDigest!, obligation.Value, obligation.PolicyId, Now());
+                // A copy: the digest minted for and verified against is never memory a provider was handed.
+                var request = new ApprovalRequest(ExecutionId, Intent, IntentDigest!.ToArray(), obligation.Value, obligation.PolicyId, Now());
                 ApprovalDecision? answer;
                 try
                 {
@@ -583,15 +607,17 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         internal async ValueTask AppendAsync(bool required, CancellationToken cancellationToken)
         {
             _phase = "lineage";
-            using var span = GovernedTelemetry.Source.StartActivity("governed.lineage");
+            using var span = GovernedSpan.Start("governed.lineage");
             var events = _pending.ToArray();
             _pending.Clear();
+            // Read-only: a sink cannot change the batch the sinks after it record.
+            var batch = Array.AsReadOnly(events);
             foreach (var registration in _owner._sinks)
             {
                 var mustAccept = required && registration.Mode == LineageSinkMode.Required;
                 try
                 {
-                    await _owner.GuardAsync(registration.Sink.AppendAsync(events, mustAccept ? cancellationToken : CancellationToken.None), mustAccept ? cancellationToken : CancellationToken.None).ConfigureAwait(false);
+                    await _owner.GuardAsync(registration.Sink.AppendAsync(batch, mustAccept ? cancellationToken : CancellationToken.None), mustAccept ? cancellationToken : CancellationToken.None).ConfigureAwait(false);
                     GovernedTelemetry.LineageRecords.Add(events.Length);
                 }
                 catch (Exception ex)
@@ -632,10 +658,23 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         private async ValueTask<GovernedContext?> VerifyAsync(AuthorizationArtifact artifact, PolicyDecision? decision, CancellationToken cancellationToken)
         {
             _phase = "verifier";
-            using var span = GovernedTelemetry.Source.StartActivity("governed.artifact.verify");
+            using var span = GovernedSpan.Start("governed.artifact.verify");
+            string? acceptedPolicySet = null;
+            if (_owner._policySet is { } policies)
+            {
+                // Read once: the value checked here is the value the verifier compares. A missing digest would
+                // switch the comparison off, so it denies instead.
+                acceptedPolicySet = policies.PolicySetDigest;
+                if (string.IsNullOrWhiteSpace(acceptedPolicySet))
+                {
+                    Deny(DenialReason.GovernanceFault, "the policy evaluator has no policy-set digest");
+                    return null;
+                }
+            }
+
             var verification = new ArtifactVerificationContext(IntentDigest!, _owner._audience, Intent)
             {
-                AcceptedPolicySetDigest = _owner._evaluator?.PolicySetDigest,
+                AcceptedPolicySetDigest = acceptedPolicySet,
                 KnownArtifacts = GovernedContext.Current is { } ambient ? [ambient.Artifact] : [],
             };
             // Not guarded here: the verifier bounds its own seams by DependencyTimeout and names the one that hung.

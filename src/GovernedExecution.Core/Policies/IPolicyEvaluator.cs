@@ -8,7 +8,11 @@ namespace GovernedExecution.Policies;
 /// </summary>
 public interface IPolicyEvaluator
 {
-    /// <summary>The content digest of the policy set this evaluator decides with (lowercase hex SHA-256).</summary>
+    /// <summary>
+    /// The content digest of the policy set this evaluator decides with (lowercase hex SHA-256). Never null or empty:
+    /// an executor refuses to be built with such an evaluator, and denies (<c>GovernanceFault</c>) while the digest is
+    /// missing, since without it an artifact decided by any other policy set would pass.
+    /// </summary>
     string PolicySetDigest { get; }
 
     /// <summary>Evaluates the policies for an intent.</summary>

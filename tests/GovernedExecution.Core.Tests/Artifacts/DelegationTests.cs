@@ -4,6 +4,7 @@ using GovernedExecution.Artifacts.Keys;
 using GovernedExecution.DependencyInjection;
 using GovernedExecution.Execution;
 using GovernedExecution.Intents;
+using GovernedExecution.Lineage;
 using GovernedExecution.Policies.Rules;
 using GovernedExecution.Testing;
 using GovernedExecution.Tests.Execution;
@@ -387,6 +388,7 @@ public sealed class DelegationTests : IDisposable
         .Configure(o => { o.Audience = GovernedTestHost.Audience; o.VerifyOnly = true; })
         .UseTrustedKeys(_host.SigningKey.ToTrustedKey())
         .UseTimeProvider(_host.Time)
+        .AddLineageSink(new InMemoryLineageSink())
         .Build();
 
     private async Task<ArtifactClaims> ClaimsOfAsync(AuthorizationArtifact artifact, ExecutionIntent intent, bool consume = true)

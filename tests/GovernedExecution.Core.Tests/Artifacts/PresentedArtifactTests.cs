@@ -2,6 +2,7 @@ using GovernedExecution.Artifacts;
 using GovernedExecution.Artifacts.Keys;
 using GovernedExecution.DependencyInjection;
 using GovernedExecution.Execution;
+using GovernedExecution.Lineage;
 using GovernedExecution.Policies;
 using GovernedExecution.Testing;
 using Microsoft.Extensions.Time.Testing;
@@ -23,12 +24,14 @@ public sealed class PresentedArtifactTests
             .UseSigningKey(signingKey)
             .UseTrustedKeys(signingKey.ToTrustedKey())
             .UseTimeProvider(_time)
+            .AddLineageSink(new InMemoryLineageSink())
             .Build();
         using var publicOnly = TrustedKey.FromPem(signingKey.ToTrustedKey().ExportPublicKeyPem());
         var worker = new GovernedExecutorBuilder()
             .Configure(o => { o.Audience = "worker"; o.VerifyOnly = true; })
             .UseTrustedKeys(publicOnly)
             .UseTimeProvider(_time)
+            .AddLineageSink(new InMemoryLineageSink())
             .Build();
         var intent = GovernedTestHost.Intent("refund");
 

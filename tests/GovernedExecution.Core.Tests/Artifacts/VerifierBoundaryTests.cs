@@ -76,6 +76,7 @@ public sealed class VerifierBoundaryTests : IDisposable
             .Configure(o => { o.Audience = GovernedTestHost.Audience; o.VerifyOnly = true; o.ClockSkew = TimeSpan.Zero; })
             .UseTrustedKeys(_bench.Key.ToTrustedKey())
             .UseTimeProvider(_bench.Time)
+            .AddLineageSink(new GovernedExecution.Lineage.InMemoryLineageSink())
             .Build();
         _bench.Time.Advance(TimeSpan.FromSeconds(60));
 

@@ -43,6 +43,7 @@ public sealed class AddGovernedExecutionTests
         Assert.Contains(ex.Failures, f => f.Contains("signing key", StringComparison.Ordinal));
         Assert.Contains(ex.Failures, f => f.Contains("trusted-key store", StringComparison.Ordinal));
         Assert.Contains(ex.Failures, f => f.Contains("policy evaluator", StringComparison.Ordinal));
+        Assert.Contains(ex.Failures, f => f.Contains("required lineage sink", StringComparison.Ordinal));
         Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IGovernedExecutor>());
     }
 
@@ -51,6 +52,7 @@ public sealed class AddGovernedExecutionTests
     {
         using var key = SigningKey.Generate();
         var services = new ServiceCollection();
+        services.AddSingleton(new LineageSinkRegistration(new InMemoryLineageSink()));
         services.AddGovernedExecution(o => { o.Audience = "worker"; o.VerifyOnly = true; }).UseTrustedKeys(key.ToTrustedKey());
         using var provider = services.BuildServiceProvider();
 
@@ -80,6 +82,7 @@ public sealed class AddGovernedExecutionTests
             .UsePolicies(GovernedTestHost.DefaultPolicies())
             .UseSigningKey(key)
             .UseTrustedKeys(key.ToTrustedKey())
+            .AddLineageSink(new InMemoryLineageSink())
             .Build());
 
         Assert.Equal(3, ex.Failures.Count());

@@ -225,7 +225,7 @@ public sealed class ExecutionPathTests : IDisposable
     }
 
     [Fact]
-    public async Task A_delegated_intent_is_linked_to_the_delegating_execution_unless_it_names_its_own_parent()
+    public async Task A_delegated_intent_is_linked_to_the_delegating_execution_and_cannot_name_another()
     {
         var scope = new DelegationScope([new EntityReference("Action", "read")], [new EntityReference("Ticket", "ticket-1"), new EntityReference("Ticket", "ticket-2")]);
         var parentIntent = GovernedTestHost.Intent("read", "ticket-1");
@@ -235,20 +235,24 @@ public sealed class ExecutionPathTests : IDisposable
         var outcome = await _host.Executor.RunOutcomeAsync(parentIntent, artifact, 0, async (_, ctx, ct) =>
         {
             var a = await ctx.DelegateAsync(GovernedTestHost.Intent("read", "ticket-2"), scope, cancellationToken: ct);
-            var b = await ctx.DelegateAsync(GovernedTestHost.Intent("read", "ticket-2").WithParent(named), scope, cancellationToken: ct);
+            var b = await ctx.DelegateAsync(GovernedTestHost.Intent("read", "ticket-2").WithParent(ctx.ExecutionId), scope, cancellationToken: ct);
+            var c = await ctx.DelegateAsync(GovernedTestHost.Intent("read", "ticket-2").WithParent(named), scope, cancellationToken: ct);
             Assert.True(a.IsIssued && b.IsIssued, a.Denial?.ToString() ?? b.Denial?.ToString());
-            return (ctx.ExecutionId, a.Artifact!, b.Artifact!);
+            return (ctx.ExecutionId, a.Artifact!, b.Artifact!, c);
         });
-        var (execution, linked, explicitParent) = outcome.GetResultOrThrow();
+        var (execution, linked, explicitParent, refused) = outcome.GetResultOrThrow();
 
         var issued = _host.Lineage.Records.Where(r => r.Event.Kind == LineageEventKind.ArtifactIssued).Select(r => r.Event).ToList();
         var first = issued.Single(e => e["artifact_digest"] == linked.ComputeDigest());
         var second = issued.Single(e => e["artifact_digest"] == explicitParent.ComputeDigest());
         Assert.Equal(execution, first.ParentExecutionId);
-        Assert.Equal(named, second.ParentExecutionId);
+        Assert.Equal(execution, second.ParentExecutionId);
         Assert.Equal(artifact.ComputeDigest(), first["parent_artifact_digest"]);
         Assert.Equal(GovernedTestHost.Audience, first["audience"]);
         Assert.Same(artifact, linked.Parent);
+        Assert.Null(refused.Artifact);
+        DenialDetails.AssertDenied(refused.Denial, DenialReason.ScopeViolation);
+        Assert.DoesNotContain(_host.Lineage.Records, r => r.Event.ParentExecutionId == named);
     }
 
     [Theory]

@@ -180,9 +180,6 @@ public sealed class ExecutorLoggingTests
         return fault;
     }
 
-    private sealed record LogEntry(int EventId, LogLevel Level, IReadOnlyDictionary<string, object?> State, Exception? Exception);
-
-    /// <summary>A logger factory whose loggers keep every entry, with its structured state.</summary>
     [Fact]
     public async Task A_required_sink_that_fails_after_the_run_is_a_sink_failure_and_not_a_fault()
     {
@@ -216,52 +213,6 @@ public sealed class ExecutorLoggingTests
     {
         public ValueTask AppendAsync(IReadOnlyList<LineageEvent> events, CancellationToken cancellationToken) =>
             events.Any(e => e.Kind == LineageEventKind.ExecutionCompleted) ? ValueTask.FromException(new IOException("disk full")) : ValueTask.CompletedTask;
-    }
-
-    private sealed class CapturingLoggerFactory : ILoggerFactory, ILogger
-    {
-        private readonly List<LogEntry> _entries = [];
-
-        public LogEntry[] Entries
-        {
-            get
-            {
-                lock (_entries)
-                {
-                    return [.. _entries];
-                }
-            }
-        }
-
-        public ILogger CreateLogger(string categoryName) => this;
-
-        public void AddProvider(ILoggerProvider provider) => throw new NotSupportedException();
-
-        public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
-
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            var values = new Dictionary<string, object?>(StringComparer.Ordinal);
-            if (state is IEnumerable<KeyValuePair<string, object?>> pairs)
-            {
-                foreach (var pair in pairs)
-                {
-                    values[pair.Key] = pair.Value;
-                }
-            }
-
-            lock (_entries)
-            {
-                _entries.Add(new LogEntry(eventId.Id, logLevel, values, exception));
-            }
-        }
-
-        public void Dispose()
-        {
-        }
     }
 
     private sealed class ThrowingPolicyEvaluator(Exception exception) : IPolicyEvaluator

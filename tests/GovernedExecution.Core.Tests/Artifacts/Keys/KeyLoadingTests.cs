@@ -87,6 +87,7 @@ public sealed class KeyLoadingTests
             .Configure(o => { o.Audience = "worker"; o.VerifyOnly = true; })
             .UseTrustedKeys(retiring, arriving)
             .UseTimeProvider(time)
+            .AddLineageSink(new GovernedExecution.Lineage.InMemoryLineageSink())
             .Build();
         var intent = GovernedTestHost.Intent("read");
 
@@ -98,6 +99,7 @@ public sealed class KeyLoadingTests
                 .UseSigningKey(key)
                 .UseTrustedKeys(key.ToTrustedKey())
                 .UseTimeProvider(time)
+                .AllowExecutionsWithoutRequiredLineage() // it only mints, for the worker above
                 .Build();
             var artifact = (await issuer.IssueAsync(intent, "worker")).Artifact!;
             var outcome = await worker.RunOutcomeAsync(intent, artifact, 0, (s, ctx, ct) => ValueTask.FromResult(s));
@@ -240,7 +242,7 @@ public sealed class KeyLoadingTests
         var trusted = host.SigningKey.ToTrustedKey();
         var worker = new GovernedExecution.DependencyInjection.GovernedExecutorBuilder()
             .Configure(o => { o.Audience = GovernedTestHost.Audience; o.VerifyOnly = true; })
-            .UseTrustedKeys(trusted).UseTimeProvider(host.Time).Build();
+            .UseTrustedKeys(trusted).UseTimeProvider(host.Time).AddLineageSink(new GovernedExecution.Lineage.InMemoryLineageSink()).Build();
         var intent = GovernedTestHost.Intent("read");
         var artifact = (await host.Executor.IssueAsync(intent)).Artifact!;
         trusted.Dispose();
