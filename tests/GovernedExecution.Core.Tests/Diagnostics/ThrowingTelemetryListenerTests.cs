@@ -163,7 +163,7 @@ public sealed class ThrowingTelemetryListenerTests
     }
 
     /// <summary>Listeners to the <c>GovernedExecution</c> source and meter that throw inside the test's own trace.</summary>
-    private sealed class ThrowingTelemetry : IDisposable
+    internal sealed class ThrowingTelemetry : IDisposable
     {
         private readonly Activity _marker;
         private readonly ActivityTraceId _trace;

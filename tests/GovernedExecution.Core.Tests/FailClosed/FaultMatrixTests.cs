@@ -17,7 +17,7 @@ namespace GovernedExecution.Tests.FailClosed;
 /// </summary>
 public sealed class FaultMatrixTests
 {
-    public enum Seam { EntityProvider, PolicyEvaluator, SigningKeyProvider, TrustedKeyStore, ReplayGuard, RequiredSink, BestEffortSink, Clock, Cancellation, Delegate }
+    public enum Seam { EntityProvider, PolicyEvaluator, SigningKeyProvider, TrustedKeyStore, ReplayGuard, RequiredSink, BestEffortSink, Clock, Cancellation, Delegate, ActivityListener, MeterListener }
 
     /// <summary>The matrix: seam, fault, expected denial and its detail (null: the delegate runs).</summary>
     public static TheoryData<Seam, FaultKind, DenialReason?, string?> Matrix { get; } = new()
@@ -55,6 +55,8 @@ public sealed class FaultMatrixTests
         { Seam.Clock, FaultKind.Wrong, DenialReason.Expired, "the artifact has expired" },
         { Seam.Cancellation, FaultKind.Throws, DenialReason.Canceled, "cancellation was requested during intent" },
         { Seam.Delegate, FaultKind.Throws, null, null },
+        { Seam.ActivityListener, FaultKind.Throws, null, null },
+        { Seam.MeterListener, FaultKind.Throws, null, null },
     };
 
     [Theory]
@@ -89,6 +91,12 @@ public sealed class FaultMatrixTests
             .UseTrustedKeyStore(trust)
             .UseTimeProvider(time)
             .AddLineageSink(audit, LineageSinkMode.BestEffort);
+        if (seam != Seam.RequiredSink)
+        {
+            // Every executor needs a required sink; the faulty one is the required sink of its own row.
+            builder.AddLineageSink(new FaultyLineageSink(FaultKind.None), LineageSinkMode.Required);
+        }
+
         switch (seam)
         {
             case Seam.EntityProvider:
@@ -126,6 +134,13 @@ public sealed class FaultMatrixTests
             cts.CancelAfter(TimeSpan.FromMilliseconds(30));
         }
 
+        // A listener that throws only inside this cell's own trace: telemetry is the listener's, never a verdict.
+        using var telemetry = seam switch
+        {
+            Seam.ActivityListener => new Diagnostics.ThrowingTelemetryListenerTests.ThrowingTelemetry(Diagnostics.ThrowingTelemetryListenerTests.TelemetryFault.ActivityStarted),
+            Seam.MeterListener => new Diagnostics.ThrowingTelemetryListenerTests.ThrowingTelemetry(Diagnostics.ThrowingTelemetryListenerTests.TelemetryFault.Measurement),
+            _ => null,
+        };
         var intent = new ExecutionIntent(new("Agent", "support-bot"), new("Action", "read"), new("Ticket", "t-1"));
         var ran = 0;
         var thrown = new FormatException("the operation's own failure");
@@ -135,14 +150,24 @@ public sealed class FaultMatrixTests
             return seam == Seam.Delegate ? throw thrown : ValueTask.FromResult(1);
         }, cts.Token);
 
+        if (telemetry is not null)
+        {
+            Assert.True(telemetry.Threw, "the listener never threw: the cell proves nothing");
+        }
+
         if (expected is null)
         {
             Assert.Equal(1, ran);
+            Assert.Equal(seam == Seam.Delegate ? GovernedOutcomeKind.Faulted : GovernedOutcomeKind.Succeeded, outcome.Kind);
             Assert.False(outcome.IsDenied);
             if (seam == Seam.Delegate)
             {
                 Assert.Same(thrown, outcome.Exception);
                 Assert.Equal(LineageEventKind.ExecutionFailed, audit.Records[^1].Event.Kind);
+            }
+            else if (seam != Seam.BestEffortSink)
+            {
+                Assert.Equal(LineageEventKind.ExecutionCompleted, audit.Records[^1].Event.Kind);
             }
         }
         else
