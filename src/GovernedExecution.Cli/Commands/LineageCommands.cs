@@ -48,6 +48,11 @@ internal static class LineageCommands
                 var result = LineageVerifier.VerifyFiles(paths, keys.Count == 0 ? null : keys);
                 Console.Out.WriteLine(result.ToJson());
                 WarnAboutMissingSegments(paths);
+                foreach (var notice in result.Notices)
+                {
+                    Console.Error.WriteLine("notice: " + notice);
+                }
+
                 if (!result.SignaturesChecked)
                 {
                     Console.Error.WriteLine(parse.GetValue(noSignatures)

@@ -75,6 +75,7 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
             _lastCheckpoint = _segmentStarted = _time.GetUtcNow();
 
             var path = LineageSegments.PathOf(options.Path, _segment);
+            var unsigned = CheckResume(resume, options);
             _file = options.OpenSegment(path);
             try
             {
@@ -84,6 +85,21 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
                     Log.LineageRepaired(_logger, path, resume.TornTail.Length, resume.GoodLength);
                     GovernedTelemetry.LineageRepairs.Add(1);
                     Add(new LineageEvent(LineageEventKind.Repair, Guid.Empty, null, _time.GetUtcNow(), resume.RepairAttributes(path)));
+                }
+
+                if (unsigned > 0)
+                {
+                    Add(LineageRepairs.Adopted(resume.Sequence - unsigned + 1, resume.Sequence, _time.GetUtcNow()));
+                }
+
+                if (_sinceCheckpoint > 0 && (resume.TornTail is not null || unsigned > 0))
+                {
+                    // Signed at once: the sink vouches for what it adopted or sealed, not for more.
+                    AddCheckpoint();
+                }
+
+                if (_batch.WrittenCount > 0)
+                {
                     Commit();
                 }
             }
@@ -108,6 +124,32 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         _timer = _time.CreateTimer(static s => ((FileLineageSink)s!).OnTimer(), this, period, period);
         _writer = new Thread(Run) { IsBackground = true, Name = "GovernedExecution lineage writer" };
         _writer.Start();
+    }
+
+    /// <summary>
+    /// Never sign what it did not write: the last checkpoint must verify with the sink's own key, and records after it
+    /// (which no signature covers) are refused unless the options adopt them. Returns how many records are adopted.
+    /// </summary>
+    private static long CheckResume(LineageResume resume, FileLineageSinkOptions options)
+    {
+        if (options.CheckpointKey is { } key && resume.LastCheckpoint is { } checkpoint)
+        {
+            using var trusted = key.ToTrustedKey();
+            var error = LineageCheckpoint.VerifySignature(checkpoint, new Dictionary<string, Artifacts.Keys.TrustedKey>(StringComparer.Ordinal) { [trusted.KeyId] = trusted });
+            if (error is not null)
+            {
+                throw new InvalidDataException($"The lineage log '{options.Path}' ends with checkpoint {checkpoint.Sequence}, which does not verify with the sink's key: {error}. The log is not opened; verify it with 'govexec lineage verify'.");
+            }
+        }
+
+        var unsigned = resume.RecordsSinceCheckpoint;
+        if (unsigned > 0 && !options.AdoptUnsignedTail)
+        {
+            var first = resume.Sequence - unsigned + 1;
+            throw new InvalidDataException($"The lineage log '{options.Path}' holds records {first} to {resume.Sequence}, not covered by a checkpoint signed with the sink's key (left by a crash, or written by someone else). The log is not opened; inspect it with 'govexec lineage verify', then open it with AdoptUnsignedTail to adopt and sign over those records, recorded as unauthenticated.");
+        }
+
+        return unsigned;
     }
 
     /// <summary>One writer per log: an exclusive lock on <c>PATH.lock</c>, held while open, released by the system if the process dies.</summary>

@@ -28,6 +28,15 @@ public sealed class FileLineageSinkOptions
     /// </summary>
     public SigningKey? CheckpointKey { get; set; }
 
+    /// <summary>
+    /// Whether the sink, on open, adopts records that no checkpoint signed with <see cref="CheckpointKey"/> covers (the
+    /// records after the last checkpoint, as a crash leaves them, or a log with no checkpoint at all). Off by default:
+    /// such a log is refused, since the sink cannot tell its own unsigned records from records forged on its disk. When
+    /// on, the sink appends a repair record naming the adopted range, signs a checkpoint over it, and verification
+    /// reports the range (<see cref="LineageVerificationResult.Notices"/>).
+    /// </summary>
+    public bool AdoptUnsignedTail { get; set; }
+
     /// <summary>A checkpoint is written after this many records; 1000 by default.</summary>
     public int CheckpointEveryRecords { get; set; } = 1000;
 

@@ -34,6 +34,9 @@ internal sealed class LineageResume
 
     internal long RecordsSinceCheckpoint { get; private set; }
 
+    /// <summary>The last checkpoint record the log holds, when any: the one whose signature must be the sink's own.</summary>
+    internal LineageRecordLine? LastCheckpoint { get; private set; }
+
     /// <summary>The length of the good part of the active file.</summary>
     internal long GoodLength { get; private set; }
 
@@ -70,6 +73,7 @@ internal sealed class LineageResume
             Head = checkpoint.Hash;
             Tree = LineageCheckpoint.TryRestore(checkpoint)!;
             RecordsSinceCheckpoint = 0;
+            LastCheckpoint = checkpoint;
             start = checkpointOffset + checkpointLength + 1;
         }
         else if (index > 0)
@@ -121,11 +125,22 @@ internal sealed class LineageResume
             return "the record does not follow the one before it";
         }
 
+        if (record.Kind == LineageEventKind.Checkpoint
+            && (!string.Equals(record[LineageCheckpoint.TreeSize], Tree.Size.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal)
+                || !string.Equals(record[LineageCheckpoint.Root], Convert.ToHexStringLower(Tree.Root()), StringComparison.Ordinal)))
+        {
+            return "the checkpoint does not match the records before it";
+        }
+
         LogId = record.LogId;
         Sequence = record.Sequence;
         Head = record.Hash;
         Tree.Append(LineageCheckpoint.LeafHash(record.Hash));
         RecordsSinceCheckpoint = record.Kind == LineageEventKind.Checkpoint ? 0 : RecordsSinceCheckpoint + 1;
+        if (record.Kind == LineageEventKind.Checkpoint)
+        {
+            LastCheckpoint = record;
+        }
         return null;
     }
 

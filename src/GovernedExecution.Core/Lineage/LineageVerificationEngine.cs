@@ -30,6 +30,9 @@ internal sealed class LineageVerificationEngine
 
     internal bool LastIsCheckpoint { get; private set; }
 
+    /// <summary>What the log's repair records say, in order.</summary>
+    internal List<string> Notices { get; } = [];
+
     internal bool SignaturesChecked => _trusted is not null;
 
     /// <summary>The leaf hashes so far, when kept.</summary>
@@ -84,6 +87,11 @@ internal sealed class LineageVerificationEngine
             {
                 CheckpointRecords.Add(parsed);
             }
+        }
+
+        if (parsed.Kind == LineageEventKind.Repair)
+        {
+            Notices.Add(LineageRepairs.Notice(parsed));
         }
 
         var leaf = LineageCheckpoint.LeafHash(parsed.Hash);

@@ -43,8 +43,8 @@ public sealed class FileLineageSinkCrashTests(ITestOutputHelper output) : IDispo
                 killedBeforeFirstAck++;
             }
 
-            // Open (repairs a torn tail), close (writes the closing checkpoint).
-            await using (FileLineageSink.Open(_log.Options()))
+            // Open (repairs a torn tail, adopts the records a kill left after the last checkpoint), close (writes the closing checkpoint).
+            await using (FileLineageSink.Open(_log.Options(o => o.AdoptUnsignedTail = true)))
             {
             }
 

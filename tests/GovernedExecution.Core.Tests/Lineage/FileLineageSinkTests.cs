@@ -93,7 +93,7 @@ public sealed class FileLineageSinkTests : IDisposable
         lines[^1] = lines[^1].Replace("checkpoint", "checkpoinx", StringComparison.Ordinal);
         await File.WriteAllLinesAsync(_log.Path, lines);
 
-        await using (var sink = _log.Open())
+        await using (var sink = _log.Open(o => o.AdoptUnsignedTail = true))
         {
         }
 
@@ -143,7 +143,8 @@ public sealed class FileLineageSinkTests : IDisposable
         Assert.NotEmpty(kept);
         await File.WriteAllLinesAsync(newest, kept);
 
-        await _log.WriteAsync(5, o => o.RotateAtBytes = 3000);
+        Assert.Throws<InvalidDataException>(() => _log.Open(o => o.RotateAtBytes = 3000));
+        await _log.WriteAsync(5, o => { o.RotateAtBytes = 3000; o.AdoptUnsignedTail = true; });
         var result = _log.Verify();
         Assert.True(result.IsValid, result.ToString());
     }
