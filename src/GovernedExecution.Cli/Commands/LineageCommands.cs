@@ -33,7 +33,8 @@ internal static class LineageCommands
         var files = new Argument<string[]>("FILE") { Arity = ArgumentArity.OneOrMore, Description = "The log's files, oldest first." };
         var trust = TrustOption();
         var noSignatures = NoSignaturesOption();
-        var command = new Command("verify", "Check JSON, sequence, hash chain, Merkle roots of every checkpoint, and checkpoint signatures.") { files, trust, noSignatures };
+        var witness = new Option<string?>("--witness") { Description = "A checkpoint witness directory: the log must consistently contain the checkpoint it holds for it (not truncated, rolled back or forked)." };
+        var command = new Command("verify", "Check JSON, sequence, hash chain, Merkle roots of every checkpoint, and checkpoint signatures.") { files, trust, noSignatures, witness };
         command.SetAction(parse =>
         {
             var keys = LoadKeys(parse.GetValue(trust));
@@ -45,7 +46,9 @@ internal static class LineageCommands
             try
             {
                 var paths = parse.GetValue(files)!;
-                var result = LineageVerifier.VerifyFiles(paths, keys.Count == 0 ? null : keys);
+                var result = parse.GetValue(witness) is { } directory
+                    ? LineageVerifier.VerifyFilesAsync(paths, keys.Count == 0 ? null : keys, new DirectoryCheckpointWitness(directory)).GetAwaiter().GetResult()
+                    : LineageVerifier.VerifyFiles(paths, keys.Count == 0 ? null : keys);
                 Console.Out.WriteLine(result.ToJson());
                 WarnAboutMissingSegments(paths);
                 foreach (var notice in result.Notices)

@@ -45,6 +45,15 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
     private Exception? _fault;
     private int _disposed;
 
+    // The witness state: the tree size (and frontier) the next consistency proof starts from, the leaves since, what
+    // the witness holds (0: nothing yet), and the checkpoints written but not yet offered.
+    private readonly ICheckpointWitness? _witness;
+    private long _witnessedSize;
+    private IReadOnlyList<byte[]> _witnessedFrontier = [];
+    private List<byte[]> _sinceWitnessed = [];
+    private long _witnessHolds;
+    private readonly List<WitnessOffer> _offers = [];
+
     private FileLineageSink(FileLineageSinkOptions options)
     {
         _options = options;
@@ -67,6 +76,12 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
             }
 
             LogId = resume.LogId ?? options.LogId ?? Guid.NewGuid().ToString("D");
+            _witness = options.Witness;
+            if (_witness is not null)
+            {
+                resume = CheckAgainstWitness(resume, options.Path);
+            }
+
             _segment = resume.Segment;
             _sequence = resume.Sequence;
             _head = resume.Head;
@@ -76,6 +91,11 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
 
             var path = LineageSegments.PathOf(options.Path, _segment);
             var unsigned = CheckResume(resume, options);
+            if (_witness is not null)
+            {
+                CatchUpWitness(resume);
+            }
+
             _file = options.OpenSegment(path);
             try
             {
@@ -150,6 +170,76 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         }
 
         return unsigned;
+    }
+
+    /// <summary>
+    /// The log must consistently contain the checkpoint the witness holds: found at that tree size, with that root.
+    /// Returns the resume state from that checkpoint on (so that the next proof can start there).
+    /// </summary>
+    private LineageResume CheckAgainstWitness(LineageResume resume, string path)
+    {
+        var held = _witness!.GetLatestAsync(LogId, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        if (held is null)
+        {
+            return resume;
+        }
+
+        if (!string.Equals(held.LogId, LogId, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"The checkpoint witness answered for log '{held.LogId}', not '{LogId}'.");
+        }
+
+        if (held.TreeSize != resume.StartSize)
+        {
+            try
+            {
+                resume = LineageResume.Read(path, held.TreeSize);
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new InvalidDataException($"The checkpoint witness holds a checkpoint of tree size {held.TreeSize} for log '{LogId}', which the lineage log '{path}' does not contain: it was truncated or rolled back, or a segment is missing. The log is not opened.", ex);
+            }
+        }
+
+        var root = MerkleAccumulator.Restore(new MerkleAccumulatorSnapshot(resume.StartSize, resume.StartFrontier)).Root();
+        if (!root.AsSpan().SequenceEqual(held.Root.Span))
+        {
+            throw new InvalidDataException($"The lineage log '{path}' differs from the checkpoint witness at tree size {held.TreeSize}: the log was forked or rewritten. The log is not opened.");
+        }
+
+        _witnessHolds = held.TreeSize;
+        return resume;
+    }
+
+    /// <summary>Offers the witness the checkpoints the log holds beyond what the witness holds (after a crash between writing and offering one).</summary>
+    private void CatchUpWitness(LineageResume resume)
+    {
+        _witnessedSize = resume.StartSize;
+        _witnessedFrontier = resume.StartFrontier;
+        _sinceWitnessed = resume.LeavesSinceStart;
+        if (resume.StartSize > 0 && _witnessHolds == 0)
+        {
+            // Trust on first use: a witness that holds nothing for this log takes the checkpoint the log starts from.
+            Offer(WitnessOffer.From(resume.LastCheckpointAt(resume.StartSize)!));
+        }
+
+        if (resume.LastCheckpoint is { } last && last.Sequence - 1 > _witnessedSize)
+        {
+            Offer(WitnessOffer.From(last));
+        }
+    }
+
+    private void Offer(WitnessOffer offer)
+    {
+        var oldSize = _witnessHolds;
+        var added = (int)(offer.TreeSize - _witnessedSize);
+        var newLeaves = _sinceWitnessed.GetRange(0, added);
+        byte[][] proof = oldSize == 0 || added == 0 ? [] : MerkleFrontierProof.ConsistencyProof(_witnessedSize, _witnessedFrontier, newLeaves);
+        _witness!.AddCheckpointAsync(oldSize, proof, new LineageTreeHead(LogId, offer.TreeSize, offer.Root, offer.Signature), CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        _sinceWitnessed.RemoveRange(0, added);
+        _witnessedSize = offer.TreeSize;
+        _witnessedFrontier = offer.Frontier;
+        _witnessHolds = offer.TreeSize;
     }
 
     /// <summary>One writer per log: an exclusive lock on <c>PATH.lock</c>, held while open, released by the system if the process dies.</summary>
@@ -396,13 +486,24 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         Convert.FromHexString(record.Hash, hash, out _, out _);
         MerkleHash.LeafHash(hash, leaf);
         _tree.Append(leaf);
+        if (_witness is not null)
+        {
+            _sinceWitnessed.Add(leaf.ToArray());
+        }
+
         _sinceCheckpoint = e.Kind == LineageEventKind.Checkpoint ? 0 : _sinceCheckpoint + 1;
     }
 
     private void AddCheckpoint()
     {
         var now = _time.GetUtcNow();
-        Add(LineageCheckpoint.CreateEvent(LogId, _sequence + 1, _tree, _options.CheckpointKey, now));
+        var checkpoint = LineageCheckpoint.CreateEvent(LogId, _sequence + 1, _tree, _options.CheckpointKey, now);
+        if (_witness is not null)
+        {
+            _offers.Add(WitnessOffer.From(_tree.Size, checkpoint));
+        }
+
+        Add(checkpoint);
         _lastCheckpoint = now;
         GovernedTelemetry.LineageCheckpoints.Add(1);
     }
@@ -442,9 +543,23 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
     private void Commit()
     {
         var records = _batch.WrittenSpan.Count((byte)'\n');
-        _file.Append(_batch.WrittenSpan);
-        _file.Sync();
-        _batch.ResetWrittenCount();
+        try
+        {
+            _file.Append(_batch.WrittenSpan);
+            _file.Sync();
+            _batch.ResetWrittenCount();
+
+            // Offered once on disk, so that the witness never holds a checkpoint the log lacks.
+            foreach (var offer in _offers)
+            {
+                Offer(offer);
+            }
+        }
+        finally
+        {
+            _offers.Clear();
+        }
+
         GovernedTelemetry.LineageFsyncs.Add(1);
         GovernedTelemetry.LineageRecordsWritten.Add(records);
     }
@@ -489,6 +604,32 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
             {
                 item.Completion.TrySetException(Faulted(fault));
             }
+        }
+    }
+
+    private sealed class WitnessOffer(long treeSize, byte[] root, IReadOnlyList<byte[]> frontier, byte[] signature)
+    {
+        internal long TreeSize { get; } = treeSize;
+
+        internal byte[] Root { get; } = root;
+
+        internal IReadOnlyList<byte[]> Frontier { get; } = frontier;
+
+        internal byte[] Signature { get; } = signature;
+
+        internal static WitnessOffer From(long treeSize, LineageEvent checkpoint) => Parse(treeSize, name => checkpoint.Attributes.FirstOrDefault(a => a.Key == name).Value);
+
+        internal static WitnessOffer From(LineageRecordLine checkpoint) => Parse(checkpoint.Sequence - 1, name => checkpoint[name]);
+
+        private static WitnessOffer Parse(long treeSize, Func<string, string?> attribute)
+        {
+            var frontier = attribute(LineageCheckpoint.Frontier) ?? string.Empty;
+            var signature = attribute(LineageCheckpoint.Signature);
+            return new WitnessOffer(
+                treeSize,
+                Convert.FromHexString(attribute(LineageCheckpoint.Root) ?? string.Empty),
+                frontier.Length == 0 ? [] : [.. frontier.Split(',').Select(Convert.FromHexString)],
+                string.IsNullOrEmpty(signature) ? [] : System.Buffers.Text.Base64Url.DecodeFromChars(signature));
         }
     }
 

@@ -37,6 +37,14 @@ public sealed class FileLineageSinkOptions
     /// </summary>
     public bool AdoptUnsignedTail { get; set; }
 
+    /// <summary>
+    /// The witness every signed checkpoint is offered to (with a consistency proof from the last one it accepted), and
+    /// that the log is checked against on open; <see langword="null"/> (the default) for none. Without a witness the
+    /// log is tamper-evident only against someone without the key, after the fact; a truncated or rolled-back log is
+    /// not detected.
+    /// </summary>
+    public ICheckpointWitness? Witness { get; set; }
+
     /// <summary>A checkpoint is written after this many records; 1000 by default.</summary>
     public int CheckpointEveryRecords { get; set; } = 1000;
 

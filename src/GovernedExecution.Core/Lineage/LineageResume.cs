@@ -43,18 +43,75 @@ internal sealed class LineageResume
     /// <summary>The bytes after <see cref="GoodLength"/> (a torn last line), when any.</summary>
     internal byte[]? TornTail { get; private set; }
 
-    /// <summary>Reads the log's files (the last one, and earlier ones only as far back as the last checkpoint).</summary>
-    /// <exception cref="InvalidDataException">A record other than the last is bad, or the files do not form one log.</exception>
-    internal static LineageResume Read(string basePath)
+    /// <summary>
+    /// The tree size of the checkpoint the resume started from (0 when from the log's beginning), its frontier, and
+    /// the leaf hashes from there on (that checkpoint's own leaf first): what a consistency proof from it needs.
+    /// </summary>
+    internal long StartSize { get; private set; }
+
+    internal IReadOnlyList<byte[]> StartFrontier { get; private set; } = [];
+
+    internal List<byte[]> LeavesSinceStart { get; } = [];
+
+    /// <summary>
+    /// Reads the log's files: from the last checkpoint (or, given <paramref name="fromTreeSize"/>, from the checkpoint
+    /// of that tree size) to the end, across files.
+    /// </summary>
+    /// <exception cref="InvalidDataException">A record other than the last is bad, the files do not form one log, or no checkpoint of <paramref name="fromTreeSize"/> is found.</exception>
+    internal static LineageResume Read(string basePath, long? fromTreeSize = null)
     {
         var segments = LineageSegments.Existing(basePath);
         var last = Math.Max(0, segments.Count - 1);
         var state = new LineageResume(basePath, last);
-        state.ReadSegment(last, active: true);
+        var startSegment = 0;
+        long startOffset = 0;
+        for (var index = last; index >= 0 && index < segments.Count; index--)
+        {
+            using var stream = new FileStream(segments[index], FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
+            var checkpoint = FindLastCheckpoint(stream, stream.Length, fromTreeSize, out var offset, out var length);
+            if (checkpoint is not null)
+            {
+                state.StartFrom(checkpoint);
+                startSegment = index;
+                startOffset = offset + length + 1;
+                break;
+            }
+        }
+
+        if (fromTreeSize is { } size && state.StartSize != size)
+        {
+            throw new InvalidDataException($"The lineage log '{basePath}' holds no checkpoint of tree size {size}.");
+        }
+
+        for (var index = startSegment; index <= last; index++)
+        {
+            state.ReadSegment(index, index == startSegment ? startOffset : 0, active: index == last);
+        }
+
         return state;
     }
 
-    private void ReadSegment(int index, bool active)
+    /// <summary>The checkpoint record of a tree size among those read (the start one, or one after it).</summary>
+    internal LineageRecordLine? LastCheckpointAt(long treeSize) => _checkpoints.FirstOrDefault(c => c.Sequence - 1 == treeSize);
+
+    private readonly List<LineageRecordLine> _checkpoints = [];
+
+    private void StartFrom(LineageRecordLine checkpoint)
+    {
+        LogId = checkpoint.LogId;
+        Sequence = checkpoint.Sequence;
+        Head = checkpoint.Hash;
+        Tree = LineageCheckpoint.TryRestore(checkpoint)!;
+        RecordsSinceCheckpoint = 0;
+        LastCheckpoint = checkpoint;
+        _checkpoints.Add(checkpoint);
+        StartSize = checkpoint.Sequence - 1;
+        var frontier = checkpoint[LineageCheckpoint.Frontier] ?? string.Empty;
+        StartFrontier = frontier.Length == 0 ? [] : [.. frontier.Split(',').Select(Convert.FromHexString)];
+        LeavesSinceStart.Add(LineageCheckpoint.LeafHash(checkpoint.Hash));
+    }
+
+    private void ReadSegment(int index, long start, bool active)
     {
         var path = LineageSegments.PathOf(BasePath, index);
         if (!File.Exists(path))
@@ -64,23 +121,6 @@ internal sealed class LineageResume
 
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
         var length = stream.Length;
-        long start = 0;
-        var checkpoint = FindLastCheckpoint(stream, length, out var checkpointOffset, out var checkpointLength);
-        if (checkpoint is not null)
-        {
-            LogId = checkpoint.LogId;
-            Sequence = checkpoint.Sequence;
-            Head = checkpoint.Hash;
-            Tree = LineageCheckpoint.TryRestore(checkpoint)!;
-            RecordsSinceCheckpoint = 0;
-            LastCheckpoint = checkpoint;
-            start = checkpointOffset + checkpointLength + 1;
-        }
-        else if (index > 0)
-        {
-            ReadSegment(index - 1, active: false);
-        }
-
         stream.Seek(start, SeekOrigin.Begin);
         var reader = new LineageLineReader(stream, start);
         GoodLength = start;
@@ -135,17 +175,20 @@ internal sealed class LineageResume
         LogId = record.LogId;
         Sequence = record.Sequence;
         Head = record.Hash;
-        Tree.Append(LineageCheckpoint.LeafHash(record.Hash));
+        var leaf = LineageCheckpoint.LeafHash(record.Hash);
+        Tree.Append(leaf);
+        LeavesSinceStart.Add(leaf);
         RecordsSinceCheckpoint = record.Kind == LineageEventKind.Checkpoint ? 0 : RecordsSinceCheckpoint + 1;
         if (record.Kind == LineageEventKind.Checkpoint)
         {
             LastCheckpoint = record;
+            _checkpoints.Add(record);
         }
         return null;
     }
 
     /// <summary>Scans the file backwards for the last complete, intact checkpoint line.</summary>
-    private static LineageRecordLine? FindLastCheckpoint(FileStream stream, long length, out long lineOffset, out int lineLength)
+    private static LineageRecordLine? FindLastCheckpoint(FileStream stream, long length, long? treeSize, out long lineOffset, out int lineLength)
     {
         lineOffset = 0;
         lineLength = 0;
@@ -169,7 +212,7 @@ internal sealed class LineageResume
                     continue;
                 }
 
-                if (seenLineFeed && TryCheckpoint(buffer.AsSpan(i + 1, lineEnd - i - 1)) is { } found)
+                if (seenLineFeed && TryCheckpoint(buffer.AsSpan(i + 1, lineEnd - i - 1), treeSize) is { } found)
                 {
                     lineOffset = position + i + 1;
                     lineLength = lineEnd - i - 1;
@@ -183,7 +226,7 @@ internal sealed class LineageResume
             pending = buffer[..lineEnd];
         }
 
-        if (seenLineFeed && TryCheckpoint(pending) is { } first)
+        if (seenLineFeed && TryCheckpoint(pending, treeSize) is { } first)
         {
             lineOffset = 0;
             lineLength = pending.Length;
@@ -193,7 +236,7 @@ internal sealed class LineageResume
         return null;
     }
 
-    private static LineageRecordLine? TryCheckpoint(ReadOnlySpan<byte> line)
+    private static LineageRecordLine? TryCheckpoint(ReadOnlySpan<byte> line, long? treeSize)
     {
         // The first kind member of a line is the record's own: every earlier member is a fixed-format or escaped string.
         var at = line.IndexOf(KindMember);
@@ -203,7 +246,7 @@ internal sealed class LineageResume
         }
 
         var record = LineageRecordLine.TryParse(line, out _);
-        return record is { Kind: LineageEventKind.Checkpoint } && LineageCheckpoint.TryRestore(record) is not null ? record : null;
+        return record is { Kind: LineageEventKind.Checkpoint } && (treeSize is null || record.Sequence - 1 == treeSize) && LineageCheckpoint.TryRestore(record) is not null ? record : null;
     }
 
     /// <summary>The repair record's data: what was cut, where, and its digest.</summary>

@@ -30,6 +30,12 @@ internal sealed class LineageVerificationEngine
 
     internal bool LastIsCheckpoint { get; private set; }
 
+    /// <summary>The checkpoint a witness holds, which the log must contain (tree size and root), when checked.</summary>
+    internal (long Size, byte[] Root)? Witnessed { get; set; }
+
+    /// <summary>Whether a checkpoint of the witnessed tree size and root was found.</summary>
+    internal bool WitnessedFound { get; private set; }
+
     /// <summary>What the log's repair records say, in order.</summary>
     internal List<string> Notices { get; } = [];
 
@@ -119,6 +125,16 @@ internal sealed class LineageVerificationEngine
         if (!string.Equals(checkpoint[LineageCheckpoint.Frontier], frontier, StringComparison.Ordinal))
         {
             return "checkpoint frontier does not match the Merkle tree of the records before it";
+        }
+
+        if (Witnessed is { } witnessed && witnessed.Size == _tree.Size)
+        {
+            if (!Convert.ToHexStringLower(witnessed.Root).Equals(checkpoint[LineageCheckpoint.Root], StringComparison.Ordinal))
+            {
+                return $"the checkpoint of tree size {witnessed.Size} differs from the one the witness holds: the log was forked or rewritten";
+            }
+
+            WitnessedFound = true;
         }
 
         return _trusted is null ? null : LineageCheckpoint.VerifySignature(checkpoint, _trusted);

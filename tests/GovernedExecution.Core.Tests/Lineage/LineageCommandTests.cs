@@ -32,6 +32,25 @@ public sealed class LineageCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Verify_with_a_witness_fails_on_a_log_truncated_below_the_witnessed_checkpoint()
+    {
+        var witness = Path.Combine(_log.Directory, "witness");
+        var path = Path.Combine(_log.Directory, "witnessed.jsonl");
+        await _log.WriteAsync(25, o => { o.Path = path; o.Witness = new GovernedExecution.Lineage.DirectoryCheckpointWitness(witness); });
+        var (code, stdout, _) = await GovexecAsync(["lineage", "verify", path, "--trust", _publicKey, "--witness", witness]);
+        Assert.Equal(0, code);
+
+        var lines = File.ReadAllLines(path);
+        var cut = Array.FindLastIndex(lines, lines.Length - 2, l => l.Contains("\"kind\":\"checkpoint\"", StringComparison.Ordinal));
+        File.WriteAllLines(path, lines[..(cut + 1)]);
+        (code, _, _) = await GovexecAsync(["lineage", "verify", path, "--trust", _publicKey]);
+        Assert.Equal(0, code);
+        (code, stdout, _) = await GovexecAsync(["lineage", "verify", path, "--trust", _publicKey, "--witness", witness]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("witness", JsonDocument.Parse(stdout).RootElement.GetProperty("firstError").GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verify_without_trust_says_signatures_were_not_checked_and_fails_unless_told_not_to_check()
     {
         var (code, stdout, stderr) = await GovexecAsync(["lineage", "verify", .. _log.Files()]);
