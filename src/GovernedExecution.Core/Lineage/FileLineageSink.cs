@@ -40,6 +40,7 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
     private string _head;
     private readonly MerkleAccumulator _tree;
     private long _sinceCheckpoint;
+    private int _staged;
     private DateTimeOffset _lastCheckpoint;
     private DateTimeOffset _segmentStarted;
     private Exception? _fault;
@@ -69,6 +70,18 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         _lock = TakeWriterLock(options.Path);
         try
         {
+            // The active file is opened (and locked) before it is read: whoever reads it next is the only writer.
+            var existing = LineageSegments.Existing(options.Path);
+            _file = options.OpenSegment(LineageSegments.PathOf(options.Path, Math.Max(0, existing.Count - 1)));
+        }
+        catch
+        {
+            _lock.Dispose();
+            throw;
+        }
+
+        try
+        {
             var resume = LineageResume.Read(options.Path);
             if (options.LogId is not null && resume.LogId is not null && !string.Equals(options.LogId, resume.LogId, StringComparison.Ordinal))
             {
@@ -96,41 +109,39 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
                 CatchUpWitness(resume);
             }
 
-            _file = options.OpenSegment(path);
-            try
+            if (resume.MissingLineFeed || resume.TornTail is { } && !resume.TornTailTerminated)
             {
-                if (resume.TornTail is not null)
-                {
-                    _file.Truncate(resume.GoodLength);
-                    Log.LineageRepaired(_logger, path, resume.TornTail.Length, resume.GoodLength);
-                    GovernedTelemetry.LineageRepairs.Add(1);
-                    Add(new LineageEvent(LineageEventKind.Repair, Guid.Empty, null, _time.GetUtcNow(), resume.RepairAttributes(path)));
-                }
-
-                if (unsigned > 0)
-                {
-                    Add(LineageRepairs.Adopted(resume.Sequence - unsigned + 1, resume.Sequence, _time.GetUtcNow()));
-                }
-
-                if (_sinceCheckpoint > 0 && (resume.TornTail is not null || unsigned > 0))
-                {
-                    // Signed at once: the sink vouches for what it adopted or sealed, not for more.
-                    AddCheckpoint();
-                }
-
-                if (_batch.WrittenCount > 0)
-                {
-                    Commit();
-                }
+                // Never truncated (a file under chattr +a cannot be): the torn bytes become a line of their own,
+                // sealed by the repair record after it, which states their length and digest.
+                _batch.Write("\n"u8);
             }
-            catch
+
+            if (resume.TornTail is not null)
             {
-                _file.Dispose();
-                throw;
+                Log.LineageRepaired(_logger, path, resume.TornTail.Length, resume.GoodLength);
+                GovernedTelemetry.LineageRepairs.Add(1);
+                Add(new LineageEvent(LineageEventKind.Repair, Guid.Empty, null, _time.GetUtcNow(), resume.RepairAttributes(path)));
+            }
+
+            if (unsigned > 0)
+            {
+                Add(LineageRepairs.Adopted(resume.Sequence - unsigned + 1, resume.Sequence, _time.GetUtcNow()));
+            }
+
+            if (_sinceCheckpoint > 0 && (resume.TornTail is not null || unsigned > 0))
+            {
+                // Signed at once: the sink vouches for what it adopted or sealed, not for more.
+                AddCheckpoint();
+            }
+
+            if (_batch.WrittenCount > 0)
+            {
+                Commit();
             }
         }
         catch
         {
+            _file.Dispose();
             _lock.Dispose();
             throw;
         }
@@ -479,6 +490,7 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         var record = LineageChain.Create(_sequence + 1, LogId, e, _head);
         _batch.Write(record.Line.Span);
         _batch.Write("\n"u8);
+        _staged++;
         _sequence = record.Sequence;
         _head = record.Hash;
         Span<byte> hash = stackalloc byte[MerkleHash.Size];
@@ -542,7 +554,8 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
 
     private void Commit()
     {
-        var records = _batch.WrittenSpan.Count((byte)'\n');
+        var records = _staged;
+        _staged = 0;
         try
         {
             _file.Append(_batch.WrittenSpan);

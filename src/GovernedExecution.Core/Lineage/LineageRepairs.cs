@@ -9,7 +9,7 @@ namespace GovernedExecution.Lineage;
 internal static class LineageRepairs
 {
     internal const string Reason = "reason";
-    internal const string TornReason = "torn last line cut after a crash";
+    internal const string TornReason = "torn last line sealed after a crash";
     internal const string AdoptedReason = "unsigned records adopted";
     internal const string First = "first";
     internal const string Last = "last";

@@ -40,6 +40,12 @@ internal sealed class LineageResume
     /// <summary>The length of the good part of the active file.</summary>
     internal long GoodLength { get; private set; }
 
+    /// <summary>Whether the torn tail ends with a line feed already.</summary>
+    internal bool TornTailTerminated { get; private set; }
+
+    /// <summary>Whether the last record is complete but for its line feed.</summary>
+    internal bool MissingLineFeed { get; private set; }
+
     /// <summary>The bytes after <see cref="GoodLength"/> (a torn last line), when any.</summary>
     internal byte[]? TornTail { get; private set; }
 
@@ -126,10 +132,21 @@ internal sealed class LineageResume
         GoodLength = start;
         while (reader.TryRead(out var line, out var offset, out var terminated))
         {
-            var error = terminated ? Accept(line.Span) : "torn last line (no line feed)";
+            var error = Accept(line.Span);
             if (error is null)
             {
                 GoodLength = reader.Offset;
+                if (!terminated)
+                {
+                    // A whole record whose line feed the crash cut off: it stays, and gets its line feed.
+                    MissingLineFeed = true;
+                }
+
+                continue;
+            }
+
+            if (terminated && reader.NextSeals(line.Span))
+            {
                 continue;
             }
 
@@ -138,10 +155,9 @@ internal sealed class LineageResume
                 throw new InvalidDataException($"Lineage file '{path}' is corrupt at byte {offset}: {error}. It is not a torn last line, so it is not repaired; verify the log with 'govexec lineage verify'.");
             }
 
-            // The last line is bad: a write the crash cut short. Keep its bytes for the repair record.
-            stream.Seek(offset, SeekOrigin.Begin);
-            TornTail = new byte[length - offset];
-            stream.ReadExactly(TornTail);
+            // The last line is bad: a write the crash cut short. Keep its bytes (without a line feed) for the repair record.
+            TornTail = line.ToArray();
+            TornTailTerminated = terminated;
             GoodLength = offset;
             return;
         }
@@ -252,7 +268,7 @@ internal sealed class LineageResume
     /// <summary>The repair record's data: what was cut, where, and its digest.</summary>
     internal KeyValuePair<string, string>[] RepairAttributes(string path) =>
     [
-        new("reason", "torn last line cut after a crash"),
+        new(LineageRepairs.Reason, LineageRepairs.TornReason),
         new("file", Path.GetFileName(path)),
         new("offset", GoodLength.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new("cut_bytes", (TornTail?.Length ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture)),

@@ -142,7 +142,7 @@ public static class LineageVerifier
                 }
 
                 var error = engine.Feed(line.Span);
-                if (error is not null)
+                if (error is not null && !reader.NextSeals(line.Span))
                 {
                     return Invalid(engine, error, path, lineNumber);
                 }

@@ -64,7 +64,7 @@ public sealed class FileLineageSinkTests : IDisposable
     }
 
     [Fact]
-    public async Task A_torn_last_line_is_cut_and_a_repair_record_says_what_was_cut()
+    public async Task A_torn_last_line_is_kept_and_sealed_by_a_repair_record_that_says_what_was_torn()
     {
         await _log.WriteAsync(5);
         var before = File.ReadAllBytes(_log.Path);
@@ -77,7 +77,8 @@ public sealed class FileLineageSinkTests : IDisposable
 
         var after = File.ReadAllBytes(_log.Path);
         Assert.Equal(before, after.AsSpan(0, before.Length).ToArray());
-        var repair = _log.Lines().Select(l => JsonDocument.Parse(l).RootElement).Single(r => r.GetProperty("kind").GetString() == "repair");
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(torn), _log.Lines()[^3]);
+        var repair = JsonDocument.Parse(_log.Lines().Single(l => l.Contains("\"kind\":\"repair\"", StringComparison.Ordinal))).RootElement;
         var data = repair.GetProperty("data");
         Assert.Equal(torn.Length.ToString(), data.GetProperty("cut_bytes").GetString());
         Assert.Equal(before.Length.ToString(), data.GetProperty("offset").GetString());
