@@ -4,7 +4,7 @@ using GovernedExecution.Lineage;
 
 namespace GovernedExecution.Cli.Commands;
 
-/// <summary><c>govexec lineage verify|prove|check-proof|show</c>: audit lineage files offline.</summary>
+/// <summary><c>govexec lineage verify|prove|check-proof|show|seal</c>: audit lineage files offline, and seal a damaged one.</summary>
 internal static class LineageCommands
 {
     internal static void Register(RootCommand root)
@@ -14,6 +14,7 @@ internal static class LineageCommands
         lineage.Subcommands.Add(Prove());
         lineage.Subcommands.Add(CheckProof());
         lineage.Subcommands.Add(Show());
+        lineage.Subcommands.Add(Seal());
         root.Subcommands.Add(lineage);
     }
 
@@ -181,6 +182,52 @@ internal static class LineageCommands
                 return ExitCodes.Ok;
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                Console.Error.WriteLine("error: " + ex.Message);
+                return ExitCodes.Error;
+            }
+        });
+        return command;
+    }
+
+    private static Command Seal()
+    {
+        var file = new Argument<string>("FILE") { Description = "The log's first file (the path the service writes)." };
+        var key = new Option<string>("--key") { Description = "The checkpoint signing key (PKCS#8 PEM) of the log.", Required = true };
+        var adopt = new Option<bool>("--adopt-unsigned") { Description = "Also adopt records no signed checkpoint covers (recorded, and reported by verify as not authenticated)." };
+        var witness = new Option<string?>("--witness") { Description = "The log's checkpoint witness directory, if it has one." };
+        var command = new Command("seal", "Record a damaged last line with a signed repair record (its length and digest), so that the log can be opened again; the line stays.") { file, key, adopt, witness };
+        command.SetAction(parse =>
+        {
+            try
+            {
+                using var signingKey = SigningKey.FromPem(File.ReadAllText(parse.GetValue(key)!));
+                var options = new FileLineageSinkOptions
+                {
+                    Path = parse.GetValue(file)!,
+                    CheckpointKey = signingKey,
+                    AdoptUnsignedTail = parse.GetValue(adopt),
+                    SealDamagedLastLine = true,
+                    Witness = parse.GetValue(witness) is { } directory ? new DirectoryCheckpointWitness(directory) : null,
+                };
+                using (FileLineageSink.Open(options))
+                {
+                }
+
+                Console.Out.WriteLine("sealed: " + options.Path);
+                return ExitCodes.Ok;
+            }
+            catch (InvalidDataException ex)
+            {
+                Console.Error.WriteLine("error: " + ex.Message);
+                if (!parse.GetValue(adopt) && ex.Message.Contains("not covered by a checkpoint", StringComparison.Ordinal))
+                {
+                    Console.Error.WriteLine("hint: give --adopt-unsigned to adopt those records (recorded, and reported by verify as not authenticated)");
+                }
+
+                return ExitCodes.Error;
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or System.Security.Cryptography.CryptographicException)
             {
                 Console.Error.WriteLine("error: " + ex.Message);
                 return ExitCodes.Error;

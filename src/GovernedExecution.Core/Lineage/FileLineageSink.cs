@@ -82,7 +82,7 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
 
         try
         {
-            var resume = LineageResume.Read(options.Path);
+            var resume = LineageResume.Read(options.Path, sealDamage: options.SealDamagedLastLine);
             if (options.LogId is not null && resume.LogId is not null && !string.Equals(options.LogId, resume.LogId, StringComparison.Ordinal))
             {
                 throw new InvalidDataException($"The lineage file '{options.Path}' belongs to log '{resume.LogId}', not '{options.LogId}'.");
@@ -204,7 +204,7 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         {
             try
             {
-                resume = LineageResume.Read(path, held.TreeSize);
+                resume = LineageResume.Read(path, held.TreeSize, _options.SealDamagedLastLine);
             }
             catch (InvalidDataException ex)
             {

@@ -63,6 +63,9 @@ public sealed class FileLineageSinkOptions
     /// <summary>Receives repairs and faults; none by default.</summary>
     public ILogger? Logger { get; set; }
 
+    /// <summary>Seals a damaged (complete but bad) last line with a repair record instead of refusing the log: <c>govexec lineage seal</c>.</summary>
+    internal bool SealDamagedLastLine { get; set; }
+
     /// <summary>Opens a file of the log for appending (a seam for fault injection in tests).</summary>
     internal Func<string, LineageSegmentFile> OpenSegment { get; set; } = LineageSegmentFile.Open;
 

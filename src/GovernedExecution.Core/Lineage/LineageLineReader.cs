@@ -35,7 +35,7 @@ internal sealed class LineageLineReader
         _pushed = (next.ToArray(), offset, terminated);
         return terminated
             && LineageRecordLine.TryParse(next.Span, out _) is { Kind: LineageEventKind.Repair } repair
-            && string.Equals(repair[LineageRepairs.Reason], LineageRepairs.TornReason, StringComparison.Ordinal)
+            && LineageRepairs.Seals(repair[LineageRepairs.Reason])
             && string.Equals(repair["cut_bytes"], length, StringComparison.Ordinal)
             && string.Equals(repair["cut_sha256"], digest, StringComparison.Ordinal);
     }

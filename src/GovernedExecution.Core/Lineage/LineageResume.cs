@@ -64,11 +64,11 @@ internal sealed class LineageResume
     /// of that tree size) to the end, across files.
     /// </summary>
     /// <exception cref="InvalidDataException">A record other than the last is bad, the files do not form one log, or no checkpoint of <paramref name="fromTreeSize"/> is found.</exception>
-    internal static LineageResume Read(string basePath, long? fromTreeSize = null)
+    internal static LineageResume Read(string basePath, long? fromTreeSize = null, bool sealDamage = false)
     {
         var segments = LineageSegments.Existing(basePath);
         var last = Math.Max(0, segments.Count - 1);
-        var state = new LineageResume(basePath, last);
+        var state = new LineageResume(basePath, last) { _sealDamage = sealDamage };
         var startSegment = 0;
         long startOffset = 0;
         for (var index = last; index >= 0 && index < segments.Count; index--)
@@ -101,6 +101,7 @@ internal sealed class LineageResume
     internal LineageRecordLine? LastCheckpointAt(long treeSize) => _checkpoints.FirstOrDefault(c => c.Sequence - 1 == treeSize);
 
     private readonly List<LineageRecordLine> _checkpoints = [];
+    private bool _sealDamage;
 
     private void StartFrom(LineageRecordLine checkpoint)
     {
@@ -155,7 +156,13 @@ internal sealed class LineageResume
                 throw new InvalidDataException($"Lineage file '{path}' is corrupt at byte {offset}: {error}. It is not a torn last line, so it is not repaired; verify the log with 'govexec lineage verify'.");
             }
 
-            // The last line is bad: a write the crash cut short. Keep its bytes (without a line feed) for the repair record.
+            if (terminated && !_sealDamage)
+            {
+                throw new InvalidDataException($"Lineage file '{path}' ends with a complete line at byte {offset} that is not a good record ({error}). A crash does not leave a whole line behind, so this is damage, not a torn write, and it is not repaired. Inspect the log with 'govexec lineage verify'; to keep it going, record the damage with 'govexec lineage seal' (a signed repair record states the line's length and digest).");
+            }
+
+            // The last line is bad: a write the crash cut short (or, sealed on request, a damaged line). Keep its bytes
+            // (without a line feed) for the repair record.
             TornTail = line.ToArray();
             TornTailTerminated = terminated;
             GoodLength = offset;
@@ -268,7 +275,7 @@ internal sealed class LineageResume
     /// <summary>The repair record's data: what was cut, where, and its digest.</summary>
     internal KeyValuePair<string, string>[] RepairAttributes(string path) =>
     [
-        new(LineageRepairs.Reason, LineageRepairs.TornReason),
+        new(LineageRepairs.Reason, TornTailTerminated ? LineageRepairs.DamagedReason : LineageRepairs.TornReason),
         new("file", Path.GetFileName(path)),
         new("offset", GoodLength.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new("cut_bytes", (TornTail?.Length ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture)),

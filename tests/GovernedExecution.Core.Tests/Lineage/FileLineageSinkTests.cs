@@ -87,19 +87,19 @@ public sealed class FileLineageSinkTests : IDisposable
     }
 
     [Fact]
-    public async Task A_complete_but_corrupt_last_line_is_cut_too()
+    public async Task Break5_a_complete_but_corrupt_last_line_is_not_a_torn_line_and_the_log_is_not_opened()
     {
         await _log.WriteAsync(3);
-        var lines = _log.Lines();
-        lines[^1] = lines[^1].Replace("checkpoint", "checkpoinx", StringComparison.Ordinal);
+
+        // As after a crash (no closing checkpoint), the last record, whole and newline-terminated, altered.
+        var lines = _log.Lines()[..^1];
+        lines[^1] = lines[^1].Replace("\"i\":\"", "\"i\":\"9", StringComparison.Ordinal);
         await File.WriteAllLinesAsync(_log.Path, lines);
+        var before = await File.ReadAllBytesAsync(_log.Path);
 
-        await using (var sink = _log.Open(o => o.AdoptUnsignedTail = true))
-        {
-        }
-
-        Assert.Contains(_log.Lines(), l => l.Contains("\"kind\":\"repair\"", StringComparison.Ordinal));
-        Assert.True(_log.Verify().IsValid);
+        var ex = Assert.Throws<InvalidDataException>(() => _log.Open(o => o.AdoptUnsignedTail = true));
+        Assert.Contains("govexec lineage seal", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(before, await File.ReadAllBytesAsync(_log.Path));
     }
 
     [Fact]

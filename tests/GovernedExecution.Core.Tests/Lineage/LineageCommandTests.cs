@@ -115,6 +115,34 @@ public sealed class LineageCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Seal_appends_a_signed_damage_record_after_a_corrupt_last_line_and_the_log_reopens_and_verifies_with_a_notice()
+    {
+        var path = Path.Combine(_log.Directory, "damaged.jsonl");
+        await _log.WriteAsync(3, o => o.Path = path);
+        var lines = File.ReadAllLines(path);
+        lines[^1] = lines[^1].Replace("\"kind\":\"checkpoint\"", "\"kind\":\"checkpoinx\"", StringComparison.Ordinal);
+        File.WriteAllLines(path, lines);
+        Assert.Throws<InvalidDataException>(() => _log.Open(o => o.Path = path));
+        var key = Path.Combine(_log.Directory, "key.pem");
+        File.WriteAllText(key, _log.Key.ExportPrivateKeyPem());
+
+        // The damaged line was the checkpoint: the records before it are no longer covered by a signature.
+        var (code, _, stderr) = await GovexecAsync(["lineage", "seal", path, "--key", key]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("--adopt-unsigned", stderr, StringComparison.Ordinal);
+
+        (code, _, stderr) = await GovexecAsync(["lineage", "seal", path, "--key", key, "--adopt-unsigned"]);
+        Assert.True(code == 0, stderr);
+        (code, var stdout, stderr) = await GovexecAsync(["lineage", "verify", path, "--trust", _publicKey]);
+        Assert.Equal(0, code);
+        Assert.Contains("damaged line", stderr, StringComparison.Ordinal);
+        Assert.Contains(lines[^1], File.ReadAllLines(path));
+        await using (_log.Open(o => o.Path = path))
+        {
+        }
+    }
+
+    [Fact]
     public async Task Show_prints_one_line_per_execution()
     {
         var (code, stdout, _) = await GovexecAsync(["lineage", "show", .. _log.Files()]);
