@@ -35,7 +35,8 @@ internal static class LineageCommands
         var trust = TrustOption();
         var noSignatures = NoSignaturesOption();
         var witness = new Option<string?>("--witness") { Description = "A checkpoint witness directory: the log must consistently contain the checkpoint it holds for it (not truncated, rolled back or forked)." };
-        var command = new Command("verify", "Check JSON, sequence, hash chain, Merkle roots of every checkpoint, and checkpoint signatures.") { files, trust, noSignatures, witness };
+        var partial = new Option<bool>("--partial") { Description = "Accept files that start with a later file of the log (earlier ones archived), verified from the signed checkpoint it starts with." };
+        var command = new Command("verify", "Check JSON, sequence, hash chain, Merkle roots of every checkpoint, and checkpoint signatures.") { files, trust, noSignatures, witness, partial };
         command.SetAction(parse =>
         {
             var keys = LoadKeys(parse.GetValue(trust));
@@ -62,6 +63,12 @@ internal static class LineageCommands
                     Console.Error.WriteLine(parse.GetValue(noSignatures)
                         ? "warning: checkpoint signatures were not checked (--no-signatures)"
                         : "error: checkpoint signatures were not checked: give --trust PUB.pem, or --no-signatures to accept that");
+                }
+
+                if (result.FirstRecord > 1 && !parse.GetValue(partial))
+                {
+                    Console.Error.WriteLine($"error: the files start at record {result.FirstRecord}: the log's earlier files were not given (give them, or --partial to verify from that checkpoint)");
+                    return ExitCodes.Error;
                 }
 
                 return result.IsValid && (result.SignaturesChecked || parse.GetValue(noSignatures)) ? ExitCodes.Ok : ExitCodes.Error;

@@ -71,8 +71,8 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         try
         {
             // The active file is opened (and locked) before it is read: whoever reads it next is the only writer.
-            var existing = LineageSegments.Existing(options.Path);
-            _file = options.OpenSegment(LineageSegments.PathOf(options.Path, Math.Max(0, existing.Count - 1)));
+            var existing = LineageSegments.Present(options.Path);
+            _file = options.OpenSegment(existing.Count == 0 ? options.Path : existing[^1].Path);
         }
         catch
         {
@@ -593,11 +593,23 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
             Commit();
         }
 
-        var next = _options.OpenSegment(LineageSegments.PathOf(_options.Path, _segment + 1));
+        var nextPath = LineageSegments.PathOf(_options.Path, _segment + 1);
+        var next = _options.OpenSegment(nextPath);
+        if (next.Length > 0)
+        {
+            next.Dispose();
+            throw new IOException($"The lineage file '{nextPath}' already exists: the sink does not write into another log's file.");
+        }
+
         _file.Dispose();
         _file = next;
         _segment++;
         _segmentStarted = _time.GetUtcNow();
+
+        // Every file starts with the signed checkpoint of everything before it: earlier files can be archived, and a
+        // file verifies from there on its own.
+        AddCheckpoint();
+        Commit();
     }
 
     private static void Complete(List<Pending> batch, Exception? fault)

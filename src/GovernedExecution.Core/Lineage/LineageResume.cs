@@ -66,14 +66,14 @@ internal sealed class LineageResume
     /// <exception cref="InvalidDataException">A record other than the last is bad, the files do not form one log, or no checkpoint of <paramref name="fromTreeSize"/> is found.</exception>
     internal static LineageResume Read(string basePath, long? fromTreeSize = null, bool sealDamage = false)
     {
-        var segments = LineageSegments.Existing(basePath);
-        var last = Math.Max(0, segments.Count - 1);
-        var state = new LineageResume(basePath, last) { _sealDamage = sealDamage };
+        var segments = LineageSegments.Present(basePath);
+        var last = segments.Count - 1;
+        var state = new LineageResume(basePath, last < 0 ? 0 : segments[last].Index) { _sealDamage = sealDamage };
         var startSegment = 0;
         long startOffset = 0;
-        for (var index = last; index >= 0 && index < segments.Count; index--)
+        for (var index = last; index >= 0; index--)
         {
-            using var stream = new FileStream(segments[index], FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
+            using var stream = new FileStream(segments[index].Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
             var checkpoint = FindLastCheckpoint(stream, stream.Length, fromTreeSize, out var offset, out var length);
             if (checkpoint is not null)
             {
@@ -91,7 +91,12 @@ internal sealed class LineageResume
 
         for (var index = startSegment; index <= last; index++)
         {
-            state.ReadSegment(index, index == startSegment ? startOffset : 0, active: index == last);
+            if (index > startSegment && segments[index].Index != segments[index - 1].Index + 1)
+            {
+                throw new InvalidDataException($"The lineage file '{LineageSegments.PathOf(basePath, segments[index - 1].Index + 1)}' is missing: the log's records after its last checkpoint continue in it. The log is not opened.");
+            }
+
+            state.ReadSegment(segments[index].Path, index == startSegment ? startOffset : 0, active: index == last);
         }
 
         return state;
@@ -118,9 +123,8 @@ internal sealed class LineageResume
         LeavesSinceStart.Add(LineageCheckpoint.LeafHash(checkpoint.Hash));
     }
 
-    private void ReadSegment(int index, long start, bool active)
+    private void ReadSegment(string path, long start, bool active)
     {
-        var path = LineageSegments.PathOf(BasePath, index);
         if (!File.Exists(path))
         {
             return;

@@ -12,7 +12,7 @@ internal sealed class LineageVerificationEngine
 {
     private readonly IReadOnlyDictionary<string, TrustedKey>? _trusted;
     private readonly List<byte[]>? _leaves;
-    private readonly MerkleAccumulator _tree = new();
+    private MerkleAccumulator _tree = new();
 
     internal LineageVerificationEngine(IReadOnlyDictionary<string, TrustedKey>? trusted, bool keepLeaves = false)
     {
@@ -46,6 +46,32 @@ internal sealed class LineageVerificationEngine
 
     /// <summary>The checkpoint records so far (only when leaves are kept, for proofs).</summary>
     internal List<LineageRecordLine> CheckpointRecords { get; } = [];
+
+    /// <summary>The sequence number of the first record checked: 1, or the checkpoint a later file starts with.</summary>
+    internal long FirstRecord { get; private set; } = 1;
+
+    /// <summary>
+    /// Starts from a checkpoint instead of the log's first record (the files given begin with a later file): the tree
+    /// is restored from its frontier, so the checkpoint is checked (root, frontier, signature) like any other.
+    /// </summary>
+    internal bool TryStartFrom(ReadOnlySpan<byte> line)
+    {
+        if (Records > 0 || LineageRecordLine.TryParse(line, out _) is not { Kind: LineageEventKind.Checkpoint, Sequence: > 1 } checkpoint
+            || LineageCheckpoint.TryRestore(checkpoint) is null)
+        {
+            return false;
+        }
+
+        var frontier = checkpoint[LineageCheckpoint.Frontier] ?? string.Empty;
+        var roots = frontier.Length == 0 ? [] : frontier.Split(',').Select(Convert.FromHexString).ToArray();
+        var restored = MerkleAccumulator.Restore(new MerkleAccumulatorSnapshot(checkpoint.Sequence - 1, roots));
+        _tree = restored;
+        Records = checkpoint.Sequence - 1;
+        Head = checkpoint.PreviousHash;
+        LogId = checkpoint.LogId;
+        FirstRecord = checkpoint.Sequence;
+        return true;
+    }
 
     /// <summary>Checks the next line; returns the error, or <see langword="null"/> when the record is good.</summary>
     internal string? Feed(ReadOnlySpan<byte> line) => Feed(line, out _);

@@ -22,7 +22,13 @@ public sealed class LineageVerificationResult
     /// <summary>Whether every record is well formed, in sequence, correctly hashed and linked, and every checkpoint matches (and verifies, when keys were given).</summary>
     public bool IsValid { get; }
 
-    /// <summary>How many records were checked and found good.</summary>
+    /// <summary>
+    /// The sequence number of the first record verified: 1 for a whole log; later when the files given start with a
+    /// later file (earlier ones archived), verified from the signed checkpoint that file starts with.
+    /// </summary>
+    public long FirstRecord { get; internal init; } = 1;
+
+    /// <summary>How many records were checked and found good (counted from <see cref="FirstRecord"/>'s position: the last good sequence number).</summary>
     public long Records { get; }
 
     /// <summary>How many of them are checkpoints.</summary>

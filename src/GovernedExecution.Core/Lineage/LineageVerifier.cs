@@ -136,6 +136,11 @@ public static class LineageVerifier
             while (reader.TryRead(out var line, out _, out var terminated))
             {
                 lineNumber++;
+                if (engine.Records == 0 && terminated && engine.TryStartFrom(line.Span))
+                {
+                    engine.Notices.Add($"verified from checkpoint {engine.FirstRecord} ({path}): records 1 to {engine.FirstRecord - 1} are in earlier files that were not given");
+                }
+
                 if (!terminated)
                 {
                     return Invalid(engine, "torn last line: the record has no line feed (a crash mid-write, not yet repaired)", path, lineNumber);
@@ -171,8 +176,8 @@ public static class LineageVerifier
     }
 
     private static LineageVerificationResult Valid(LineageVerificationEngine engine) =>
-        new(true, engine.Records, engine.Checkpoints, engine.SignaturesChecked, engine.Head, null, null, null, null, [.. engine.Notices]);
+        new(true, engine.Records, engine.Checkpoints, engine.SignaturesChecked, engine.Head, null, null, null, null, [.. engine.Notices]) { FirstRecord = engine.FirstRecord };
 
     private static LineageVerificationResult Invalid(LineageVerificationEngine engine, string error, string? file, long? line) =>
-        new(false, engine.Records, engine.Checkpoints, engine.SignaturesChecked, engine.Head, engine.Records + 1, error, file, line, [.. engine.Notices]);
+        new(false, engine.Records, engine.Checkpoints, engine.SignaturesChecked, engine.Head, engine.Records + 1, error, file, line, [.. engine.Notices]) { FirstRecord = engine.FirstRecord };
 }

@@ -134,14 +134,17 @@ public sealed class FileLineageSinkTests : IDisposable
     }
 
     [Fact]
-    public async Task Opening_resumes_from_the_previous_file_when_the_newest_has_no_checkpoint_yet()
+    public async Task Opening_resumes_from_the_checkpoint_the_newest_file_starts_with_when_it_has_no_other()
     {
         await _log.WriteAsync(40, o => o.RotateAtBytes = 3000);
         var newest = _log.Files()[^1];
 
-        // As after a crash just after rotating: the newest file holds records but no checkpoint.
-        var kept = _log.Lines(newest).TakeWhile(l => !l.Contains("\"kind\":\"checkpoint\"", StringComparison.Ordinal)).ToArray();
-        Assert.NotEmpty(kept);
+        // As after a crash: the newest file holds its opening checkpoint and records, but no closing checkpoint.
+        var lines = _log.Lines(newest);
+        var kept = lines[..Array.FindLastIndex(lines, l => l.Contains("\"kind\":\"checkpoint\"", StringComparison.Ordinal))];
+        Assert.Contains("\"kind\":\"checkpoint\"", kept[0], StringComparison.Ordinal);
+        Assert.True(kept.Length > 1);
+        Assert.DoesNotContain(kept[1..], l => l.Contains("\"kind\":\"checkpoint\"", StringComparison.Ordinal));
         await File.WriteAllLinesAsync(newest, kept);
 
         Assert.Throws<InvalidDataException>(() => _log.Open(o => o.RotateAtBytes = 3000));
