@@ -266,6 +266,9 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         }
     }
 
+    /// <summary>When appends are acknowledged (a required sink must be <see cref="LineageDurability.BeforeInvoke"/>).</summary>
+    internal LineageDurability Durability => _options.Durability;
+
     /// <summary>The id of the log, written into every record.</summary>
     public string LogId { get; }
 

@@ -238,6 +238,19 @@ public sealed class FileLineageSinkTests : IDisposable
     }
 
     [Fact]
+    public async Task Break7_a_buffered_file_sink_cannot_be_required_since_it_acknowledges_before_the_disk()
+    {
+        await using var sink = _log.Open(o => o.Durability = LineageDurability.Buffered);
+        var ex = Assert.Throws<ArgumentException>(() => new LineageSinkRegistration(sink, LineageSinkMode.Required));
+        Assert.Contains("Buffered", ex.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => new GovernedExecution.DependencyInjection.GovernedExecutorBuilder().AddLineageSink(sink, LineageSinkMode.Required));
+        Assert.Equal(LineageSinkMode.BestEffort, new LineageSinkRegistration(sink, LineageSinkMode.BestEffort).Mode);
+
+        await using var durable = _log.Open(o => o.Path = System.IO.Path.Combine(_log.Directory, "durable.jsonl"));
+        Assert.Equal(LineageSinkMode.Required, new LineageSinkRegistration(durable).Mode);
+    }
+
+    [Fact]
     public async Task Buffered_mode_refuses_when_the_queue_is_full_and_configured_to_refuse()
     {
         var slow = new SlowSegments(TimeSpan.FromMilliseconds(200));
