@@ -50,9 +50,16 @@ internal abstract class LineageSegmentFile : IDisposable
             _handle = NativeMethods.OpenAppend(_path);
             try
             {
-                if (!NativeMethods.TryLockExclusive(_handle))
+                // A lock just released can stay held for a moment by a child process this one is starting (it holds a
+                // copy of every descriptor until it executes), so a refusal is retried briefly; a real writer holds on.
+                for (var attempt = 0; !NativeMethods.TryLockExclusive(_handle); attempt++)
                 {
-                    throw new IOException($"The lineage file '{_path}' is open in another writer.");
+                    if (attempt == 50)
+                    {
+                        throw new IOException($"The lineage file '{_path}' is open in another writer.");
+                    }
+
+                    Thread.Sleep(20);
                 }
 
                 _identity = NativeMethods.Identity(_handle);
