@@ -11,13 +11,11 @@ namespace GovernedExecution.Lineage;
 internal sealed class LineageVerificationEngine
 {
     private readonly IReadOnlyDictionary<string, TrustedKey>? _trusted;
-    private readonly List<byte[]>? _leaves;
     private MerkleAccumulator _tree = new();
 
-    internal LineageVerificationEngine(IReadOnlyDictionary<string, TrustedKey>? trusted, bool keepLeaves = false)
+    internal LineageVerificationEngine(IReadOnlyDictionary<string, TrustedKey>? trusted)
     {
         _trusted = trusted;
-        _leaves = keepLeaves ? [] : null;
     }
 
     internal long Records { get; private set; }
@@ -40,12 +38,6 @@ internal sealed class LineageVerificationEngine
     internal List<string> Notices { get; } = [];
 
     internal bool SignaturesChecked => _trusted is not null;
-
-    /// <summary>The leaf hashes so far, when kept.</summary>
-    internal IReadOnlyList<byte[]> Leaves => _leaves ?? throw new InvalidOperationException("Leaves are not kept.");
-
-    /// <summary>The checkpoint records so far (only when leaves are kept, for proofs).</summary>
-    internal List<LineageRecordLine> CheckpointRecords { get; } = [];
 
     /// <summary>The sequence number of the first record checked: 1, or the checkpoint a later file starts with.</summary>
     internal long FirstRecord { get; private set; } = 1;
@@ -115,10 +107,6 @@ internal sealed class LineageVerificationEngine
             }
 
             Checkpoints++;
-            if (_leaves is not null)
-            {
-                CheckpointRecords.Add(parsed);
-            }
         }
 
         if (parsed.Kind == LineageEventKind.Repair)
@@ -128,7 +116,6 @@ internal sealed class LineageVerificationEngine
 
         var leaf = LineageCheckpoint.LeafHash(parsed.Hash);
         _tree.Append(leaf);
-        _leaves?.Add(leaf);
         Records = expected;
         Head = parsed.Hash;
         LastIsCheckpoint = parsed.Kind == LineageEventKind.Checkpoint;

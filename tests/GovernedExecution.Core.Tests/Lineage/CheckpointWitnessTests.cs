@@ -158,4 +158,26 @@ public sealed class CheckpointWitnessTests : IDisposable
         var actual = MerkleFrontierProof.ConsistencyProof(oldSize, tree.Snapshot().SubtreeRoots, leaves.Skip(oldSize).ToList());
         return expected.Length == actual.Length && expected.Zip(actual).All(p => p.First.AsSpan().SequenceEqual(p.Second));
     }
+
+    [FsCheck.Xunit.Property(MaxTest = 200)]
+    public bool Proofs_from_streamed_leaf_ranges_are_the_proofs_from_all_leaves(FsCheck.PositiveInt a, FsCheck.PositiveInt b)
+    {
+        var size = a.Get % 400 + 1;
+        var other = b.Get % size + 1;
+        var leaves = Enumerable.Range(0, size).Select(i => System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i))).ToList();
+        byte[][] Streamed(List<(long Start, long End)> ranges)
+        {
+            var hasher = new MerkleRangeProof.RangeHasher(ranges);
+            for (var i = 0; i < leaves.Count; i++)
+            {
+                hasher.Add(i, leaves[i]);
+            }
+
+            return hasher.Result();
+        }
+
+        static bool Same(byte[][] x, byte[][] y) => x.Length == y.Length && x.Zip(y).All(p => p.First.AsSpan().SequenceEqual(p.Second));
+        return Same(MerkleTree.InclusionProof(other - 1, leaves), Streamed(MerkleRangeProof.InclusionRanges(other - 1, size)))
+            && Same(MerkleTree.ConsistencyProof(other, leaves), Streamed(MerkleRangeProof.ConsistencyRanges(other, size)));
+    }
 }
