@@ -23,13 +23,23 @@ public class LineageBenchmarks
     [Params(1, 8, 64)]
     public int Writers { get; set; }
 
+    /// <summary>With a <see cref="DirectoryCheckpointWitness"/>: every checkpoint (every 1000 records) is offered with a consistency proof.</summary>
+    [Params(false, true)]
+    public bool Witnessed { get; set; }
+
     [GlobalSetup(Target = nameof(DurableAppend))]
     public void SetupDurable()
     {
         _directory = Path.Combine(Path.GetTempPath(), "govexec-bench-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(_directory);
         _key = SigningKey.Generate();
-        _sink = FileLineageSink.Open(new FileLineageSinkOptions { Path = Path.Combine(_directory, "lineage.jsonl"), CheckpointKey = _key });
+        _sink = FileLineageSink.Open(new FileLineageSinkOptions
+        {
+            Path = Path.Combine(_directory, "lineage.jsonl"),
+            CheckpointKey = _key,
+            CheckpointEveryRecords = 1000,
+            Witness = Witnessed ? new DirectoryCheckpointWitness(Path.Combine(_directory, "witness")) : null,
+        });
         _events = [.. Enumerable.Range(0, Writers).Select(w => new[] { Event(w) })];
     }
 

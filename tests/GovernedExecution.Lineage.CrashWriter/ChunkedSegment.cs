@@ -25,7 +25,6 @@ internal sealed class ChunkedSegment(LineageSegmentFile inner) : LineageSegmentF
 
     internal override void Sync() => inner.Sync();
 
-    internal override void Truncate(long length) => inner.Truncate(length);
 
     protected override void Dispose(bool disposing) => inner.Dispose();
 }

@@ -5,7 +5,7 @@ using GovernedExecution.Lineage;
 
 namespace GovernedExecution.Cli.Commands;
 
-/// <summary><c>govexec lineage verify|prove|check-proof|show</c>: audit lineage files offline.</summary>
+/// <summary><c>govexec lineage verify|prove|check-proof|show|seal</c>: audit lineage files offline, and seal a damaged one.</summary>
 internal static class LineageCommands
 {
     private const string SignaturesNotCheckedError = "error: checkpoint signatures were not checked: give --trust PUB.pem, or --no-signatures to accept that";
@@ -18,6 +18,7 @@ internal static class LineageCommands
         lineage.Subcommands.Add(Prove());
         lineage.Subcommands.Add(CheckProof());
         lineage.Subcommands.Add(Show());
+        lineage.Subcommands.Add(Seal());
         root.Subcommands.Add(lineage);
     }
 
@@ -37,18 +38,33 @@ internal static class LineageCommands
         var files = new Argument<string[]>("FILE") { Arity = ArgumentArity.OneOrMore, Description = "The log's files, oldest first." };
         var trust = TrustOption();
         var noSignatures = NoSignaturesOption();
-        var command = new Command("verify", "Check JSON, sequence, hash chain, Merkle roots of every checkpoint, and checkpoint signatures.") { files, trust, noSignatures };
+        var witness = new Option<string?>("--witness") { Description = "A checkpoint witness directory: the log must consistently contain the checkpoint it holds for it (not truncated, rolled back or forked)." };
+        var partial = new Option<bool>("--partial") { Description = "Accept files that start with a later file of the log (earlier ones archived), verified from the signed checkpoint it starts with." };
+        var command = new Command("verify", "Check JSON, sequence, hash chain, Merkle roots of every checkpoint, and checkpoint signatures.") { files, trust, noSignatures, witness, partial };
         command.SetAction(parse => WithKeys(parse, parse.GetValue(trust), keys =>
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             var paths = parse.GetValue(files)!;
-            var result = LineageVerifier.VerifyFiles(paths, keys.Count == 0 ? null : keys);
+            var result = parse.GetValue(witness) is { } directory
+                ? LineageVerifier.VerifyFilesAsync(paths, keys.Count == 0 ? null : keys, new DirectoryCheckpointWitness(directory)).GetAwaiter().GetResult()
+                : LineageVerifier.VerifyFiles(paths, keys.Count == 0 ? null : keys);
             output.WriteLine(result.ToJson());
             WarnAboutMissingSegments(paths, error);
+            foreach (var notice in result.Notices)
+            {
+                error.WriteLine("notice: " + TerminalText.Escape(notice));
+            }
+
             if (!result.SignaturesChecked)
             {
                 error.WriteLine(parse.GetValue(noSignatures) ? SignaturesNotCheckedWarning : SignaturesNotCheckedError);
+            }
+
+            if (result.FirstRecord > 1 && !parse.GetValue(partial))
+            {
+                error.WriteLine($"error: the files start at record {result.FirstRecord}: the log's earlier files were not given (give them, or --partial to verify from that checkpoint)");
+                return ExitCodes.Error;
             }
 
             return result.IsValid && (result.SignaturesChecked || parse.GetValue(noSignatures)) ? ExitCodes.Ok : ExitCodes.Error;
@@ -124,6 +140,48 @@ internal static class LineageCommands
             parse.InvocationConfiguration.Output.Write(LineageExecutionTree.Render(parse.GetValue(files)!, parse.GetValue(execution)));
             parse.InvocationConfiguration.Error.WriteLine("note: shown as recorded; the log was not verified (use 'govexec lineage verify')");
             return ExitCodes.Ok;
+        }));
+        return command;
+    }
+
+    private static Command Seal()
+    {
+        var file = new Argument<string>("FILE") { Description = "The log's first file (the path the service writes)." };
+        var key = new Option<string>("--key") { Description = "The checkpoint signing key (PKCS#8 PEM) of the log.", Required = true };
+        var adopt = new Option<bool>("--adopt-unsigned") { Description = "Also adopt records no signed checkpoint covers (recorded, and reported by verify as not authenticated)." };
+        var witness = new Option<string?>("--witness") { Description = "The log's checkpoint witness directory, if it has one." };
+        var command = new Command("seal", "Record a damaged last line with a signed repair record (its length and digest), so that the log can be opened again; the line stays.") { file, key, adopt, witness };
+        command.SetAction(parse => CliGuard.Run(parse, () =>
+        {
+            var error = parse.InvocationConfiguration.Error;
+            try
+            {
+                using var signingKey = SigningKey.FromPem(File.ReadAllText(parse.GetValue(key)!));
+                var options = new FileLineageSinkOptions
+                {
+                    Path = parse.GetValue(file)!,
+                    CheckpointKey = signingKey,
+                    AdoptUnsignedTail = parse.GetValue(adopt),
+                    SealDamagedLastLine = true,
+                    Witness = parse.GetValue(witness) is { } directory ? new DirectoryCheckpointWitness(directory) : null,
+                };
+                using (FileLineageSink.Open(options))
+                {
+                }
+
+                parse.InvocationConfiguration.Output.WriteLine("sealed: " + TerminalText.Escape(options.Path));
+                return ExitCodes.Ok;
+            }
+            catch (InvalidDataException ex)
+            {
+                CliGuard.Report(error, ex.Message);
+                if (!parse.GetValue(adopt) && ex.Message.Contains("not covered by a checkpoint", StringComparison.Ordinal))
+                {
+                    error.WriteLine("hint: give --adopt-unsigned to adopt those records (recorded, and reported by verify as not authenticated)");
+                }
+
+                return ExitCodes.Error;
+            }
         }));
         return command;
     }

@@ -40,10 +40,20 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
     private string _head;
     private readonly MerkleAccumulator _tree;
     private long _sinceCheckpoint;
+    private int _staged;
     private DateTimeOffset _lastCheckpoint;
     private DateTimeOffset _segmentStarted;
     private Exception? _fault;
     private int _disposed;
+
+    // The witness state: the tree size (and frontier) the next consistency proof starts from, the leaves since, what
+    // the witness holds (0: nothing yet), and the checkpoints written but not yet offered.
+    private readonly ICheckpointWitness? _witness;
+    private long _witnessedSize;
+    private IReadOnlyList<byte[]> _witnessedFrontier = [];
+    private List<byte[]> _sinceWitnessed = [];
+    private long _witnessHolds;
+    private readonly List<WitnessOffer> _offers = [];
 
     private FileLineageSink(FileLineageSinkOptions options)
     {
@@ -60,13 +70,31 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         _lock = TakeWriterLock(options.Path);
         try
         {
-            var resume = LineageResume.Read(options.Path);
+            // The active file is opened (and locked) before it is read: whoever reads it next is the only writer.
+            var existing = LineageSegments.Present(options.Path);
+            _file = options.OpenSegment(existing.Count == 0 ? options.Path : existing[^1].Path);
+        }
+        catch
+        {
+            _lock.Dispose();
+            throw;
+        }
+
+        try
+        {
+            var resume = LineageResume.Read(options.Path, sealDamage: options.SealDamagedLastLine);
             if (options.LogId is not null && resume.LogId is not null && !string.Equals(options.LogId, resume.LogId, StringComparison.Ordinal))
             {
                 throw new InvalidDataException($"The lineage file '{options.Path}' belongs to log '{resume.LogId}', not '{options.LogId}'.");
             }
 
             LogId = resume.LogId ?? options.LogId ?? Guid.NewGuid().ToString("D");
+            _witness = options.Witness;
+            if (_witness is not null)
+            {
+                resume = CheckAgainstWitness(resume, options.Path);
+            }
+
             _segment = resume.Segment;
             _sequence = resume.Sequence;
             _head = resume.Head;
@@ -75,26 +103,45 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
             _lastCheckpoint = _segmentStarted = _time.GetUtcNow();
 
             var path = LineageSegments.PathOf(options.Path, _segment);
-            _file = options.OpenSegment(path);
-            try
+            var unsigned = CheckResume(resume, options);
+            if (_witness is not null)
             {
-                if (resume.TornTail is not null)
-                {
-                    _file.Truncate(resume.GoodLength);
-                    Log.LineageRepaired(_logger, path, resume.TornTail.Length, resume.GoodLength);
-                    GovernedTelemetry.LineageRepairs.Add(1);
-                    Add(new LineageEvent(LineageEventKind.Repair, Guid.Empty, null, _time.GetUtcNow(), resume.RepairAttributes(path)));
-                    Commit();
-                }
+                CatchUpWitness(resume);
             }
-            catch
+
+            if (resume.MissingLineFeed || resume.TornTail is { } && !resume.TornTailTerminated)
             {
-                _file.Dispose();
-                throw;
+                // Never truncated (a file under chattr +a cannot be): the torn bytes become a line of their own,
+                // sealed by the repair record after it, which states their length and digest.
+                _batch.Write("\n"u8);
+            }
+
+            if (resume.TornTail is not null)
+            {
+                Log.LineageRepaired(_logger, path, resume.TornTail.Length, resume.GoodLength);
+                GovernedTelemetry.LineageRepairs.Add(1);
+                Add(new LineageEvent(LineageEventKind.Repair, Guid.Empty, null, _time.GetUtcNow(), resume.RepairAttributes(path)));
+            }
+
+            if (unsigned > 0)
+            {
+                Add(LineageRepairs.Adopted(resume.Sequence - unsigned + 1, resume.Sequence, _time.GetUtcNow()));
+            }
+
+            if (_sinceCheckpoint > 0 && (resume.TornTail is not null || unsigned > 0))
+            {
+                // Signed at once: the sink vouches for what it adopted or sealed, not for more.
+                AddCheckpoint();
+            }
+
+            if (_batch.WrittenCount > 0)
+            {
+                Commit();
             }
         }
         catch
         {
+            _file.Dispose();
             _lock.Dispose();
             throw;
         }
@@ -110,6 +157,102 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         _writer.Start();
     }
 
+    /// <summary>
+    /// Never sign what it did not write: the last checkpoint must verify with the sink's own key, and records after it
+    /// (which no signature covers) are refused unless the options adopt them. Returns how many records are adopted.
+    /// </summary>
+    private static long CheckResume(LineageResume resume, FileLineageSinkOptions options)
+    {
+        if (options.CheckpointKey is { } key && resume.LastCheckpoint is { } checkpoint)
+        {
+            using var trusted = key.ToTrustedKey();
+            var error = LineageCheckpoint.VerifySignature(checkpoint, new Dictionary<string, Artifacts.Keys.TrustedKey>(StringComparer.Ordinal) { [trusted.KeyId] = trusted });
+            if (error is not null)
+            {
+                throw new InvalidDataException($"The lineage log '{options.Path}' ends with checkpoint {checkpoint.Sequence}, which does not verify with the sink's key: {error}. The log is not opened; verify it with 'govexec lineage verify'.");
+            }
+        }
+
+        var unsigned = resume.RecordsSinceCheckpoint;
+        if (unsigned > 0 && !options.AdoptUnsignedTail)
+        {
+            var first = resume.Sequence - unsigned + 1;
+            throw new InvalidDataException($"The lineage log '{options.Path}' holds records {first} to {resume.Sequence}, not covered by a checkpoint signed with the sink's key (left by a crash, or written by someone else). The log is not opened; inspect it with 'govexec lineage verify', then open it with AdoptUnsignedTail to adopt and sign over those records, recorded as unauthenticated.");
+        }
+
+        return unsigned;
+    }
+
+    /// <summary>
+    /// The log must consistently contain the checkpoint the witness holds: found at that tree size, with that root.
+    /// Returns the resume state from that checkpoint on (so that the next proof can start there).
+    /// </summary>
+    private LineageResume CheckAgainstWitness(LineageResume resume, string path)
+    {
+        var held = _witness!.GetLatestAsync(LogId, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        if (held is null)
+        {
+            return resume;
+        }
+
+        if (!string.Equals(held.LogId, LogId, StringComparison.Ordinal))
+        {
+            throw new InvalidDataException($"The checkpoint witness answered for log '{held.LogId}', not '{LogId}'.");
+        }
+
+        if (held.TreeSize != resume.StartSize)
+        {
+            try
+            {
+                resume = LineageResume.Read(path, held.TreeSize, _options.SealDamagedLastLine);
+            }
+            catch (InvalidDataException ex)
+            {
+                throw new InvalidDataException($"The checkpoint witness holds a checkpoint of tree size {held.TreeSize} for log '{LogId}', which the lineage log '{path}' does not contain: it was truncated or rolled back, or a segment is missing. The log is not opened.", ex);
+            }
+        }
+
+        var root = MerkleAccumulator.Restore(new MerkleAccumulatorSnapshot(resume.StartSize, resume.StartFrontier)).Root();
+        if (!root.AsSpan().SequenceEqual(held.Root.Span))
+        {
+            throw new InvalidDataException($"The lineage log '{path}' differs from the checkpoint witness at tree size {held.TreeSize}: the log was forked or rewritten. The log is not opened.");
+        }
+
+        _witnessHolds = held.TreeSize;
+        return resume;
+    }
+
+    /// <summary>Offers the witness the checkpoints the log holds beyond what the witness holds (after a crash between writing and offering one).</summary>
+    private void CatchUpWitness(LineageResume resume)
+    {
+        _witnessedSize = resume.StartSize;
+        _witnessedFrontier = resume.StartFrontier;
+        _sinceWitnessed = resume.LeavesSinceStart;
+        if (resume.StartSize > 0 && _witnessHolds == 0)
+        {
+            // Trust on first use: a witness that holds nothing for this log takes the checkpoint the log starts from.
+            Offer(WitnessOffer.From(resume.LastCheckpointAt(resume.StartSize)!));
+        }
+
+        if (resume.LastCheckpoint is { } last && last.Sequence - 1 > _witnessedSize)
+        {
+            Offer(WitnessOffer.From(last));
+        }
+    }
+
+    private void Offer(WitnessOffer offer)
+    {
+        var oldSize = _witnessHolds;
+        var added = (int)(offer.TreeSize - _witnessedSize);
+        var newLeaves = _sinceWitnessed.GetRange(0, added);
+        byte[][] proof = oldSize == 0 || added == 0 ? [] : MerkleFrontierProof.ConsistencyProof(_witnessedSize, _witnessedFrontier, newLeaves);
+        _witness!.AddCheckpointAsync(oldSize, proof, new LineageTreeHead(LogId, offer.TreeSize, offer.Root, offer.Signature), CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        _sinceWitnessed.RemoveRange(0, added);
+        _witnessedSize = offer.TreeSize;
+        _witnessedFrontier = offer.Frontier;
+        _witnessHolds = offer.TreeSize;
+    }
+
     /// <summary>One writer per log: an exclusive lock on <c>PATH.lock</c>, held while open, released by the system if the process dies.</summary>
     private static FileStream TakeWriterLock(string path)
     {
@@ -122,6 +265,9 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
             throw new IOException($"The lineage log '{path}' is open in another writer.", ex);
         }
     }
+
+    /// <summary>When appends are acknowledged (a required sink must be <see cref="LineageDurability.BeforeInvoke"/>).</summary>
+    internal LineageDurability Durability => _options.Durability;
 
     /// <summary>The id of the log, written into every record.</summary>
     public string LogId { get; }
@@ -347,6 +493,7 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         var record = LineageChain.Create(_sequence + 1, LogId, e, _head);
         _batch.Write(record.Line.Span);
         _batch.Write("\n"u8);
+        _staged++;
         _sequence = record.Sequence;
         _head = record.Hash;
         Span<byte> hash = stackalloc byte[MerkleHash.Size];
@@ -354,13 +501,24 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         Convert.FromHexString(record.Hash, hash, out _, out _);
         MerkleHash.LeafHash(hash, leaf);
         _tree.Append(leaf);
+        if (_witness is not null)
+        {
+            _sinceWitnessed.Add(leaf.ToArray());
+        }
+
         _sinceCheckpoint = e.Kind == LineageEventKind.Checkpoint ? 0 : _sinceCheckpoint + 1;
     }
 
     private void AddCheckpoint()
     {
         var now = _time.GetUtcNow();
-        Add(LineageCheckpoint.CreateEvent(LogId, _sequence + 1, _tree, _options.CheckpointKey, now));
+        var checkpoint = LineageCheckpoint.CreateEvent(LogId, _sequence + 1, _tree, _options.CheckpointKey, now);
+        if (_witness is not null)
+        {
+            _offers.Add(WitnessOffer.From(_tree.Size, checkpoint));
+        }
+
+        Add(checkpoint);
         _lastCheckpoint = now;
         GovernedTelemetry.LineageCheckpoints.Add(1);
     }
@@ -399,10 +557,25 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
 
     private void Commit()
     {
-        var records = _batch.WrittenSpan.Count((byte)'\n');
-        _file.Append(_batch.WrittenSpan);
-        _file.Sync();
-        _batch.ResetWrittenCount();
+        var records = _staged;
+        _staged = 0;
+        try
+        {
+            _file.Append(_batch.WrittenSpan);
+            _file.Sync();
+            _batch.ResetWrittenCount();
+
+            // Offered once on disk, so that the witness never holds a checkpoint the log lacks.
+            foreach (var offer in _offers)
+            {
+                Offer(offer);
+            }
+        }
+        finally
+        {
+            _offers.Clear();
+        }
+
         GovernedTelemetry.LineageFsyncs.Add(1);
         GovernedTelemetry.LineageRecordsWritten.Add(records);
     }
@@ -423,11 +596,23 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
             Commit();
         }
 
-        var next = _options.OpenSegment(LineageSegments.PathOf(_options.Path, _segment + 1));
+        var nextPath = LineageSegments.PathOf(_options.Path, _segment + 1);
+        var next = _options.OpenSegment(nextPath);
+        if (next.Length > 0)
+        {
+            next.Dispose();
+            throw new IOException($"The lineage file '{nextPath}' already exists: the sink does not write into another log's file.");
+        }
+
         _file.Dispose();
         _file = next;
         _segment++;
         _segmentStarted = _time.GetUtcNow();
+
+        // Every file starts with the signed checkpoint of everything before it: earlier files can be archived, and a
+        // file verifies from there on its own.
+        AddCheckpoint();
+        Commit();
     }
 
     private static void Complete(List<Pending> batch, Exception? fault)
@@ -447,6 +632,32 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
             {
                 item.Completion.TrySetException(Faulted(fault));
             }
+        }
+    }
+
+    private sealed class WitnessOffer(long treeSize, byte[] root, IReadOnlyList<byte[]> frontier, byte[] signature)
+    {
+        internal long TreeSize { get; } = treeSize;
+
+        internal byte[] Root { get; } = root;
+
+        internal IReadOnlyList<byte[]> Frontier { get; } = frontier;
+
+        internal byte[] Signature { get; } = signature;
+
+        internal static WitnessOffer From(long treeSize, LineageEvent checkpoint) => Parse(treeSize, name => checkpoint.Attributes.FirstOrDefault(a => a.Key == name).Value);
+
+        internal static WitnessOffer From(LineageRecordLine checkpoint) => Parse(checkpoint.Sequence - 1, name => checkpoint[name]);
+
+        private static WitnessOffer Parse(long treeSize, Func<string, string?> attribute)
+        {
+            var frontier = attribute(LineageCheckpoint.Frontier) ?? string.Empty;
+            var signature = attribute(LineageCheckpoint.Signature);
+            return new WitnessOffer(
+                treeSize,
+                Convert.FromHexString(attribute(LineageCheckpoint.Root) ?? string.Empty),
+                frontier.Length == 0 ? [] : [.. frontier.Split(',').Select(Convert.FromHexString)],
+                string.IsNullOrEmpty(signature) ? [] : System.Buffers.Text.Base64Url.DecodeFromChars(signature));
         }
     }
 

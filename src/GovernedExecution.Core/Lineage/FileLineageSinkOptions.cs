@@ -28,6 +28,23 @@ public sealed class FileLineageSinkOptions
     /// </summary>
     public SigningKey? CheckpointKey { get; set; }
 
+    /// <summary>
+    /// Whether the sink, on open, adopts records that no checkpoint signed with <see cref="CheckpointKey"/> covers (the
+    /// records after the last checkpoint, as a crash leaves them, or a log with no checkpoint at all). Off by default:
+    /// such a log is refused, since the sink cannot tell its own unsigned records from records forged on its disk. When
+    /// on, the sink appends a repair record naming the adopted range, signs a checkpoint over it, and verification
+    /// reports the range (<see cref="LineageVerificationResult.Notices"/>).
+    /// </summary>
+    public bool AdoptUnsignedTail { get; set; }
+
+    /// <summary>
+    /// The witness every signed checkpoint is offered to (with a consistency proof from the last one it accepted), and
+    /// that the log is checked against on open; <see langword="null"/> (the default) for none. Without a witness the
+    /// log is tamper-evident only against someone without the key, after the fact; a truncated or rolled-back log is
+    /// not detected.
+    /// </summary>
+    public ICheckpointWitness? Witness { get; set; }
+
     /// <summary>A checkpoint is written after this many records; 1000 by default.</summary>
     public int CheckpointEveryRecords { get; set; } = 1000;
 
@@ -45,6 +62,9 @@ public sealed class FileLineageSinkOptions
 
     /// <summary>Receives repairs and faults; none by default.</summary>
     public ILogger? Logger { get; set; }
+
+    /// <summary>Seals a damaged (complete but bad) last line with a repair record instead of refusing the log: <c>govexec lineage seal</c>.</summary>
+    internal bool SealDamagedLastLine { get; set; }
 
     /// <summary>Opens a file of the log for appending (a seam for fault injection in tests).</summary>
     internal Func<string, LineageSegmentFile> OpenSegment { get; set; } = LineageSegmentFile.Open;

@@ -17,12 +17,24 @@ internal static class LineageExecutionTree
         var order = new List<Execution>();
         foreach (var path in LineageVerifier.InLogOrder(paths))
         {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+            var reader = new LineageLineReader(stream, 0);
             long number = 0;
-            foreach (var line in File.ReadLines(path))
+            while (reader.TryRead(out var line, out _, out _))
             {
                 number++;
-                var record = LineageRecordLine.TryParse(Encoding.UTF8.GetBytes(line), out var error)
-                    ?? throw new InvalidDataException($"{path}:{number}: {error}");
+                var record = LineageRecordLine.TryParse(line.Span, out var error);
+                if (record is null)
+                {
+                    // A torn or damaged line sealed by the repair record after it is not a record: skipped, as verify does.
+                    if (!reader.NextSeals(line.Span))
+                    {
+                        throw new InvalidDataException($"{path}:{number}: {error}");
+                    }
+
+                    continue;
+                }
+
                 if (record.Kind is LineageEventKind.Checkpoint or LineageEventKind.Repair)
                 {
                     continue;

@@ -27,9 +27,8 @@ internal static class LineageProofs
             throw new InvalidDataException($"No checkpoint covers record {sequence}: a checkpoint proves only the records before it.");
         }
 
-        var size = (int)(checkpoint.Record.Sequence - 1);
-        var leaves = log.Leaves.GetRange(0, size);
-        var path = MerkleTree.InclusionProof((int)(sequence - 1), leaves);
+        var size = checkpoint.Record.Sequence - 1;
+        var path = ProofNodes(paths, MerkleRangeProof.InclusionRanges(sequence - 1, size));
         return Write(writer =>
         {
             writer.WriteString("type", Inclusion);
@@ -37,7 +36,7 @@ internal static class LineageProofs
             writer.WriteNumber("sequence", sequence);
             writer.WriteNumber("leafIndex", sequence - 1);
             writer.WriteNumber("treeSize", size);
-            writer.WriteString("leafHash", Convert.ToHexStringLower(log.Leaves[(int)(sequence - 1)]));
+            writer.WriteString("leafHash", Convert.ToHexStringLower(LineageCheckpoint.LeafHash(log.Record.Hash)));
             writer.WriteString("root", checkpoint.Record[LineageCheckpoint.Root]);
             WritePath(writer, path);
             writer.WriteString("record", log.RecordLine);
@@ -57,9 +56,9 @@ internal static class LineageProofs
             throw new InvalidDataException("Both sequence numbers must be checkpoint records, the first after at least one record, in order.");
         }
 
-        var size1 = (int)(first.Record.Sequence - 1);
-        var size2 = (int)(second.Record.Sequence - 1);
-        var path = MerkleTree.ConsistencyProof(size1, log.Leaves.GetRange(0, size2));
+        var size1 = first.Record.Sequence - 1;
+        var size2 = second.Record.Sequence - 1;
+        var path = ProofNodes(paths, MerkleRangeProof.ConsistencyRanges(size1, size2));
         return Write(writer =>
         {
             writer.WriteString("type", Consistency);
@@ -164,9 +163,34 @@ internal static class LineageProofs
         return trusted is null ? null : LineageCheckpoint.VerifySignature(checkpoint, trusted);
     }
 
-    private static (List<byte[]> Leaves, List<(LineageRecordLine? Record, string Line)> Checkpoints, LineageRecordLine? Record, string RecordLine) Read(IReadOnlyList<string> paths, IReadOnlyDictionary<string, TrustedKey>? trusted, long? sequence)
+    /// <summary>
+    /// The proof's subtree hashes, computed from the leaves as they stream past (a second read of the verified log):
+    /// memory is one Merkle frontier, not one hash per record.
+    /// </summary>
+    private static byte[][] ProofNodes(IReadOnlyList<string> paths, List<(long Start, long End)> ranges)
     {
-        var engine = new LineageVerificationEngine(trusted, keepLeaves: true);
+        var hasher = new MerkleRangeProof.RangeHasher(ranges);
+        long index = 0;
+        foreach (var file in LineageVerifier.InLogOrder(paths))
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
+            var reader = new LineageLineReader(stream, 0);
+            while (reader.TryRead(out var line, out _, out _))
+            {
+                // The log was verified: a line that is not a record is a sealed torn or damaged line, not a leaf.
+                if (LineageRecordLine.TryParse(line.Span, out _) is { } record)
+                {
+                    hasher.Add(index++, LineageCheckpoint.LeafHash(record.Hash));
+                }
+            }
+        }
+
+        return hasher.Result();
+    }
+
+    private static (List<(LineageRecordLine? Record, string Line)> Checkpoints, LineageRecordLine? Record, string RecordLine) Read(IReadOnlyList<string> paths, IReadOnlyDictionary<string, TrustedKey>? trusted, long? sequence)
+    {
+        var engine = new LineageVerificationEngine(trusted);
         var checkpoints = new List<(LineageRecordLine?, string)>();
         LineageRecordLine? target = null;
         var targetLine = string.Empty;
@@ -181,6 +205,11 @@ internal static class LineageProofs
                 var error = terminated ? engine.Feed(line.Span, out var record) : "torn last line";
                 if (error is not null)
                 {
+                    if (terminated && reader.NextSeals(line.Span))
+                    {
+                        continue;
+                    }
+
                     throw new InvalidDataException($"{file}:{number}: {error}");
                 }
 
@@ -198,7 +227,7 @@ internal static class LineageProofs
             }
         }
 
-        return ([.. engine.Leaves], checkpoints, target, targetLine);
+        return (checkpoints, target, targetLine);
     }
 
     private static void WritePath(Utf8JsonWriter writer, byte[][] path)

@@ -16,15 +16,40 @@ internal static class LineageSegments
         return Path.Combine(directory, stem + "." + index.ToString(System.Globalization.CultureInfo.InvariantCulture) + extension);
     }
 
-    /// <summary>The files of the log that exist, oldest first (the first file, then the numbered ones without a gap).</summary>
-    internal static List<string> Existing(string basePath)
+    /// <summary>
+    /// The files of the log that exist, oldest first: the first file and every numbered one, gaps included, since
+    /// earlier files may have been archived (each file starts with the checkpoint of everything before it).
+    /// </summary>
+    internal static List<string> Existing(string basePath) => [.. Present(basePath).Select(p => p.Path)];
+
+    /// <summary>The files of the log that exist, with their numbers, oldest first.</summary>
+    internal static List<(int Index, string Path)> Present(string basePath)
     {
-        var paths = new List<string>();
-        for (var i = 0; File.Exists(PathOf(basePath, i)); i++)
+        var found = new List<(int Index, string Path)>();
+        if (File.Exists(basePath))
         {
-            paths.Add(PathOf(basePath, i));
+            found.Add((0, basePath));
         }
 
-        return paths;
+        var directory = Path.GetDirectoryName(Path.GetFullPath(basePath)) ?? string.Empty;
+        var stem = Path.GetFileNameWithoutExtension(basePath);
+        var extension = Path.GetExtension(basePath);
+        if (!Directory.Exists(directory))
+        {
+            return found;
+        }
+
+        foreach (var file in Directory.EnumerateFiles(directory, stem + ".*" + extension))
+        {
+            var name = Path.GetFileName(file);
+            var number = name.AsSpan(stem.Length + 1, name.Length - stem.Length - 1 - extension.Length);
+            if (number.Length > 0 && number[0] != '0' && int.TryParse(number, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index))
+            {
+                found.Add((index, PathOf(basePath, index)));
+            }
+        }
+
+        found.Sort((a, b) => a.Index.CompareTo(b.Index));
+        return found;
     }
 }

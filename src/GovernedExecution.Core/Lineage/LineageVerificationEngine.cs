@@ -11,13 +11,11 @@ namespace GovernedExecution.Lineage;
 internal sealed class LineageVerificationEngine
 {
     private readonly IReadOnlyDictionary<string, TrustedKey>? _trusted;
-    private readonly List<byte[]>? _leaves;
-    private readonly MerkleAccumulator _tree = new();
+    private MerkleAccumulator _tree = new();
 
-    internal LineageVerificationEngine(IReadOnlyDictionary<string, TrustedKey>? trusted, bool keepLeaves = false)
+    internal LineageVerificationEngine(IReadOnlyDictionary<string, TrustedKey>? trusted)
     {
         _trusted = trusted;
-        _leaves = keepLeaves ? [] : null;
     }
 
     internal long Records { get; private set; }
@@ -30,13 +28,42 @@ internal sealed class LineageVerificationEngine
 
     internal bool LastIsCheckpoint { get; private set; }
 
+    /// <summary>The checkpoint a witness holds, which the log must contain (tree size and root), when checked.</summary>
+    internal (long Size, byte[] Root)? Witnessed { get; set; }
+
+    /// <summary>Whether a checkpoint of the witnessed tree size and root was found.</summary>
+    internal bool WitnessedFound { get; private set; }
+
+    /// <summary>What the log's repair records say, in order.</summary>
+    internal List<string> Notices { get; } = [];
+
     internal bool SignaturesChecked => _trusted is not null;
 
-    /// <summary>The leaf hashes so far, when kept.</summary>
-    internal IReadOnlyList<byte[]> Leaves => _leaves ?? throw new InvalidOperationException("Leaves are not kept.");
+    /// <summary>The sequence number of the first record checked: 1, or the checkpoint a later file starts with.</summary>
+    internal long FirstRecord { get; private set; } = 1;
 
-    /// <summary>The checkpoint records so far (only when leaves are kept, for proofs).</summary>
-    internal List<LineageRecordLine> CheckpointRecords { get; } = [];
+    /// <summary>
+    /// Starts from a checkpoint instead of the log's first record (the files given begin with a later file): the tree
+    /// is restored from its frontier, so the checkpoint is checked (root, frontier, signature) like any other.
+    /// </summary>
+    internal bool TryStartFrom(ReadOnlySpan<byte> line)
+    {
+        if (Records > 0 || LineageRecordLine.TryParse(line, out _) is not { Kind: LineageEventKind.Checkpoint, Sequence: > 1 } checkpoint
+            || LineageCheckpoint.TryRestore(checkpoint) is null)
+        {
+            return false;
+        }
+
+        var frontier = checkpoint[LineageCheckpoint.Frontier] ?? string.Empty;
+        var roots = frontier.Length == 0 ? [] : frontier.Split(',').Select(Convert.FromHexString).ToArray();
+        var restored = MerkleAccumulator.Restore(new MerkleAccumulatorSnapshot(checkpoint.Sequence - 1, roots));
+        _tree = restored;
+        Records = checkpoint.Sequence - 1;
+        Head = checkpoint.PreviousHash;
+        LogId = checkpoint.LogId;
+        FirstRecord = checkpoint.Sequence;
+        return true;
+    }
 
     /// <summary>Checks the next line; returns the error, or <see langword="null"/> when the record is good.</summary>
     internal string? Feed(ReadOnlySpan<byte> line) => Feed(line, out _);
@@ -80,15 +107,15 @@ internal sealed class LineageVerificationEngine
             }
 
             Checkpoints++;
-            if (_leaves is not null)
-            {
-                CheckpointRecords.Add(parsed);
-            }
+        }
+
+        if (parsed.Kind == LineageEventKind.Repair)
+        {
+            Notices.Add(LineageRepairs.Notice(parsed));
         }
 
         var leaf = LineageCheckpoint.LeafHash(parsed.Hash);
         _tree.Append(leaf);
-        _leaves?.Add(leaf);
         Records = expected;
         Head = parsed.Hash;
         LastIsCheckpoint = parsed.Kind == LineageEventKind.Checkpoint;
@@ -111,6 +138,16 @@ internal sealed class LineageVerificationEngine
         if (!string.Equals(checkpoint[LineageCheckpoint.Frontier], frontier, StringComparison.Ordinal))
         {
             return "checkpoint frontier does not match the Merkle tree of the records before it";
+        }
+
+        if (Witnessed is { } witnessed && witnessed.Size == _tree.Size)
+        {
+            if (!Convert.ToHexStringLower(witnessed.Root).Equals(checkpoint[LineageCheckpoint.Root], StringComparison.Ordinal))
+            {
+                return $"the checkpoint of tree size {witnessed.Size} differs from the one the witness holds: the log was forked or rewritten";
+            }
+
+            WitnessedFound = true;
         }
 
         return _trusted is null ? null : LineageCheckpoint.VerifySignature(checkpoint, _trusted);

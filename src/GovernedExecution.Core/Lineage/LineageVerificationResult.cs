@@ -5,8 +5,9 @@ namespace GovernedExecution.Lineage;
 /// <summary>The result of verifying a lineage log. The default state is not valid.</summary>
 public sealed class LineageVerificationResult
 {
-    internal LineageVerificationResult(bool isValid, long records, long checkpoints, bool signaturesChecked, string headHash, long? failedAt, string? error, string? failedFile, long? failedLine)
+    internal LineageVerificationResult(bool isValid, long records, long checkpoints, bool signaturesChecked, string headHash, long? failedAt, string? error, string? failedFile, long? failedLine, IReadOnlyList<string>? notices = null)
     {
+        Notices = notices ?? [];
         IsValid = isValid;
         Records = records;
         Checkpoints = checkpoints;
@@ -21,7 +22,13 @@ public sealed class LineageVerificationResult
     /// <summary>Whether every record is well formed, in sequence, correctly hashed and linked, and every checkpoint matches (and verifies, when keys were given).</summary>
     public bool IsValid { get; }
 
-    /// <summary>How many records were checked and found good.</summary>
+    /// <summary>
+    /// The sequence number of the first record verified: 1 for a whole log; later when the files given start with a
+    /// later file (earlier ones archived), verified from the signed checkpoint that file starts with.
+    /// </summary>
+    public long FirstRecord { get; internal init; } = 1;
+
+    /// <summary>How many records were checked and found good (counted from <see cref="FirstRecord"/>'s position: the last good sequence number).</summary>
     public long Records { get; }
 
     /// <summary>How many of them are checkpoints.</summary>
@@ -29,6 +36,12 @@ public sealed class LineageVerificationResult
 
     /// <summary>Whether checkpoint signatures were checked against trusted keys.</summary>
     public bool SignaturesChecked { get; }
+
+    /// <summary>
+    /// What the log itself records about its own repairs, in order: records adopted without a signature covering them,
+    /// torn lines sealed after a crash, damage sealed by an operator, records lost. Empty for a log that never needed one.
+    /// </summary>
+    public IReadOnlyList<string> Notices { get; }
 
     /// <summary>The hash of the last good record (the chain head).</summary>
     public string HeadHash { get; }
@@ -46,7 +59,7 @@ public sealed class LineageVerificationResult
     public long? FailedLine { get; }
 
     /// <summary>
-    /// The result as one JSON object: <c>{"valid":..,"records":..,"checkpoints":..,"signaturesChecked":..,"firstError":{"file":..,"line":..,"reason":..}}</c>
+    /// The result as one JSON object: <c>{"valid":..,"records":..,"checkpoints":..,"signaturesChecked":..,"notices":[..],"firstError":{"file":..,"line":..,"reason":..}}</c>
     /// (<c>firstError</c> is <see langword="null"/> when valid).
     /// </summary>
     /// <returns>The JSON text.</returns>
@@ -60,6 +73,13 @@ public sealed class LineageVerificationResult
             writer.WriteNumber("records", Records);
             writer.WriteNumber("checkpoints", Checkpoints);
             writer.WriteBoolean("signaturesChecked", SignaturesChecked);
+            writer.WriteStartArray("notices");
+            foreach (var notice in Notices)
+            {
+                writer.WriteStringValue(notice);
+            }
+
+            writer.WriteEndArray();
             if (IsValid)
             {
                 writer.WriteNull("firstError");

@@ -65,6 +65,38 @@ public static class LineageVerifier
         return VerifyOrderedFiles(InLogOrder(paths), engine);
     }
 
+    /// <summary>
+    /// Verifies the files of one log as <see cref="VerifyFiles"/> does, and that the log consistently contains the
+    /// checkpoint a witness holds for it: a log cut or rolled back below it, or forked from it, is not valid.
+    /// </summary>
+    /// <param name="paths">The files, in any order.</param>
+    /// <param name="trustedKeys">The keys checkpoints may be signed with; <see langword="null"/> to leave signatures unchecked.</param>
+    /// <param name="witness">The witness.</param>
+    /// <param name="cancellationToken">Cancels the witness read.</param>
+    /// <returns>The result.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="paths"/> or <paramref name="witness"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="paths"/> is empty, or two trusted keys share a key id.</exception>
+    /// <exception cref="IOException">A file or the witness cannot be read.</exception>
+    public static async Task<LineageVerificationResult> VerifyFilesAsync(IReadOnlyList<string> paths, IEnumerable<TrustedKey>? trustedKeys, ICheckpointWitness witness, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(paths);
+        ArgumentNullException.ThrowIfNull(witness);
+        if (paths.Count == 0)
+        {
+            throw new ArgumentException("At least one file is needed.", nameof(paths));
+        }
+
+        var ordered = InLogOrder(paths);
+        var engine = new LineageVerificationEngine(trustedKeys?.ToDictionary(k => k.KeyId, StringComparer.Ordinal));
+        var logId = FirstLogId(ordered);
+        if (logId is not null && await witness.GetLatestAsync(logId, cancellationToken).ConfigureAwait(false) is { } held)
+        {
+            engine.Witnessed = (held.TreeSize, held.Root.ToArray());
+        }
+
+        return VerifyOrderedFiles(ordered, engine);
+    }
+
     /// <summary>Orders a log's files by the sequence number of their first record (as a shell glob may not); empty files are left out.</summary>
     internal static List<string> InLogOrder(IReadOnlyList<string> paths)
     {
@@ -85,6 +117,13 @@ public static class LineageVerifier
         return [.. keyed.OrderBy(k => k.First).ThenBy(k => k.Index).Select(k => k.Path)];
     }
 
+    private static string? FirstLogId(List<string> ordered)
+    {
+        using var stream = new FileStream(ordered[0], FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.None);
+        var reader = new LineageLineReader(stream, 0);
+        return reader.TryRead(out var line, out _, out _) ? LineageRecordLine.TryParse(line.Span, out _)?.LogId : null;
+    }
+
     internal static LineageVerificationResult VerifyOrderedFiles(IReadOnlyList<string> paths, LineageVerificationEngine engine)
     {
         string lastFile = paths[^1];
@@ -97,13 +136,18 @@ public static class LineageVerifier
             while (reader.TryRead(out var line, out _, out var terminated))
             {
                 lineNumber++;
+                if (engine.Records == 0 && terminated && engine.TryStartFrom(line.Span))
+                {
+                    engine.Notices.Add($"verified from checkpoint {engine.FirstRecord} ({path}): records 1 to {engine.FirstRecord - 1} are in earlier files that were not given");
+                }
+
                 if (!terminated)
                 {
                     return Invalid(engine, "torn last line: the record has no line feed (a crash mid-write, not yet repaired)", path, lineNumber);
                 }
 
                 var error = engine.Feed(line.Span);
-                if (error is not null)
+                if (error is not null && !reader.NextSeals(line.Span))
                 {
                     return Invalid(engine, error, path, lineNumber);
                 }
@@ -118,6 +162,11 @@ public static class LineageVerifier
             return Invalid(engine, "the log is empty", lastFile, 1);
         }
 
+        if (engine.Witnessed is { } witnessed && !engine.WitnessedFound)
+        {
+            return Invalid(engine, $"the witness holds a checkpoint of tree size {witnessed.Size}, which the log does not contain: it was truncated or rolled back, or a segment is missing", lastFile, lastLine + 1);
+        }
+
         if (!engine.LastIsCheckpoint)
         {
             return Invalid(engine, $"the log ends without a closing checkpoint after line {lastLine}: truncated, or not closed", lastFile, lastLine + 1);
@@ -127,8 +176,8 @@ public static class LineageVerifier
     }
 
     private static LineageVerificationResult Valid(LineageVerificationEngine engine) =>
-        new(true, engine.Records, engine.Checkpoints, engine.SignaturesChecked, engine.Head, null, null, null, null);
+        new(true, engine.Records, engine.Checkpoints, engine.SignaturesChecked, engine.Head, null, null, null, null, [.. engine.Notices]) { FirstRecord = engine.FirstRecord };
 
     private static LineageVerificationResult Invalid(LineageVerificationEngine engine, string error, string? file, long? line) =>
-        new(false, engine.Records, engine.Checkpoints, engine.SignaturesChecked, engine.Head, engine.Records + 1, error, file, line);
+        new(false, engine.Records, engine.Checkpoints, engine.SignaturesChecked, engine.Head, engine.Records + 1, error, file, line, [.. engine.Notices]) { FirstRecord = engine.FirstRecord };
 }

@@ -42,7 +42,6 @@ internal sealed class FaultySegments(int healthyWrites = 0, bool failSync = fals
             inner.Sync();
         }
 
-        internal override void Truncate(long length) => inner.Truncate(length);
 
         protected override void Dispose(bool disposing) => inner.Dispose();
     }
@@ -65,7 +64,6 @@ internal sealed class SlowSegments(TimeSpan delay)
             inner.Sync();
         }
 
-        internal override void Truncate(long length) => inner.Truncate(length);
 
         protected override void Dispose(bool disposing) => inner.Dispose();
     }

@@ -64,7 +64,7 @@ public sealed class FileLineageSinkTests : IDisposable
     }
 
     [Fact]
-    public async Task A_torn_last_line_is_cut_and_a_repair_record_says_what_was_cut()
+    public async Task A_torn_last_line_is_kept_and_sealed_by_a_repair_record_that_says_what_was_torn()
     {
         await _log.WriteAsync(5);
         var before = File.ReadAllBytes(_log.Path);
@@ -77,7 +77,8 @@ public sealed class FileLineageSinkTests : IDisposable
 
         var after = File.ReadAllBytes(_log.Path);
         Assert.Equal(before, after.AsSpan(0, before.Length).ToArray());
-        var repair = _log.Lines().Select(l => JsonDocument.Parse(l).RootElement).Single(r => r.GetProperty("kind").GetString() == "repair");
+        Assert.Equal(System.Text.Encoding.UTF8.GetString(torn), _log.Lines()[^3]);
+        var repair = JsonDocument.Parse(_log.Lines().Single(l => l.Contains("\"kind\":\"repair\"", StringComparison.Ordinal))).RootElement;
         var data = repair.GetProperty("data");
         Assert.Equal(torn.Length.ToString(), data.GetProperty("cut_bytes").GetString());
         Assert.Equal(before.Length.ToString(), data.GetProperty("offset").GetString());
@@ -86,19 +87,19 @@ public sealed class FileLineageSinkTests : IDisposable
     }
 
     [Fact]
-    public async Task A_complete_but_corrupt_last_line_is_cut_too()
+    public async Task Break5_a_complete_but_corrupt_last_line_is_not_a_torn_line_and_the_log_is_not_opened()
     {
         await _log.WriteAsync(3);
-        var lines = _log.Lines();
-        lines[^1] = lines[^1].Replace("checkpoint", "checkpoinx", StringComparison.Ordinal);
+
+        // As after a crash (no closing checkpoint), the last record, whole and newline-terminated, altered.
+        var lines = _log.Lines()[..^1];
+        lines[^1] = lines[^1].Replace("\"i\":\"", "\"i\":\"9", StringComparison.Ordinal);
         await File.WriteAllLinesAsync(_log.Path, lines);
+        var before = await File.ReadAllBytesAsync(_log.Path);
 
-        await using (var sink = _log.Open())
-        {
-        }
-
-        Assert.Contains(_log.Lines(), l => l.Contains("\"kind\":\"repair\"", StringComparison.Ordinal));
-        Assert.True(_log.Verify().IsValid);
+        var ex = Assert.Throws<InvalidDataException>(() => _log.Open(o => o.AdoptUnsignedTail = true));
+        Assert.Contains("govexec lineage seal", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(before, await File.ReadAllBytesAsync(_log.Path));
     }
 
     [Fact]
@@ -133,17 +134,21 @@ public sealed class FileLineageSinkTests : IDisposable
     }
 
     [Fact]
-    public async Task Opening_resumes_from_the_previous_file_when_the_newest_has_no_checkpoint_yet()
+    public async Task Opening_resumes_from_the_checkpoint_the_newest_file_starts_with_when_it_has_no_other()
     {
         await _log.WriteAsync(40, o => o.RotateAtBytes = 3000);
         var newest = _log.Files()[^1];
 
-        // As after a crash just after rotating: the newest file holds records but no checkpoint.
-        var kept = _log.Lines(newest).TakeWhile(l => !l.Contains("\"kind\":\"checkpoint\"", StringComparison.Ordinal)).ToArray();
-        Assert.NotEmpty(kept);
+        // As after a crash: the newest file holds its opening checkpoint and records, but no closing checkpoint.
+        var lines = _log.Lines(newest);
+        var kept = lines[..Array.FindLastIndex(lines, l => l.Contains("\"kind\":\"checkpoint\"", StringComparison.Ordinal))];
+        Assert.Contains("\"kind\":\"checkpoint\"", kept[0], StringComparison.Ordinal);
+        Assert.True(kept.Length > 1);
+        Assert.DoesNotContain(kept[1..], l => l.Contains("\"kind\":\"checkpoint\"", StringComparison.Ordinal));
         await File.WriteAllLinesAsync(newest, kept);
 
-        await _log.WriteAsync(5, o => o.RotateAtBytes = 3000);
+        Assert.Throws<InvalidDataException>(() => _log.Open(o => o.RotateAtBytes = 3000));
+        await _log.WriteAsync(5, o => { o.RotateAtBytes = 3000; o.AdoptUnsignedTail = true; });
         var result = _log.Verify();
         Assert.True(result.IsValid, result.ToString());
     }
@@ -230,6 +235,19 @@ public sealed class FileLineageSinkTests : IDisposable
 
         Assert.Equal(200, _log.Lines().Count(l => l.Contains("\"kind\":\"intent_submitted\"", StringComparison.Ordinal)));
         Assert.True(_log.Verify().IsValid);
+    }
+
+    [Fact]
+    public async Task Break7_a_buffered_file_sink_cannot_be_required_since_it_acknowledges_before_the_disk()
+    {
+        await using var sink = _log.Open(o => o.Durability = LineageDurability.Buffered);
+        var ex = Assert.Throws<ArgumentException>(() => new LineageSinkRegistration(sink, LineageSinkMode.Required));
+        Assert.Contains("Buffered", ex.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => new GovernedExecution.DependencyInjection.GovernedExecutorBuilder().AddLineageSink(sink, LineageSinkMode.Required));
+        Assert.Equal(LineageSinkMode.BestEffort, new LineageSinkRegistration(sink, LineageSinkMode.BestEffort).Mode);
+
+        await using var durable = _log.Open(o => o.Path = System.IO.Path.Combine(_log.Directory, "durable.jsonl"));
+        Assert.Equal(LineageSinkMode.Required, new LineageSinkRegistration(durable).Mode);
     }
 
     [Fact]

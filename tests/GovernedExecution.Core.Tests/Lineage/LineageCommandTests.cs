@@ -31,6 +31,25 @@ public sealed class LineageCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Verify_with_a_witness_fails_on_a_log_truncated_below_the_witnessed_checkpoint()
+    {
+        var witness = Path.Combine(_log.Directory, "witness");
+        var path = Path.Combine(_log.Directory, "witnessed.jsonl");
+        await _log.WriteAsync(25, o => { o.Path = path; o.Witness = new GovernedExecution.Lineage.DirectoryCheckpointWitness(witness); });
+        var (code, stdout, _) = await GovexecAsync(["lineage", "verify", path, "--trust", _publicKey, "--witness", witness]);
+        Assert.Equal(0, code);
+
+        var lines = File.ReadAllLines(path);
+        var cut = Array.FindLastIndex(lines, lines.Length - 2, l => l.Contains("\"kind\":\"checkpoint\"", StringComparison.Ordinal));
+        File.WriteAllLines(path, lines[..(cut + 1)]);
+        (code, _, _) = await GovexecAsync(["lineage", "verify", path, "--trust", _publicKey]);
+        Assert.Equal(0, code);
+        (code, stdout, _) = await GovexecAsync(["lineage", "verify", path, "--trust", _publicKey, "--witness", witness]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("witness", JsonDocument.Parse(stdout).RootElement.GetProperty("firstError").GetProperty("reason").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verify_without_trust_says_signatures_were_not_checked_and_fails_unless_told_not_to_check()
     {
         var (code, stdout, stderr) = await GovexecAsync(["lineage", "verify", .. _log.Files()]);
@@ -92,6 +111,34 @@ public sealed class LineageCommandTests : IDisposable
         await File.WriteAllTextAsync(path, proof);
         (code, _, _) = await GovexecAsync(["lineage", "check-proof", path, "--trust", _publicKey]);
         Assert.Equal(0, code);
+    }
+
+    [Fact]
+    public async Task Seal_appends_a_signed_damage_record_after_a_corrupt_last_line_and_the_log_reopens_and_verifies_with_a_notice()
+    {
+        var path = Path.Combine(_log.Directory, "damaged.jsonl");
+        await _log.WriteAsync(3, o => o.Path = path);
+        var lines = File.ReadAllLines(path);
+        lines[^1] = lines[^1].Replace("\"kind\":\"checkpoint\"", "\"kind\":\"checkpoinx\"", StringComparison.Ordinal);
+        File.WriteAllLines(path, lines);
+        Assert.Throws<InvalidDataException>(() => _log.Open(o => o.Path = path));
+        var key = Path.Combine(_log.Directory, "key.pem");
+        File.WriteAllText(key, _log.Key.ExportPrivateKeyPem());
+
+        // The damaged line was the checkpoint: the records before it are no longer covered by a signature.
+        var (code, _, stderr) = await GovexecAsync(["lineage", "seal", path, "--key", key]);
+        Assert.NotEqual(0, code);
+        Assert.Contains("--adopt-unsigned", stderr, StringComparison.Ordinal);
+
+        (code, _, stderr) = await GovexecAsync(["lineage", "seal", path, "--key", key, "--adopt-unsigned"]);
+        Assert.True(code == 0, stderr);
+        (code, var stdout, stderr) = await GovexecAsync(["lineage", "verify", path, "--trust", _publicKey]);
+        Assert.Equal(0, code);
+        Assert.Contains("damaged line", stderr, StringComparison.Ordinal);
+        Assert.Contains(lines[^1], File.ReadAllLines(path));
+        await using (_log.Open(o => o.Path = path))
+        {
+        }
     }
 
     [Fact]

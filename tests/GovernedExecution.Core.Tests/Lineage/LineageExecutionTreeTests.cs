@@ -64,4 +64,17 @@ public sealed class LineageExecutionTreeTests : IDisposable
         await _log.WriteAsync(2);
         Assert.Throws<ArgumentException>(() => LineageExecutionTree.Render([_log.Path], Guid.NewGuid().ToString("D")));
     }
+
+    [Fact]
+    public async Task A_sealed_torn_line_is_skipped_and_an_unsealed_bad_line_is_an_error()
+    {
+        await _log.WriteAsync(3);
+        await File.AppendAllTextAsync(_log.Path, "{\"v\":1,\"log\":\"x\",\"se");
+        await _log.WriteAsync(2);
+        Assert.Equal(5, LineageExecutionTree.Render([_log.Path], null).Split('\n', StringSplitOptions.RemoveEmptyEntries).Length - 1);
+
+        var lines = _log.Lines();
+        await File.WriteAllLinesAsync(_log.Path, lines.Where(l => !l.Contains("\"kind\":\"repair\"", StringComparison.Ordinal)));
+        Assert.Throws<InvalidDataException>(() => LineageExecutionTree.Render([_log.Path], null));
+    }
 }
