@@ -461,15 +461,8 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 return null;
             }
 
+            // The issuer shortens the lifetime by every ttl obligation of the decision (one rule, ArtifactLifetime).
             var lifetime = _owner._lifetime;
-            foreach (var obligation in decision.Obligations)
-            {
-                if (obligation.Name == "ttl" && ObligationValues.TryParseDuration(obligation.Value, out var ttl) && ttl < lifetime)
-                {
-                    lifetime = ttl;
-                }
-            }
-
             if (parent is not null && parent.Claims.ExpiresAt <= Now())
             {
                 Deny(DenialReason.ScopeViolation, "the parent artifact has expired: nothing can be delegated from it");

@@ -84,6 +84,16 @@ public sealed class VerifierDelegationChainTests : IDisposable
     }
 
     [Fact]
+    public async Task Parent_issued_at_the_far_edge_of_the_skew_is_inside_its_validity_window()
+    {
+        var parent = Parent(f => f
+            .Set(ArtifactFormat.Iat, w => w.WriteInt64(_bench.Now + (long)Skew.TotalSeconds))
+            .Set(ArtifactFormat.Exp, w => w.WriteInt64(_bench.Now + 120)));
+
+        VerifierBench.AssertVerified(await VerifyAsync(Child(parent)));
+    }
+
+    [Fact]
     public async Task Parent_issued_beyond_the_skew_in_the_future_is_outside_its_validity_window()
     {
         // nbf has passed, iat has not: the same rule as for the artifact that runs.

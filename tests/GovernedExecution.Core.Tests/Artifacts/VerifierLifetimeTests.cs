@@ -66,6 +66,30 @@ public sealed class VerifierLifetimeTests : IDisposable
     }
 
     [Fact]
+    public async Task Expiry_at_the_issue_time_is_malformed_claims_even_when_validity_started_earlier()
+    {
+        // nbf = now - 10, iat = exp = now: only the issue time shows that the window is empty.
+        var artifact = _bench.Forge(_intent)
+            .Set(ArtifactFormat.Nbf, w => w.WriteInt64(_bench.Now - 10))
+            .Set(ArtifactFormat.Exp, w => w.WriteInt64(_bench.Now))
+            .Sign(_bench.Key);
+
+        VerifierBench.AssertMalformedClaims(await _bench.VerifyAsync(artifact, _intent));
+    }
+
+    [Fact]
+    public async Task Expiry_at_the_start_of_validity_is_malformed_claims_even_when_issued_earlier()
+    {
+        // iat = now, nbf = exp = now + 20: only the start of validity shows that the window is empty.
+        var artifact = _bench.Forge(_intent)
+            .Set(ArtifactFormat.Nbf, w => w.WriteInt64(_bench.Now + 20))
+            .Set(ArtifactFormat.Exp, w => w.WriteInt64(_bench.Now + 20))
+            .Sign(_bench.Key);
+
+        VerifierBench.AssertMalformedClaims(await _bench.VerifyAsync(artifact, _intent));
+    }
+
+    [Fact]
     public async Task Expiry_not_after_the_start_of_validity_is_malformed_claims()
     {
         // iat = now, nbf = now + 20, exp = now + 10: never valid, yet inside the skew on both sides.
