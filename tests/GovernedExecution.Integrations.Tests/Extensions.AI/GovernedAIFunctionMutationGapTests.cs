@@ -210,9 +210,113 @@ public sealed class GovernedAIFunctionMutationGapTests : IDisposable
         Assert.Equal(IntentValue.String("Hard"), intent.Context["fallback"]);
     }
 
+    [Fact]
+    public async Task The_refusal_names_the_tool_and_tells_the_agent_not_to_retry_it_unchanged()
+    {
+        var result = await _tools.Refund.WithGovernance(_host.Executor, new GovernedToolOptions { Principal = AgentTools.SupportBot }).InvokeAsync(new() { ["orderId"] = "A-1", ["note"] = "x" });
+
+        var refusal = RefusalJson.AssertRefused(result, DenialReason.ArgumentsInvalid);
+        Assert.Equal("refund", refusal.GetProperty("tool").GetString());
+        Assert.Equal("The call was refused by governance policy and the tool did not run. Do not retry it unchanged.", refusal.GetProperty("message").GetString());
+        Assert.Empty(refusal.GetProperty("determiningPolicies").EnumerateArray());
+        Assert.NotEqual(Guid.Empty, refusal.GetProperty("executionId").GetGuid());
+    }
+
+    [Fact]
+    public async Task A_refused_call_is_recorded_with_the_digest_of_its_arguments_as_they_came()
+    {
+        var arguments = new AIFunctionArguments { ["orderId"] = JsonDocument.Parse("\"A-1\"").RootElement.Clone(), ["amount"] = 1.5, ["note"] = null };
+
+        var result = await _tools.Refund.WithGovernance(_host.Executor, new GovernedToolOptions { Principal = AgentTools.SupportBot }).InvokeAsync(arguments);
+
+        var expected = GovernedToolIntent.Create(
+            AIFunctionFactory.Create((Func<JsonElement?, JsonElement?, JsonElement?, string>)Raw, "raw"),
+            new AIFunctionArguments { ["orderId"] = "A-1", ["amount"] = 1.5, ["note"] = null },
+            new GovernedToolOptions { Principal = AgentTools.SupportBot });
+        Assert.Equal(Convert.ToHexStringLower(expected.ArgumentsDigest.Span), RecordOf(result)["arguments_digest"]);
+        Assert.Empty(_tools.Ran);
+    }
+
+    [Fact]
+    public async Task An_argument_that_cannot_be_written_is_refused_and_recorded_with_the_digest_of_no_arguments()
+    {
+        var result = await _tools.Refund.WithGovernance(_host.Executor, new GovernedToolOptions { Principal = AgentTools.SupportBot })
+            .InvokeAsync(new() { ["orderId"] = new Unwritable(), ["amount"] = 5L });
+
+        Assert.Equal("an argument does not bind to its parameter unambiguously", RefusalJson.AssertRefused(result, DenialReason.ArgumentsInvalid).GetProperty("detail").GetString());
+        var none = GovernedToolIntent.Create(AIFunctionFactory.Create(() => "ok", "none"), [], new GovernedToolOptions { Principal = AgentTools.SupportBot });
+        Assert.Equal(Convert.ToHexStringLower(none.ArgumentsDigest.Span), RecordOf(result)["arguments_digest"]);
+        Assert.Empty(_tools.Ran);
+    }
+
+    [Fact]
+    public async Task A_tool_that_describes_no_parameters_runs_a_call_without_arguments()
+    {
+        using var host = new GovernedTestHost(policies: new RulePolicyEvaluator([PolicyRule.Permit("all", _ => true)]));
+        var governed = new Binding.SchemaOnlyFunction("ping", "{}").WithGovernance(host.Executor, new GovernedToolOptions { Principal = AgentTools.SupportBot });
+
+        Assert.Equal("{}", (await governed.InvokeAsync([]))?.ToString());
+    }
+
+    [Fact]
+    public void Disposing_an_agent_scope_twice_restores_the_previous_agent_only_once()
+    {
+        var alpha = new EntityReference("Agent", "alpha");
+        var beta = new EntityReference("Agent", "beta");
+        var gamma = new EntityReference("Agent", "gamma");
+        using (GovernedAgent.BeginScope(alpha))
+        {
+            var inner = GovernedAgent.BeginScope(beta);
+            Assert.Equal(beta, GovernedAgent.Current);
+            inner.Dispose();
+            Assert.Equal(alpha, GovernedAgent.Current);
+            using (GovernedAgent.BeginScope(gamma))
+            {
+                inner.Dispose();
+                Assert.Equal(gamma, GovernedAgent.Current);
+            }
+
+            Assert.Equal(alpha, GovernedAgent.Current);
+        }
+
+        Assert.Null(GovernedAgent.Current);
+        Assert.Throws<ArgumentNullException>(() => GovernedAgent.BeginScope(null!));
+    }
+
+    [Fact]
+    public void A_tool_list_with_a_missing_tool_or_executor_is_rejected()
+    {
+        var withNull = Assert.Throws<ArgumentNullException>(() => new AITool[] { _tools.Refund, null! }.WithGovernance(_host.Executor));
+        Assert.Equal("tools", withNull.ParamName);
+        Assert.Equal("tools", Assert.Throws<ArgumentNullException>(() => ((IEnumerable<AITool>)null!).WithGovernance(_host.Executor)).ParamName);
+        Assert.Equal("executor", Assert.Throws<ArgumentNullException>(() => new AITool[] { _tools.Refund }.WithGovernance(null!)).ParamName);
+        Assert.Equal("executor", Assert.Throws<ArgumentNullException>(() => _tools.Refund.WithGovernance(null!)).ParamName);
+        Assert.Equal("tool", Assert.Throws<ArgumentNullException>(() => ((AIFunction)null!).WithGovernance(_host.Executor)).ParamName);
+    }
+
+    [Fact]
+    public async Task Every_tool_of_a_list_is_governed()
+    {
+        var governed = new AITool[] { _tools.DeleteCustomer }.WithGovernance(_host.Executor, new GovernedToolOptions { Principal = AgentTools.SupportBot });
+
+        var result = await ((AIFunction)governed[0]).InvokeAsync(new() { ["customerId"] = "C-1" });
+
+        RefusalJson.AssertRefused(result, DenialReason.PolicyDenied);
+        Assert.Empty(_tools.Ran);
+    }
+
     public void Dispose() => _host.Dispose();
 
     private static string Transfer(string account, Mode mode = Mode.Hard, Mode? fallback = Mode.Hard) => $"{account}:{mode}:{fallback}";
+
+    private static string Raw(JsonElement? orderId = null, JsonElement? amount = null, JsonElement? note = null) => "ok";
+
+    private IReadOnlyDictionary<string, string?> RecordOf(object? result)
+    {
+        var executionId = RefusalJson.Parse(result).GetProperty("executionId").GetGuid();
+        var submitted = _host.Lineage.Records.First(r => r.Event.ExecutionId == executionId && r.Event.Kind == Lineage.LineageEventKind.IntentSubmitted);
+        return new Dictionary<string, string?> { ["arguments_digest"] = submitted.Event["arguments_digest"], ["principal"] = submitted.Event["principal"] };
+    }
 
     private static string Values(JsonElement? a = null, JsonElement? b = null, JsonElement? c = null, JsonElement? d = null) => "ok";
 
@@ -221,6 +325,11 @@ public sealed class GovernedAIFunctionMutationGapTests : IDisposable
             AIFunctionFactory.Create((Func<JsonElement?, JsonElement?, JsonElement?, JsonElement?, string>)Values, "values"),
             new AIFunctionArguments(JsonDocument.Parse(json).RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone())),
             new GovernedToolOptions { Principal = AgentTools.SupportBot });
+
+    private sealed class Unwritable
+    {
+        public string Value => throw new InvalidOperationException("not now");
+    }
 
     private sealed class OneStringServices(string value) : IServiceProvider
     {
