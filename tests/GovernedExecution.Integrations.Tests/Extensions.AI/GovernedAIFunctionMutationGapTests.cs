@@ -305,6 +305,52 @@ public sealed class GovernedAIFunctionMutationGapTests : IDisposable
         Assert.Empty(_tools.Ran);
     }
 
+    [Fact]
+    public void An_intent_needs_a_tool_and_arguments_and_says_why_arguments_do_not_bind()
+    {
+        var options = new GovernedToolOptions { Principal = AgentTools.SupportBot };
+
+        Assert.Equal("tool", Assert.Throws<ArgumentNullException>(() => GovernedToolIntent.Create(null!, [], options)).ParamName);
+        Assert.Equal("arguments", Assert.Throws<ArgumentNullException>(() => GovernedToolIntent.Create(_tools.LookupOrder, null!, options)).ParamName);
+        var unbound = Assert.Throws<ArgumentException>(() => GovernedToolIntent.Create(_tools.LookupOrder, new AIFunctionArguments { ["orderId"] = "A-1", ["note"] = "x" }, options));
+        Assert.Contains("The arguments of tool 'lookup_order' do not bind: an argument is not a parameter of the tool.", unbound.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Rejected_options_and_tools_say_what_is_wrong()
+    {
+        var invalidType = Assert.Throws<ArgumentException>(() => _tools.Refund.WithGovernance(_host.Executor, new GovernedToolOptions { ActionType = "not a type" }));
+        var hosted = Assert.Throws<ArgumentException>(() => new AITool[] { new HostedWebSearchTool() }.WithGovernance(_host.Executor));
+
+        Assert.Contains("The action type 'not a type' is not a valid entity type name.", invalidType.Message, StringComparison.Ordinal);
+        Assert.Contains("does not run in this process and cannot be governed here.", hosted.Message, StringComparison.Ordinal);
+        Assert.Contains(nameof(HostedWebSearchTool), hosted.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void The_configured_principal_takes_precedence_over_the_ambient_agent()
+    {
+        using (GovernedAgent.BeginScope(new EntityReference("Agent", "ambient")))
+        {
+            var intent = GovernedToolIntent.Create(_tools.LookupOrder, new AIFunctionArguments { ["orderId"] = "A-1" }, new GovernedToolOptions { Principal = AgentTools.SupportBot });
+
+            Assert.Equal(AgentTools.SupportBot, intent.Principal);
+        }
+    }
+
+    [Fact]
+    public void True_and_false_are_booleans_to_the_policies_and_differ_from_each_other_and_from_text_in_the_digest()
+    {
+        var truth = IntentOf("""{"a":true}""");
+        var falsehood = IntentOf("""{"a":false}""");
+
+        Assert.Equal(IntentValue.Boolean(true), truth.Context["a"]);
+        Assert.Equal(IntentValue.Boolean(false), falsehood.Context["a"]);
+        Assert.False(truth.ArgumentsDigest.Span.SequenceEqual(falsehood.ArgumentsDigest.Span));
+        Assert.False(truth.ArgumentsDigest.Span.SequenceEqual(IntentOf("""{"a":"true"}""").ArgumentsDigest.Span));
+        Assert.False(falsehood.ArgumentsDigest.Span.SequenceEqual(IntentOf("""{"a":"false"}""").ArgumentsDigest.Span));
+    }
+
     public void Dispose() => _host.Dispose();
 
     private static string Transfer(string account, Mode mode = Mode.Hard, Mode? fallback = Mode.Hard) => $"{account}:{mode}:{fallback}";
