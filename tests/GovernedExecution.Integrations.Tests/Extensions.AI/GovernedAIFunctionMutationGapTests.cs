@@ -351,6 +351,21 @@ public sealed class GovernedAIFunctionMutationGapTests : IDisposable
         Assert.False(falsehood.ArgumentsDigest.Span.SequenceEqual(IntentOf("""{"a":"false"}""").ArgumentsDigest.Span));
     }
 
+    [Fact]
+    public void The_digest_binds_each_argument_as_its_canonical_json_text()
+    {
+        var intent = IntentOf("""{"a":true,"b":false,"c":1.50,"d":{"y":null,"x":"\u0041"}}""");
+
+        var expected = ArgumentsDigest.Compute(
+        [
+            KeyValuePair.Create("a", IntentValue.String("true")),
+            KeyValuePair.Create("b", IntentValue.String("false")),
+            KeyValuePair.Create("c", IntentValue.String("1.50")),
+            KeyValuePair.Create("d", IntentValue.String("""{"x":"A","y":null}""")),
+        ]);
+        Assert.Equal(Convert.ToHexStringLower(expected), Convert.ToHexStringLower(intent.ArgumentsDigest.Span));
+    }
+
     public void Dispose() => _host.Dispose();
 
     private static string Transfer(string account, Mode mode = Mode.Hard, Mode? fallback = Mode.Hard) => $"{account}:{mode}:{fallback}";
