@@ -34,7 +34,9 @@ case "$target" in
         project="GovernedExecution.Extensions.AI"; config="stryker-config.extensions-ai.json"; output="$here/StrykerOutput/$target"
         mutate=(-m "**/GovernedExecution.Extensions.AI/GovernedAIFunction.cs" -m "**/GovernedExecution.Extensions.AI/GovernedAIFunctionExtensions.cs"
                 -m "**/GovernedExecution.Extensions.AI/GovernedToolIntent.cs" -m "**/GovernedExecution.Extensions.AI/GovernedToolSettings.cs"
-                -m "**/GovernedExecution.Extensions.AI/GovernedAgent.cs" -m "**/src/Shared/*.cs") ;;
+                -m "**/GovernedExecution.Extensions.AI/GovernedAgent.cs"
+                -m "**/Shared/MethodToolArgumentBinder.cs" -m "**/Shared/ToolArgumentBinder.cs" -m "**/Shared/ToolArguments.cs"
+                -m "**/Shared/ToolRefusal.cs" -m "**/Shared/ToolSeams.cs" -m "**/Shared/ToolBinding.cs") ;;
     model-context-protocol)
         project="GovernedExecution.ModelContextProtocol"; config="stryker-config.model-context-protocol.json"; output="$here/StrykerOutput/$target"
         mutate=(-m "**/GovernedExecution.ModelContextProtocol/GovernedCallToolFilter.cs" -m "**/GovernedExecution.ModelContextProtocol/GovernedMcpServerBuilderExtensions.cs"
