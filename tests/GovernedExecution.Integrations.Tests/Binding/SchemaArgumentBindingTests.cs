@@ -105,6 +105,8 @@ public sealed class SchemaArgumentBindingTests : IDisposable
         { """{"type":"object","properties":{"m":{"type":"object","const":{"b":1,"a":2}}},"required":["m"]}""", """{"m":{"a":2,"b":1}}""", """{"m":{"a":2,"b":1}}""" },
         { """{"type":"object","properties":{"m":{"type":"array","const":[1]}},"required":["m"]}""", """{"m":[1]}""", """{"m":[1]}""" },
         { """{"type":"object","properties":{"m":{"enum":"on"}},"required":["m"]}""", """{"m":"on"}""", Refused + "an argument does not bind to its parameter unambiguously" },
+        { """{"type":"object","properties":{"x":{"type":"number","enum":[2.5]}},"required":["x"]}""", """{"x":2.5}""", """{"x":2.5}""" },
+        { """{"type":"object","properties":{"l":{"type":"array","items":[{"type":"integer"}]}},"required":["l"]}""", """{"l":[]}""", Refused + "the tool's input schema uses a construct governance cannot bind by" },
 
         // Open objects and item schemas that take everything or nothing.
         { """{"type":"object","properties":{"d":{"type":"object","properties":{"id":{"type":"string"}},"required":["id"],"additionalProperties":true}},"required":["d"]}""", """{"d":{"id":"x","note":{"b":1,"a":2}}}""", """{"d":{"id":"x","note":{"a":2,"b":1}}}""" },
