@@ -115,6 +115,7 @@ public sealed class SchemaArgumentBindingTests : IDisposable
         { """{"type":"object","properties":{"l":{"type":"array","items":false}},"required":["l"]}""", """{"l":[1]}""", Refused + "an argument does not bind to its parameter unambiguously" },
         { """{"type":"object","properties":{"l":{"type":"array","items":true}},"required":["l"]}""", """{"l":[{"b":1,"a":2}]}""", """{"l":[{"a":2,"b":1}]}""" },
         { """{"type":"object","properties":{"any":true}}""", """{}""", Refused + "an omitted parameter has no default the tool describes" },
+        { """{"type":"object","properties":{"any":true},"required":["any"]}""", """{"any":{"k":1,"k":2}}""", Refused + "an argument does not bind to its parameter unambiguously" },
         { """{"type":"object","properties":{"n":{"type":"integer"}},"required":[1]}""", """{"n":1}""", Refused + "the tool's input schema uses a construct governance cannot bind by" },
 
         // More references and alternatives.
