@@ -39,8 +39,7 @@ case "$target" in
                 -m "**/Shared/ToolRefusal.cs" -m "**/Shared/ToolSeams.cs" -m "**/Shared/ToolBinding.cs") ;;
     model-context-protocol)
         project="GovernedExecution.ModelContextProtocol"; config="stryker-config.model-context-protocol.json"; output="$here/StrykerOutput/$target"
-        mutate=(-m "**/GovernedExecution.ModelContextProtocol/GovernedCallToolFilter.cs" -m "**/GovernedExecution.ModelContextProtocol/GovernedMcpServerBuilderExtensions.cs"
-                -m "**/GovernedExecution.ModelContextProtocol/McpToolBinders.cs" -m "**/src/Shared/*.cs") ;;
+        mutate=(-m "**/GovernedExecution.ModelContextProtocol/*.cs" -m "**/Shared/SchemaToolArgumentBinder.cs") ;;
 esac
 
 for arg in "$@"; do

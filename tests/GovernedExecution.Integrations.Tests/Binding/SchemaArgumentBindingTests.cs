@@ -97,6 +97,40 @@ public sealed class SchemaArgumentBindingTests : IDisposable
         { """{"type":"object","properties":{"r":{"type":"object","properties":[]}},"required":["r"]}""", """{"r":{}}""", Refused + "the tool's input schema uses a construct governance cannot bind by" },
         { """{"type":"object","allOf":[],"properties":{}}""", """{}""", Refused + "the tool's input schema uses a construct governance cannot bind by" },
 
+        // Typed enums and constants: the value is of the declared type as well as listed.
+        { """{"type":"object","properties":{"m":{"type":"null","const":null}},"required":["m"]}""", """{"m":null}""", """{"m":null}""" },
+        { """{"type":"object","properties":{"m":{"type":"boolean","enum":[true]}},"required":["m"]}""", """{"m":true}""", """{"m":true}""" },
+        { """{"type":"object","properties":{"m":{"type":"integer","enum":[2]}},"required":["m"]}""", """{"m":2.0}""", """{"m":2.0}""" },
+        { """{"type":"object","properties":{"m":{"type":"integer","enum":[2.5]}},"required":["m"]}""", """{"m":2.5}""", Refused + "an argument does not bind to its parameter unambiguously" },
+        { """{"type":"object","properties":{"m":{"type":"object","const":{"b":1,"a":2}}},"required":["m"]}""", """{"m":{"a":2,"b":1}}""", """{"m":{"a":2,"b":1}}""" },
+        { """{"type":"object","properties":{"m":{"type":"array","const":[1]}},"required":["m"]}""", """{"m":[1]}""", """{"m":[1]}""" },
+        { """{"type":"object","properties":{"m":{"enum":"on"}},"required":["m"]}""", """{"m":"on"}""", Refused + "an argument does not bind to its parameter unambiguously" },
+        { """{"type":"object","properties":{"x":{"type":"number","enum":[2.5]}},"required":["x"]}""", """{"x":2.5}""", """{"x":2.5}""" },
+        { """{"type":"object","properties":{"l":{"type":"array","items":[{"type":"integer"}]}},"required":["l"]}""", """{"l":[]}""", Refused + "the tool's input schema uses a construct governance cannot bind by" },
+
+        // Open objects and item schemas that take everything or nothing.
+        { """{"type":"object","properties":{"d":{"type":"object","properties":{"id":{"type":"string"}},"required":["id"],"additionalProperties":true}},"required":["d"]}""", """{"d":{"id":"x","note":{"b":1,"a":2}}}""", """{"d":{"id":"x","note":{"a":2,"b":1}}}""" },
+        { """{"type":"object","properties":{"d":{"type":"object","properties":{"id":{"type":"string"}},"required":["id"],"additionalProperties":false}},"required":["d"]}""", """{"d":{"id":"x","note":1}}""", Refused + "an argument does not bind to its parameter unambiguously" },
+        { """{"type":"object","properties":{"l":{"type":"array","items":false}},"required":["l"]}""", """{"l":[]}""", """{"l":[]}""" },
+        { """{"type":"object","properties":{"l":{"type":"array","items":false}},"required":["l"]}""", """{"l":[1]}""", Refused + "an argument does not bind to its parameter unambiguously" },
+        { """{"type":"object","properties":{"l":{"type":"array","items":true}},"required":["l"]}""", """{"l":[{"b":1,"a":2}]}""", """{"l":[{"a":2,"b":1}]}""" },
+        { """{"type":"object","properties":{"any":true}}""", """{}""", Refused + "an omitted parameter has no default the tool describes" },
+        { """{"type":"object","properties":{"any":true},"required":["any"]}""", """{"any":{"k":1,"k":2}}""", Refused + "an argument does not bind to its parameter unambiguously" },
+        { """{"type":"object","properties":{"n":{"type":"integer"}},"required":[1]}""", """{"n":1}""", Refused + "the tool's input schema uses a construct governance cannot bind by" },
+
+        // More references and alternatives.
+        { """{"type":"object","properties":{"p":{"$ref":"#/$defs/a~0b"}},"required":["p"],"$defs":{"a~b":{"type":"integer"}}}""", """{"p":4}""", """{"p":4}""" },
+        { """{"type":"object","properties":{"p":{"$ref":"#/$defs/l/2"}},"required":["p"],"$defs":{"l":[{"type":"string"},{"type":"integer"}]}}""", """{"p":4}""", Refused + "the tool's input schema uses a construct governance cannot bind by" },
+        { """{"type":"object","properties":{"p":{"$ref":"#point"}},"required":["p"],"$defs":{"point":{"$anchor":"point","type":"integer"}}}""", """{"p":4}""", Refused + "the tool's input schema uses a construct governance cannot bind by" },
+        { """{"type":"object","properties":{"p":{"$ref":1}},"required":["p"]}""", """{"p":4}""", Refused + "the tool's input schema uses a construct governance cannot bind by" },
+        { """{"type":"object","properties":{"p":{"$ref":"#/$defs/n","type":"string"}},"required":["p"],"$defs":{"n":{"type":"integer"}}}""", """{"p":4}""", Refused + "the tool's input schema uses a construct governance cannot bind by" },
+        { """{"type":"object","properties":{"p":{"$ref":"#/$defs/n","description":"a count"}},"required":["p"],"$defs":{"n":{"type":"integer"}}}""", """{"p":4.0}""", """{"p":4}""" },
+        { """{"type":"object","properties":{"p":{"anyOf":[{"type":"null"},{"$ref":"#"}]}},"required":["p"]}""", """{"p":{"p":null}}""", """{"p":{"p":null}}""" },
+        { """{"type":"object","properties":{"v":{"anyOf":{"type":"string"}}},"required":["v"]}""", """{"v":"x"}""", Refused + "the tool's input schema uses a construct governance cannot bind by" },
+        { """{"type":"object","properties":{"v":{"anyOf":[{"type":"string"}],"oneOf":[{"type":"string"}]}},"required":["v"]}""", """{"v":"x"}""", Refused + "the tool's input schema uses a construct governance cannot bind by" },
+        { """{"type":"object","properties":{},"anyOf":[{}]}""", """{}""", Refused + "the tool's input schema uses a construct governance cannot bind by" },
+        { """{"type":"object","properties":{},"oneOf":[{}]}""", """{}""", Refused + "the tool's input schema uses a construct governance cannot bind by" },
+
         // A tool that describes no parameters takes none.
         { """{"type":"object"}""", """{}""", """{}""" },
         { """{"type":"object"}""", """{"a":1}""", Refused + "an argument is not a parameter of the tool" },
@@ -152,6 +186,27 @@ public sealed class SchemaArgumentBindingTests : IDisposable
         }
     }
 
+    /// <summary>
+    /// Alternatives nested through references are followed 64 levels deep, and a chain of references 63 hops long: a
+    /// schema nested deeper is refused, never followed until the stack runs out.
+    /// </summary>
+    public static TheoryData<string, string, string> LimitCases => new()
+    {
+        { NestedAlternatives(63), """{"v":5.0}""", """{"v":5}""" },
+        { NestedAlternatives(64), """{"v":5.0}""", Refused + "an argument does not bind to its parameter unambiguously" },
+        { ReferenceChain(63), """{"v":5.0}""", """{"v":5}""" },
+        { ReferenceChain(64), """{"v":5.0}""", Refused + "the tool's input schema uses a construct governance cannot bind by" },
+        { """{"type":"object","properties":{"v":{"$ref":"#/$defs/a"}},"required":["v"],"$defs":{"a":{"anyOf":[{"$ref":"#/$defs/a"}]}}}""", """{"v":5}""", Refused + "an argument does not bind to its parameter unambiguously" },
+    };
+
+    [Theory]
+    [MemberData(nameof(LimitCases))]
+    public async Task Alternatives_and_references_are_followed_only_to_a_fixed_depth(string schema, string arguments, string expected)
+    {
+        await A_schema_binds_only_what_means_one_thing_and_the_tool_receives_it_canonically(schema, arguments, expected);
+        await Through_an_MCP_server_a_tools_schema_binds_the_same(schema, arguments, expected);
+    }
+
     [Fact]
     public async Task Nesting_deeper_than_the_binder_follows_is_refused()
     {
@@ -177,6 +232,24 @@ public sealed class SchemaArgumentBindingTests : IDisposable
     }
 
     public void Dispose() => _host.Dispose();
+
+    /// <summary>A parameter whose schema is <paramref name="levels"/> single-branch alternatives, each one a reference to the next, around an integer.</summary>
+    private static string NestedAlternatives(int levels)
+    {
+        var definitions = Enumerable.Range(0, levels).Select(i => i == levels - 1
+            ? $"\"a{i}\":{{\"anyOf\":[{{\"type\":\"integer\"}}]}}"
+            : $"\"a{i}\":{{\"anyOf\":[{{\"$ref\":\"#/$defs/a{i + 1}\"}}]}}");
+        return $"{{\"type\":\"object\",\"properties\":{{\"v\":{{\"$ref\":\"#/$defs/a0\"}}}},\"required\":[\"v\"],\"$defs\":{{{string.Join(',', definitions)}}}}}";
+    }
+
+    /// <summary>A parameter whose schema is an integer reached through <paramref name="hops"/> references.</summary>
+    private static string ReferenceChain(int hops)
+    {
+        var definitions = Enumerable.Range(1, hops).Select(i => i == hops
+            ? $"\"r{i}\":{{\"type\":\"integer\"}}"
+            : $"\"r{i}\":{{\"$ref\":\"#/$defs/r{i + 1}\"}}");
+        return $"{{\"type\":\"object\",\"properties\":{{\"v\":{{\"$ref\":\"#/$defs/r1\"}}}},\"required\":[\"v\"],\"$defs\":{{{string.Join(',', definitions)}}}}}";
+    }
 
     /// <summary>A server tool known only by its schema: it answers with the JSON arguments it received.</summary>
     private sealed class SchemaOnlyServerTool : McpServerTool
