@@ -65,25 +65,14 @@ public sealed class VerifierLifetimeTests : IDisposable
         VerifierBench.AssertMalformedClaims(await _bench.VerifyAsync(artifact, _intent));
     }
 
-    [Fact]
-    public async Task Expiry_at_the_issue_time_is_malformed_claims_even_when_validity_started_earlier()
+    [Theory]
+    [InlineData(-10, 0)] // nbf = now - 10, iat = exp = now: only the issue time shows that the window is empty
+    [InlineData(20, 20)] // iat = now, nbf = exp = now + 20: only the start of validity shows it
+    public async Task Expiry_at_the_issue_time_or_at_the_start_of_validity_is_malformed_claims(int notBeforeSeconds, int expirySeconds)
     {
-        // nbf = now - 10, iat = exp = now: only the issue time shows that the window is empty.
         var artifact = _bench.Forge(_intent)
-            .Set(ArtifactFormat.Nbf, w => w.WriteInt64(_bench.Now - 10))
-            .Set(ArtifactFormat.Exp, w => w.WriteInt64(_bench.Now))
-            .Sign(_bench.Key);
-
-        VerifierBench.AssertMalformedClaims(await _bench.VerifyAsync(artifact, _intent));
-    }
-
-    [Fact]
-    public async Task Expiry_at_the_start_of_validity_is_malformed_claims_even_when_issued_earlier()
-    {
-        // iat = now, nbf = exp = now + 20: only the start of validity shows that the window is empty.
-        var artifact = _bench.Forge(_intent)
-            .Set(ArtifactFormat.Nbf, w => w.WriteInt64(_bench.Now + 20))
-            .Set(ArtifactFormat.Exp, w => w.WriteInt64(_bench.Now + 20))
+            .Set(ArtifactFormat.Nbf, w => w.WriteInt64(_bench.Now + notBeforeSeconds))
+            .Set(ArtifactFormat.Exp, w => w.WriteInt64(_bench.Now + expirySeconds))
             .Sign(_bench.Key);
 
         VerifierBench.AssertMalformedClaims(await _bench.VerifyAsync(artifact, _intent));
