@@ -1,13 +1,13 @@
 namespace GovernedExecution.Testing;
 
-/// <summary>Locates the repository root and the external conformance material beside it.</summary>
+/// <summary>Locates the repository root and the third-party conformance data in it.</summary>
 public static class TestPaths
 {
     /// <summary>The repository root (the folder holding GovernedExecution.Core.sln).</summary>
     public static string RepositoryRoot { get; } = FindRoot();
 
-    /// <summary>The expected location of the shared conformance material: ../shared/conformance from the root.</summary>
-    public static string ConformanceRoot { get; } = Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "conformance"));
+    /// <summary>The third-party conformance data (Cedar, COSE, Merkle), kept in the repository: tests/conformance (see its README).</summary>
+    public static string ConformanceRoot { get; } = Path.Combine(RepositoryRoot, "tests", "conformance");
 
     private static string FindRoot()
     {

@@ -80,7 +80,7 @@ public sealed class NodeInteropTests : IDisposable
     private async Task<(int Code, JsonElement Result)> VerifyWithNodeAsync(byte[] artifact, SigningKey key, ArtifactAlgorithm algorithm, string audience)
     {
         var node = FindOnPath("node");
-        Skip.If(node is null, "node is not on PATH: the Node.js interop verifier cannot run");
+        Skip.If(node is null, "node is not on PATH: the Node.js interop verifier cannot run; install Node.js and npm, then run .ci/setup-node-tools");
         Skip.IfNot(Directory.Exists(Path.Combine(Modules, "@ldclabs", "cose-ts")) && Directory.Exists(Path.Combine(Modules, "cborg")),
             $"@ldclabs/cose-ts and cborg are not installed in {Modules}: run .ci/setup-node-tools");
 

@@ -4,12 +4,9 @@ using GovernedExecution.Testing;
 
 namespace GovernedExecution.Tests.Lineage.Merkle;
 
-/// <summary>The RFC 6962 / 9162 inclusion and consistency vectors of transparency-dev/merkle, read in place.</summary>
+/// <summary>The RFC 6962 / 9162 inclusion and consistency vectors of transparency-dev/merkle (tests/conformance/merkle).</summary>
 public class MerkleConformanceVectorTests
 {
-    // Stands in for the file list when the vectors are absent, so that the theory reports itself skipped.
-    private const string Missing = "(vectors not found)";
-
     private static string InclusionFolder => Path.Combine(TestPaths.ConformanceRoot, "merkle", "testdata", "inclusion");
 
     private static string ConsistencyFolder => Path.Combine(TestPaths.ConformanceRoot, "merkle", "testdata", "consistency");
@@ -18,11 +15,10 @@ public class MerkleConformanceVectorTests
 
     public static TheoryData<string> ConsistencyVectors => VectorFiles(ConsistencyFolder);
 
-    [SkippableTheory]
+    [Theory]
     [MemberData(nameof(InclusionVectors))]
     public void Inclusion_vector_gives_its_expected_result(string file)
     {
-        SkipIfMissing(InclusionFolder);
         using JsonDocument document = Read(InclusionFolder, file);
         JsonElement vector = document.RootElement;
 
@@ -36,11 +32,10 @@ public class MerkleConformanceVectorTests
         Assert.Equal(!vector.GetProperty("wantErr").GetBoolean(), verified);
     }
 
-    [SkippableTheory]
+    [Theory]
     [MemberData(nameof(ConsistencyVectors))]
     public void Consistency_vector_gives_its_expected_result(string file)
     {
-        SkipIfMissing(ConsistencyFolder);
         using JsonDocument document = Read(ConsistencyFolder, file);
         JsonElement vector = document.RootElement;
 
@@ -54,15 +49,14 @@ public class MerkleConformanceVectorTests
         Assert.Equal(!vector.GetProperty("wantErr").GetBoolean(), verified);
     }
 
-    [SkippableTheory]
+    [Theory]
     [InlineData("inclusion")]
     [InlineData("consistency")]
     public void Vector_set_is_complete(string kind)
     {
         string folder = kind == "inclusion" ? InclusionFolder : ConsistencyFolder;
-        SkipIfMissing(folder);
 
-        // The counts published in conformance/merkle/README.md: 98 files each, 6 of them valid.
+        // The counts stated in tests/conformance/README.md: 98 files each, 6 of them valid.
         var wantErr = ListFiles(folder).Select(file =>
         {
             using JsonDocument document = Read(folder, file);
@@ -73,11 +67,9 @@ public class MerkleConformanceVectorTests
         Assert.Equal(6, wantErr.Count(error => !error));
     }
 
-    [SkippableFact]
+    [Fact]
     public void Generated_proofs_equal_the_happy_path_proofs_of_the_classic_tree()
     {
-        SkipIfMissing(InclusionFolder);
-        SkipIfMissing(ConsistencyFolder);
         byte[][] leaves = ClassicTestTree.LeafHashes();
         int checkedProofs = 0;
 
@@ -111,12 +103,6 @@ public class MerkleConformanceVectorTests
     private static TheoryData<string> VectorFiles(string folder)
     {
         var files = new TheoryData<string>();
-        if (!Directory.Exists(folder))
-        {
-            files.Add(Missing);
-            return files;
-        }
-
         foreach (string file in ListFiles(folder))
         {
             files.Add(file);
@@ -129,9 +115,6 @@ public class MerkleConformanceVectorTests
         Directory.EnumerateFiles(folder, "*.json", SearchOption.AllDirectories)
             .Select(file => Path.GetRelativePath(folder, file).Replace('\\', '/'))
             .Order(StringComparer.Ordinal);
-
-    private static void SkipIfMissing(string folder) =>
-        Skip.If(!Directory.Exists(folder), $"Merkle vectors not found at {folder}");
 
     private static JsonDocument Read(string folder, string file) =>
         JsonDocument.Parse(File.ReadAllBytes(Path.Combine(folder, file)));
