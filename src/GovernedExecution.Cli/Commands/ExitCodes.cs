@@ -11,6 +11,9 @@ internal static class ExitCodes
     /// <summary>govexec itself failed (a bug): nothing was judged, whatever the input.</summary>
     internal const int Internal = 4;
 
+    /// <summary><c>lineage verify</c>: the log is valid, and records that acknowledged records were lost (records_lost).</summary>
+    internal const int RecordsLost = 5;
+
     /// <summary>Interrupted (Ctrl+C) before it finished: nothing was judged.</summary>
     internal const int Interrupted = 130;
 }

@@ -67,7 +67,18 @@ internal static class LineageCommands
                 return ExitCodes.Error;
             }
 
-            return result.IsValid && (result.SignaturesChecked || parse.GetValue(noSignatures)) ? ExitCodes.Ok : ExitCodes.Error;
+            if (!result.IsValid || !(result.SignaturesChecked || parse.GetValue(noSignatures)))
+            {
+                return ExitCodes.Error;
+            }
+
+            if (result.RecordsLost > 0)
+            {
+                error.WriteLine($"warning: the log is valid, and records that {result.RecordsLost} acknowledged record(s) were lost (records_lost notices above): those calls ran with no record here");
+                return ExitCodes.RecordsLost;
+            }
+
+            return ExitCodes.Ok;
         }));
         return command;
     }

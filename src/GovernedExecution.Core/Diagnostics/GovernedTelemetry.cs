@@ -25,6 +25,7 @@ internal static class GovernedTelemetry
     internal static readonly GuardedCounter LineageQueueWaits = new(Meter.CreateCounter<long>("governed_execution.lineage.queue_waits", description: "Appends that waited for room in a full lineage queue."));
     internal static readonly GuardedCounter LineageQueueRefusals = new(Meter.CreateCounter<long>("governed_execution.lineage.queue_refusals", description: "Appends refused because the lineage queue was full."));
     internal static readonly GuardedCounter LineageCheckpoints = new(Meter.CreateCounter<long>("governed_execution.lineage.checkpoints", description: "Checkpoint records written."));
+    internal static readonly GuardedCounter LineageRecordsLost = new(Meter.CreateCounter<long>("governed_execution.lineage.records_lost", description: "Acknowledged lineage records a Buffered file sink could not write (each also counted in a records_lost record when the file can be written)."));
     internal static readonly GuardedCounter LineageRepairs = new(Meter.CreateCounter<long>("governed_execution.lineage.repairs", description: "Torn lineage file tails cut on open."));
     internal static readonly GuardedCounter LineageDenials = new(Meter.CreateCounter<long>("governed_execution.lineage.denials", description: "Executions denied because a required lineage sink did not accept their records."));
 }

@@ -30,6 +30,15 @@ internal static partial class Log
     [LoggerMessage(EventId = 1101, Level = LogLevel.Error, Message = "Lineage file {File}: write or flush failed; the sink refuses every append until it is reopened")]
     internal static partial void LineageFileFaulted(ILogger logger, string file, Exception exception);
 
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Error, Message = "Lineage file {File}: a write or flush failed in Buffered mode; {Count} acknowledged event(s) of this write may not be on disk; the sink keeps accepting appends and records what was lost (records_lost) once it can write again")]
+    internal static partial void LineageBufferedWriteFailed(ILogger logger, string file, int count, Exception exception);
+
+    [LoggerMessage(EventId = 1104, Level = LogLevel.Warning, Message = "Lineage file {File}: {Count} lost record(s) recorded in records_lost record {Sequence}")]
+    internal static partial void LineageLossRecorded(ILogger logger, string file, long count, long sequence);
+
+    [LoggerMessage(EventId = 1105, Level = LogLevel.Error, Message = "Lineage file {File}: closed with {Count} acknowledged record(s) lost that could not be recorded in the file (it could not be written); executions: {Executions}")]
+    internal static partial void LineageLossUnrecorded(ILogger logger, string file, long count, string executions);
+
     [LoggerMessage(EventId = 1102, Level = LogLevel.Information, Message = "Lineage {Kind} execution {ExecutionId} parent {ParentExecutionId} at {Time:O}: {Data}")]
     internal static partial void LineageEventRecorded(ILogger logger, string kind, Guid executionId, Guid? parentExecutionId, DateTimeOffset time, string data);
 }

@@ -16,8 +16,11 @@ namespace GovernedExecution.Lineage;
 /// Merkle tree continuing across them. On open, a torn last line left by a crash is cut and a repair record written.
 /// </summary>
 /// <remarks>
-/// After a failed write or flush the sink is faulted: every later append throws, so a required sink denies every
-/// execution, until the sink is reopened (which repairs the file). Acknowledged records are never lost.
+/// With <see cref="LineageDurability.BeforeInvoke"/>, after a failed write or flush the sink is faulted: every later
+/// append throws, so a required sink denies every execution, until the sink is reopened (which repairs the file).
+/// Acknowledged records are never lost. With <see cref="LineageDurability.Buffered"/>, appends are acknowledged
+/// before the write: a failed write loses them, the sink keeps accepting appends, and the first write that succeeds
+/// afterwards (or the close) starts with a signed <c>records_lost</c> record that counts and names what was lost.
 /// </remarks>
 public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposable
 {
@@ -38,7 +41,7 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
     private int _segment;
     private long _sequence;
     private string _head;
-    private readonly MerkleAccumulator _tree;
+    private MerkleAccumulator _tree;
     private long _sinceCheckpoint;
     private int _staged;
     private DateTimeOffset _lastCheckpoint;
@@ -54,6 +57,19 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
     private List<byte[]> _sinceWitnessed = [];
     private long _witnessHolds;
     private readonly List<WitnessOffer> _offers = [];
+
+    // Buffered mode: the caller events of the batch being written; after a failed write, those not yet checked against
+    // the file (in doubt), those known lost, and the tally the staged records_lost record states. The next batch first
+    // re-reads the file (recovering) to learn what landed.
+    private readonly List<(long Sequence, Guid Execution, DateTimeOffset Time)> _batchEvents = [];
+    private readonly List<(long Sequence, Guid Execution, DateTimeOffset Time)> _inDoubt = [];
+    private LineageLoss? _lost;
+    private LineageLoss? _recording;
+    private long _recordingSequence;
+    private bool _recovering;
+    private long _durableSequence;
+    private string? _lossCause;
+    private DateTimeOffset _lossAt;
 
     private FileLineageSink(FileLineageSinkOptions options)
     {
@@ -138,6 +154,8 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
             {
                 Commit();
             }
+
+            _durableSequence = _sequence;
         }
         catch
         {
@@ -417,6 +435,7 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
             while (reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult())
             {
                 batch.Clear();
+                var recovered = !_recovering || Volatile.Read(ref _fault) is not null || TryRecover();
                 while (_batch.WrittenCount < MaxBatchBytes && reader.TryRead(out var item))
                 {
                     if (!ReferenceEquals(item, _tick))
@@ -425,7 +444,17 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
                     }
 
                     batch.Add(item);
-                    if (Volatile.Read(ref _fault) is null)
+                    if (!recovered)
+                    {
+                        // The file cannot even be reopened yet: these records are lost too.
+                        foreach (var e in item.Events)
+                        {
+                            Lost().Add(e.ExecutionId, e.Time);
+                        }
+
+                        GovernedTelemetry.LineageRecordsLost.Add(item.Events.Length);
+                    }
+                    else if (Volatile.Read(ref _fault) is null)
                     {
                         try
                         {
@@ -440,14 +469,23 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
                     }
                 }
 
-                Complete(batch, WriteStaged());
+                Complete(batch, recovered ? WriteStaged() : new IOException($"The lineage file '{_options.Path}' cannot be reopened after a failed write; the records were lost.", Volatile.Read(ref _fault)));
             }
 
-            if (Volatile.Read(ref _fault) is null && _sinceCheckpoint > 0)
+            if (Volatile.Read(ref _fault) is null && (!_recovering || TryRecover()))
             {
-                AddCheckpoint();
-                WriteStaged(closing: true);
+                if (_sinceCheckpoint > 0)
+                {
+                    AddCheckpoint();
+                }
+
+                if (_batch.WrittenCount > 0)
+                {
+                    WriteStaged(closing: true);
+                }
             }
+
+            LogUnrecorded();
         }
         catch (Exception ex)
         {
@@ -476,6 +514,11 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         {
             Add(e);
             item.LastSequence = _sequence;
+            if (_options.Durability == LineageDurability.Buffered)
+            {
+                _batchEvents.Add((_sequence, e.ExecutionId, e.Time));
+            }
+
             if (_sinceCheckpoint >= _options.CheckpointEveryRecords)
             {
                 AddCheckpoint();
@@ -529,6 +572,8 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         if (Volatile.Read(ref _fault) is { } earlier)
         {
             _batch.ResetWrittenCount();
+            _staged = 0;
+            _batchEvents.Clear();
             return earlier;
         }
 
@@ -539,6 +584,13 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
                 Commit();
             }
 
+            if (_recording is { } recorded)
+            {
+                Log.LineageLossRecorded(_logger, _options.Path, recorded.Records, _recordingSequence);
+                _recording = null;
+            }
+
+            _batchEvents.Clear();
             if (!closing)
             {
                 RotateIfDue();
@@ -549,6 +601,27 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
         catch (Exception ex)
         {
             _batch.ResetWrittenCount();
+            _staged = 0;
+            if (_options.Durability == LineageDurability.Buffered)
+            {
+                // Acknowledged already: nobody can be told. What did not reach the file is recorded once it can be written.
+                if (!_recovering)
+                {
+                    Log.LineageBufferedWriteFailed(_logger, _options.Path, _batchEvents.Count, ex);
+                }
+
+                _inDoubt.AddRange(_batchEvents);
+                _batchEvents.Clear();
+                if (_lossCause is null)
+                {
+                    _lossCause = ex.Message;
+                    _lossAt = _time.GetUtcNow();
+                }
+
+                _recovering = true;
+                return ex;
+            }
+
             Volatile.Write(ref _fault, ex);
             Log.LineageFileFaulted(_logger, _options.Path, ex);
             return ex;
@@ -564,6 +637,7 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
             _file.Append(_batch.WrittenSpan);
             _file.Sync();
             _batch.ResetWrittenCount();
+            _durableSequence = _sequence;
 
             // Offered once on disk, so that the witness never holds a checkpoint the log lacks.
             foreach (var offer in _offers)
@@ -578,6 +652,151 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
 
         GovernedTelemetry.LineageFsyncs.Add(1);
         GovernedTelemetry.LineageRecordsWritten.Add(records);
+    }
+
+    /// <summary>
+    /// After a failed write in Buffered mode: reopens the active file, reads where the log really ends, settles which
+    /// acknowledged records are lost, and stages the repair of a half-written line, the <c>records_lost</c> record and
+    /// a checkpoint, ahead of whatever comes next. False while the file cannot be reopened; a log that is no longer
+    /// what this writer left faults the sink.
+    /// </summary>
+    private bool TryRecover()
+    {
+        _batch.ResetWrittenCount();
+        _staged = 0;
+        _offers.Clear();
+        LineageResume resume;
+        try
+        {
+            _file.Dispose();
+            var existing = LineageSegments.Present(_options.Path);
+            _file = _options.OpenSegment(existing.Count == 0 ? _options.Path : existing[^1].Path);
+            resume = LineageResume.Read(_options.Path, sealDamage: false);
+            if (_witness is not null)
+            {
+                resume = CheckAgainstWitness(resume, _options.Path);
+            }
+        }
+        catch (Exception ex) when (ex is not InvalidDataException)
+        {
+            return false;
+        }
+        catch (InvalidDataException ex)
+        {
+            Volatile.Write(ref _fault, ex);
+            Log.LineageFileFaulted(_logger, _options.Path, ex);
+            return false;
+        }
+
+        var highest = _inDoubt.Count == 0 ? _sequence : Math.Max(_sequence, _inDoubt[^1].Sequence);
+        if (resume.Sequence < _durableSequence || resume.Sequence > highest || !string.Equals(resume.LogId ?? LogId, LogId, StringComparison.Ordinal))
+        {
+            var ex = new InvalidDataException($"The lineage log '{_options.Path}' ends at record {resume.Sequence} after a failed write, where this writer had made records up to {_durableSequence} durable and written at most {highest}: someone else changed it. The sink refuses appends.");
+            Volatile.Write(ref _fault, ex);
+            Log.LineageFileFaulted(_logger, _options.Path, ex);
+            return false;
+        }
+
+        Settle(resume.Sequence);
+        _segment = resume.Segment;
+        _sequence = _durableSequence = resume.Sequence;
+        _head = resume.Head;
+        _tree = resume.Tree;
+        _sinceCheckpoint = resume.RecordsSinceCheckpoint;
+        if (_witness is not null)
+        {
+            CatchUpWitness(resume);
+        }
+
+        if (_file.Length == 0 && _segment > 0)
+        {
+            // Every file starts with the signed checkpoint of everything before it.
+            AddCheckpoint();
+        }
+
+        if (resume.MissingLineFeed || resume.TornTail is { } && !resume.TornTailTerminated)
+        {
+            _batch.Write("\n"u8);
+        }
+
+        var path = LineageSegments.PathOf(_options.Path, _segment);
+        if (resume.TornTail is not null)
+        {
+            Log.LineageRepaired(_logger, path, resume.TornTail.Length, resume.GoodLength);
+            GovernedTelemetry.LineageRepairs.Add(1);
+            Add(new LineageEvent(LineageEventKind.Repair, Guid.Empty, null, _time.GetUtcNow(), resume.RepairAttributes(path, LineageRepairs.FailedWriteReason)));
+        }
+
+        if (_lost is { } lost)
+        {
+            Add(lost.ToEvent(_time.GetUtcNow()));
+            _recording = lost;
+            _recordingSequence = _sequence;
+            _lost = null;
+        }
+
+        if (_sinceCheckpoint > 0 && (resume.TornTail is not null || _recording is not null))
+        {
+            AddCheckpoint();
+        }
+
+        _recovering = false;
+        _lossCause = null;
+        _lossAt = default;
+        return true;
+    }
+
+    /// <summary>Of what failed writes staged, keeps as lost what the file does not hold (records after <paramref name="onDisk"/>).</summary>
+    private void Settle(long onDisk)
+    {
+        if (_recording is { } recording)
+        {
+            if (_recordingSequence > onDisk)
+            {
+                recording.Add(Lost());
+                _lost = recording;
+            }
+
+            _recording = null;
+        }
+
+        var lost = 0;
+        foreach (var (sequence, execution, time) in _inDoubt)
+        {
+            if (sequence > onDisk)
+            {
+                Lost().Add(execution, time);
+                lost++;
+            }
+        }
+
+        _inDoubt.Clear();
+        GovernedTelemetry.LineageRecordsLost.Add(lost);
+    }
+
+    private LineageLoss Lost() => _lost ??= new LineageLoss(_lossCause ?? "write failed", _lossCause is null ? _time.GetUtcNow() : _lossAt);
+
+    /// <summary>At close: what was lost and could not be recorded in the file is at least logged, with the executions.</summary>
+    private void LogUnrecorded()
+    {
+        if (_lost is null && _recording is null && _inDoubt.Count == 0)
+        {
+            return;
+        }
+
+        var all = _recording ?? Lost();
+        if (_recording is not null && _lost is not null)
+        {
+            all.Add(_lost);
+        }
+
+        foreach (var (_, execution, time) in _inDoubt)
+        {
+            all.Add(execution, time);
+        }
+
+        GovernedTelemetry.LineageRecordsLost.Add(_inDoubt.Count);
+        Log.LineageLossUnrecorded(_logger, _options.Path, all.Records, all.ExecutionList);
     }
 
     private void RotateIfDue()

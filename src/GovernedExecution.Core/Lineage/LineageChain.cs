@@ -214,6 +214,7 @@ internal sealed class LineageChain
         LineageEventKind.Checkpoint => "checkpoint",
         LineageEventKind.Repair => "repair",
         LineageEventKind.ApprovalRecorded => "approval_recorded",
+        LineageEventKind.RecordsLost => "records_lost",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown lineage event kind."),
     };
 }

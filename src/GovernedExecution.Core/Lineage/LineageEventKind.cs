@@ -38,4 +38,10 @@ public enum LineageEventKind
 
     /// <summary>An approver answered a <c>requires_approval</c> obligation (approved or refused).</summary>
     ApprovalRecorded = 12,
+
+    /// <summary>
+    /// Records a <see cref="LineageDurability.Buffered"/> sink acknowledged but could not write (a failed write or
+    /// flush, such as a full disk): how many, their executions and the cause, written once the file can be written again.
+    /// </summary>
+    RecordsLost = 13,
 }

@@ -35,7 +35,7 @@ internal static class LineageExecutionTree
                     continue;
                 }
 
-                if (record.Kind is LineageEventKind.Checkpoint or LineageEventKind.Repair)
+                if (record.Kind is LineageEventKind.Checkpoint or LineageEventKind.Repair or LineageEventKind.RecordsLost)
                 {
                     continue;
                 }

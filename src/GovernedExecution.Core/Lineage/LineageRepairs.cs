@@ -12,6 +12,7 @@ internal static class LineageRepairs
     internal const string TornReason = "torn last line sealed after a crash";
     internal const string DamagedReason = "damaged line sealed by an operator";
     internal const string AdoptedReason = "unsigned records adopted";
+    internal const string FailedWriteReason = "torn write sealed after a failed write";
     internal const string First = "first";
     internal const string Last = "last";
 
@@ -25,12 +26,13 @@ internal static class LineageRepairs
 
     /// <summary>What a verifier reports for a repair record.</summary>
     /// <summary>Whether a repair record seals the line before it (a torn or damaged line), stating its length and digest.</summary>
-    internal static bool Seals(string? reason) => reason is TornReason or DamagedReason;
+    internal static bool Seals(string? reason) => reason is TornReason or DamagedReason or FailedWriteReason;
 
     internal static string Notice(LineageRecordLine repair) => repair[Reason] switch
     {
         AdoptedReason => $"records {repair[First]} to {repair[Last]} were adopted on open without a signed checkpoint covering them (record {repair.Sequence}): they are not authenticated",
         TornReason => $"a torn last line of {repair["cut_bytes"]} bytes (sha256 {repair["cut_sha256"]}) in {repair["file"]} at byte {repair["offset"]} was sealed after a crash (record {repair.Sequence})",
+        FailedWriteReason => $"a line of {repair["cut_bytes"]} bytes (sha256 {repair["cut_sha256"]}) in {repair["file"]} at byte {repair["offset"]}, left by a write that failed (disk full), was sealed (record {repair.Sequence})",
         DamagedReason => $"a damaged line of {repair["cut_bytes"]} bytes (sha256 {repair["cut_sha256"]}) in {repair["file"]} at byte {repair["offset"]} was sealed by an operator (record {repair.Sequence}): what it held is lost",
         var other => $"repair record {repair.Sequence}: {other}",
     };

@@ -277,9 +277,9 @@ internal sealed class LineageResume
     }
 
     /// <summary>The repair record's data: what was cut, where, and its digest.</summary>
-    internal KeyValuePair<string, string>[] RepairAttributes(string path) =>
+    internal KeyValuePair<string, string>[] RepairAttributes(string path, string? reason = null) =>
     [
-        new(LineageRepairs.Reason, TornTailTerminated ? LineageRepairs.DamagedReason : LineageRepairs.TornReason),
+        new(LineageRepairs.Reason, reason ?? (TornTailTerminated ? LineageRepairs.DamagedReason : LineageRepairs.TornReason)),
         new("file", Path.GetFileName(path)),
         new("offset", GoodLength.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new("cut_bytes", (TornTail?.Length ?? 0).ToString(System.Globalization.CultureInfo.InvariantCulture)),

@@ -22,6 +22,9 @@ internal sealed class LineageVerificationEngine
 
     internal long Checkpoints { get; private set; }
 
+    /// <summary>The sum of the counts the <c>records_lost</c> records state.</summary>
+    internal long RecordsLost { get; private set; }
+
     internal string Head { get; private set; } = LineageChain.GenesisHash;
 
     internal string? LogId { get; private set; }
@@ -112,6 +115,17 @@ internal sealed class LineageVerificationEngine
         if (parsed.Kind == LineageEventKind.Repair)
         {
             Notices.Add(LineageRepairs.Notice(parsed));
+        }
+
+        if (parsed.Kind == LineageEventKind.RecordsLost)
+        {
+            if (LineageLoss.CountOf(parsed) is not { } lost)
+            {
+                return "records_lost record without a valid count";
+            }
+
+            RecordsLost += lost;
+            Notices.Add(LineageLoss.Notice(parsed, lost));
         }
 
         var leaf = LineageCheckpoint.LeafHash(parsed.Hash);

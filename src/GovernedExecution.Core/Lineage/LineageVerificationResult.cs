@@ -43,6 +43,13 @@ public sealed class LineageVerificationResult
     /// </summary>
     public IReadOnlyList<string> Notices { get; }
 
+    /// <summary>
+    /// How many acknowledged records the log itself says were lost (the sum of its <c>records_lost</c> records: a
+    /// Buffered sink's failed writes). A log can be valid and still have lost records; <c>govexec lineage verify</c>
+    /// exits with 5 then.
+    /// </summary>
+    public long RecordsLost { get; internal init; }
+
     /// <summary>The hash of the last good record (the chain head).</summary>
     public string HeadHash { get; }
 
@@ -59,7 +66,7 @@ public sealed class LineageVerificationResult
     public long? FailedLine { get; }
 
     /// <summary>
-    /// The result as one JSON object: <c>{"valid":..,"records":..,"checkpoints":..,"signaturesChecked":..,"notices":[..],"firstError":{"file":..,"line":..,"reason":..}}</c>
+    /// The result as one JSON object: <c>{"valid":..,"records":..,"checkpoints":..,"signaturesChecked":..,"recordsLost":..,"notices":[..],"firstError":{"file":..,"line":..,"reason":..}}</c>
     /// (<c>firstError</c> is <see langword="null"/> when valid).
     /// </summary>
     /// <returns>The JSON text.</returns>
@@ -73,6 +80,7 @@ public sealed class LineageVerificationResult
             writer.WriteNumber("records", Records);
             writer.WriteNumber("checkpoints", Checkpoints);
             writer.WriteBoolean("signaturesChecked", SignaturesChecked);
+            writer.WriteNumber("recordsLost", RecordsLost);
             writer.WriteStartArray("notices");
             foreach (var notice in Notices)
             {

@@ -176,8 +176,8 @@ public static class LineageVerifier
     }
 
     private static LineageVerificationResult Valid(LineageVerificationEngine engine) =>
-        new(true, engine.Records, engine.Checkpoints, engine.SignaturesChecked, engine.Head, null, null, null, null, [.. engine.Notices]) { FirstRecord = engine.FirstRecord };
+        new(true, engine.Records, engine.Checkpoints, engine.SignaturesChecked, engine.Head, null, null, null, null, [.. engine.Notices]) { FirstRecord = engine.FirstRecord, RecordsLost = engine.RecordsLost };
 
     private static LineageVerificationResult Invalid(LineageVerificationEngine engine, string error, string? file, long? line) =>
-        new(false, engine.Records, engine.Checkpoints, engine.SignaturesChecked, engine.Head, engine.Records + 1, error, file, line, [.. engine.Notices]) { FirstRecord = engine.FirstRecord };
+        new(false, engine.Records, engine.Checkpoints, engine.SignaturesChecked, engine.Head, engine.Records + 1, error, file, line, [.. engine.Notices]) { FirstRecord = engine.FirstRecord, RecordsLost = engine.RecordsLost };
 }

@@ -68,3 +68,63 @@ internal sealed class SlowSegments(TimeSpan delay)
         protected override void Dispose(bool disposing) => inner.Dispose();
     }
 }
+
+/// <summary>
+/// Real segment files on a disk that can fill up: once <see cref="Fill"/> leaves it a few bytes of room, a write
+/// writes what fits and throws "No space left on device", as write(2) does; later writes write nothing, until
+/// <see cref="Free"/> makes room again. Flushes of what was written succeed.
+/// </summary>
+internal sealed class DiskFullSegments
+{
+    private readonly Lock _lock = new();
+    private long _room = long.MaxValue;
+
+    public void Fill(long bytesLeft = 0)
+    {
+        lock (_lock)
+        {
+            _room = bytesLeft;
+        }
+    }
+
+    public void Free()
+    {
+        lock (_lock)
+        {
+            _room = long.MaxValue;
+        }
+    }
+
+    public LineageSegmentFile Open(string path) => new Segment(LineageSegmentFile.Open(path), this);
+
+    private sealed class Segment(LineageSegmentFile inner, DiskFullSegments disk) : LineageSegmentFile
+    {
+        internal override long Length => inner.Length;
+
+        internal override void Append(ReadOnlySpan<byte> bytes)
+        {
+            lock (disk._lock)
+            {
+                if (bytes.Length <= disk._room)
+                {
+                    disk._room -= bytes.Length;
+                    inner.Append(bytes);
+                    return;
+                }
+
+                var fits = (int)disk._room;
+                disk._room = 0;
+                if (fits > 0)
+                {
+                    inner.Append(bytes[..fits]);
+                }
+
+                throw new IOException("No space left on device (simulated)");
+            }
+        }
+
+        internal override void Sync() => inner.Sync();
+
+        protected override void Dispose(bool disposing) => inner.Dispose();
+    }
+}

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using GovernedExecution.Lineage;
+using GovernedExecution.Testing;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
@@ -249,6 +250,162 @@ public sealed class FileLineageSinkTests : IDisposable
         await using var durable = _log.Open(o => o.Path = System.IO.Path.Combine(_log.Directory, "durable.jsonl"));
         Assert.Equal(LineageSinkMode.Required, new LineageSinkRegistration(durable).Mode);
     }
+
+    [Fact]
+    public async Task Break7_records_a_full_disk_lost_in_Buffered_mode_are_recorded_signed_once_the_disk_has_room()
+    {
+        var disk = new DiskFullSegments();
+        var lost = new List<Guid>();
+        await using (var sink = _log.Open(o => { o.Durability = LineageDurability.Buffered; o.OpenSegment = disk.Open; }))
+        {
+            await AppendAsync(sink, 5);
+            await sink.FlushAsync();
+
+            // The disk fills: the appends are acknowledged (queued), their write fails part way.
+            disk.Fill(bytesLeft: 100);
+            lost.AddRange(await AppendAsync(sink, 7));
+            await Assert.ThrowsAsync<IOException>(() => sink.FlushAsync().AsTask());
+
+            // Room again: the sink takes appends and writes, and first records what it lost.
+            disk.Free();
+            await AppendAsync(sink, 3);
+            await sink.FlushAsync();
+        }
+
+        var result = _log.Verify();
+        Assert.True(result.IsValid, result.ToString());
+        Assert.Equal(7, result.RecordsLost);
+        Assert.Contains(result.Notices, n => n.Contains("7 acknowledged records were lost", StringComparison.Ordinal));
+
+        var record = Assert.Single(RecordsLost());
+        Assert.Equal("7", record.GetProperty("count").GetString());
+        Assert.Equal("No space left on device (simulated)", record.GetProperty("cause").GetString());
+        Assert.Equal(lost.Select(e => e.ToString("D")).Order(), record.GetProperty("executions").GetString()!.Split(',').Order());
+        Assert.Equal(8, _log.Lines().Count(l => l.Contains("\"kind\":\"intent_submitted\"", StringComparison.Ordinal)));
+        Assert.DoesNotContain(_log.Lines(), l => lost.Any(e => l.Contains(e.ToString("D"), StringComparison.Ordinal) && l.Contains("\"kind\":\"intent_submitted\"", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Break7_every_acknowledged_record_is_in_the_log_or_named_lost_when_a_write_lands_in_part()
+    {
+        var disk = new DiskFullSegments();
+        var acknowledged = new List<Guid>();
+        await using (var sink = _log.Open(o => { o.Durability = LineageDurability.Buffered; o.OpenSegment = disk.Open; o.CheckpointEveryRecords = 1000; }))
+        {
+            await sink.FlushAsync();
+
+            // Room for two and a half records: whole records may land before the write fails.
+            disk.Fill(bytesLeft: 650);
+            acknowledged.AddRange(await AppendAsync(sink, 9));
+            await Assert.ThrowsAsync<IOException>(() => sink.FlushAsync().AsTask());
+            acknowledged.AddRange(await AppendAsync(sink, 2));
+            await Assert.ThrowsAsync<IOException>(() => sink.FlushAsync().AsTask());
+            disk.Free();
+        }
+
+        var result = _log.Verify();
+        Assert.True(result.IsValid, result.ToString());
+        // The half-written line the failed write left is sealed by a repair record, and is not a record.
+        Assert.Single(_log.Lines(), l => l.Contains("torn write sealed after a failed write", StringComparison.Ordinal));
+        var written = _log.Lines().Where(l => l.EndsWith('}') && l.Contains("\"kind\":\"intent_submitted\"", StringComparison.Ordinal))
+            .Select(l => Guid.Parse(JsonDocument.Parse(l).RootElement.GetProperty("exec").GetString()!)).ToList();
+        var named = RecordsLost().SelectMany(r => r.GetProperty("executions").GetString()!.Split(',').Select(Guid.Parse)).ToList();
+        Assert.Equal(acknowledged.Order(), written.Concat(named).Order());
+        Assert.Equal(named.Count, result.RecordsLost);
+        Assert.True(named.Count >= 8, $"{named.Count} named lost");
+    }
+
+    [Fact]
+    public async Task Break7_lost_records_are_recorded_by_the_closing_write_when_the_disk_has_room_by_then()
+    {
+        var disk = new DiskFullSegments();
+        await using (var sink = _log.Open(o => { o.Durability = LineageDurability.Buffered; o.OpenSegment = disk.Open; }))
+        {
+            await AppendAsync(sink, 2);
+            await sink.FlushAsync();
+            disk.Fill();
+            await AppendAsync(sink, 4);
+            await Assert.ThrowsAsync<IOException>(() => sink.FlushAsync().AsTask());
+            disk.Free();
+        }
+
+        var result = _log.Verify();
+        Assert.True(result.IsValid, result.ToString());
+        Assert.Equal(4, result.RecordsLost);
+        Assert.Equal("4", Assert.Single(RecordsLost()).GetProperty("count").GetString());
+        Assert.Contains("\"kind\":\"checkpoint\"", _log.Lines()[^1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Break7_a_disk_still_full_at_close_cannot_record_the_loss_in_the_file_so_it_is_logged_with_the_executions()
+    {
+        var disk = new DiskFullSegments();
+        var logs = new CapturingLoggerFactory();
+        List<Guid> lost;
+        await using (var sink = _log.Open(o => { o.Durability = LineageDurability.Buffered; o.OpenSegment = disk.Open; o.Logger = logs.CreateLogger("lineage"); }))
+        {
+            await AppendAsync(sink, 2);
+            await sink.FlushAsync();
+            disk.Fill();
+            lost = await AppendAsync(sink, 3);
+            await Assert.ThrowsAsync<IOException>(() => sink.FlushAsync().AsTask());
+        }
+
+        // Nothing could be written: the file ends with the checkpoint before the loss, and cannot tell (documented).
+        var result = _log.Verify();
+        Assert.True(result.IsValid, result.ToString());
+        Assert.Equal(0, result.RecordsLost);
+        Assert.Contains(logs.Entries, e => e.EventId == 1103);
+        var unrecorded = Assert.Single(logs.Entries, e => e.EventId == 1105);
+        Assert.Equal(3, Convert.ToInt64(unrecorded.State["Count"], System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(lost.Select(e => e.ToString("D")).Order(), ((string)unrecorded.State["Executions"]!).Split(',').Order());
+    }
+
+    [Fact]
+    public async Task Break7_a_gap_that_no_records_lost_record_accounts_for_still_fails_and_so_does_a_forged_one()
+    {
+        var disk = new DiskFullSegments();
+        await using (var sink = _log.Open(o => { o.Durability = LineageDurability.Buffered; o.OpenSegment = disk.Open; }))
+        {
+            await AppendAsync(sink, 3);
+            await sink.FlushAsync();
+            disk.Fill();
+            await AppendAsync(sink, 2);
+            await Assert.ThrowsAsync<IOException>(() => sink.FlushAsync().AsTask());
+            disk.Free();
+            await AppendAsync(sink, 3);
+        }
+
+        var lines = _log.Lines();
+        Assert.True(_log.Verify().IsValid);
+        var at = Array.FindIndex(lines, l => l.Contains("\"kind\":\"records_lost\"", StringComparison.Ordinal));
+
+        // Removed: the chain breaks there.
+        File.WriteAllLines(_log.Path, lines.Where((_, i) => i != at));
+        Assert.False(_log.Verify().IsValid);
+
+        // Its count lowered: the record's hash no longer matches.
+        File.WriteAllLines(_log.Path, lines.Select((l, i) => i == at ? l.Replace("\"count\":\"2\"", "\"count\":\"0\"", StringComparison.Ordinal) : l));
+        Assert.False(_log.Verify().IsValid);
+    }
+
+    private static async Task<List<Guid>> AppendAsync(FileLineageSink sink, int count)
+    {
+        var executions = new List<Guid>();
+        for (var i = 0; i < count; i++)
+        {
+            var execution = Guid.NewGuid();
+            executions.Add(execution);
+            await sink.AppendAsync([LineageTestLog.Event(i, execution)], CancellationToken.None);
+        }
+
+        return executions;
+    }
+
+    private List<JsonElement> RecordsLost() => _log.Lines()
+        .Where(l => l.Contains("\"kind\":\"records_lost\"", StringComparison.Ordinal))
+        .Select(l => JsonDocument.Parse(l).RootElement.GetProperty("data").Clone())
+        .ToList();
 
     [Fact]
     public async Task Buffered_mode_refuses_when_the_queue_is_full_and_configured_to_refuse()

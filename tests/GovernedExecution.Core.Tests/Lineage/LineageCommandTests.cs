@@ -31,6 +31,32 @@ public sealed class LineageCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Break7_verify_of_a_log_that_records_lost_records_exits_5_and_lists_them()
+    {
+        var path = Path.Combine(_log.Directory, "buffered.jsonl");
+        var disk = new DiskFullSegments();
+        var lost = Guid.NewGuid();
+        await using (var sink = GovernedExecution.Lineage.FileLineageSink.Open(_log.Options(o => { o.Path = path; o.Durability = GovernedExecution.Lineage.LineageDurability.Buffered; o.OpenSegment = disk.Open; })))
+        {
+            await sink.AppendAsync([LineageTestLog.Event(1)], CancellationToken.None);
+            await sink.FlushAsync();
+            disk.Fill();
+            await sink.AppendAsync([LineageTestLog.Event(2, lost)], CancellationToken.None);
+            await Assert.ThrowsAsync<IOException>(() => sink.FlushAsync().AsTask());
+            disk.Free();
+        }
+
+        var (code, stdout, stderr) = await GovexecAsync(["lineage", "verify", path, "--trust", _publicKey]);
+        Assert.Equal(5, code);
+        var result = JsonDocument.Parse(stdout).RootElement;
+        Assert.True(result.GetProperty("valid").GetBoolean());
+        Assert.Equal(1, result.GetProperty("recordsLost").GetInt64());
+        Assert.Contains("1 acknowledged record was lost", result.GetProperty("notices")[0].GetString(), StringComparison.Ordinal);
+        Assert.Contains("warning: the log is valid, and records that 1 acknowledged record(s) were lost", stderr, StringComparison.Ordinal);
+        Assert.Contains(lost.ToString("D"), File.ReadAllText(path), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verify_with_a_witness_fails_on_a_log_truncated_below_the_witnessed_checkpoint()
     {
         var witness = Path.Combine(_log.Directory, "witness");
