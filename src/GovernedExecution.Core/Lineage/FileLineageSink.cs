@@ -382,7 +382,7 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
     /// <param name="cancellationToken">Cancels the wait.</param>
     /// <returns>A task that completes when everything queued before it, and the checkpoint, are durable.</returns>
     /// <exception cref="ObjectDisposedException">The sink was disposed.</exception>
-    /// <exception cref="IOException">A write or flush failed (the sink is faulted).</exception>
+    /// <exception cref="IOException">A write or flush failed (the sink is faulted; in Buffered mode it is not, and records what was lost once it can write).</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
     public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
