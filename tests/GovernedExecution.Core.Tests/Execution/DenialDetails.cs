@@ -120,6 +120,7 @@ public static class DenialDetails
             "an omitted parameter has no default the tool describes",
             "the tool describes no parameters to bind its arguments by",
             "the tool's input schema uses a construct governance cannot bind by",
+            "a parameter is a stream, form or file that governance cannot describe",
         ],
         [DenialReason.GovernanceFault] =
         [
