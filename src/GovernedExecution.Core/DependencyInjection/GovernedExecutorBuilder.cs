@@ -228,22 +228,22 @@ public sealed class GovernedExecutorBuilder
             throw new OptionsValidationException(_name, typeof(GovernedExecutionOptions), ["A component factory needs a service provider: use AddGovernedExecution, or hand the builder the component itself."]);
         }
 
-        return Build(options, Resolve(EmptyServices.Instance, owned: false));
+        return Build(options, Resolve(EmptyServices.Instance, owned: false), hosted: false);
     }
 
     /// <summary>Builds this builder's executor in a container, from its named options and its components there.</summary>
     internal IGovernedExecutor Build(IServiceProvider services) =>
-        Build(services.GetRequiredService<IOptionsMonitor<GovernedExecutionOptions>>().Get(_name), services.GetRequiredKeyedService<GovernedExecutorComponents>(_name));
+        Build(services.GetRequiredService<IOptionsMonitor<GovernedExecutionOptions>>().Get(_name), services.GetRequiredKeyedService<GovernedExecutorComponents>(_name), hosted: true);
 
     /// <summary>Resolves the components once per container (a keyed singleton): factories run once, and the container owns what they made.</summary>
     internal GovernedExecutorComponents ResolveComponents(IServiceProvider services) => Resolve(services, owned: true);
 
     internal List<string> Validate(GovernedExecutionOptions options, IServiceProvider services) =>
-        Validate(options, services.GetRequiredKeyedService<GovernedExecutorComponents>(_name));
+        Validate(options, services.GetRequiredKeyedService<GovernedExecutorComponents>(_name), hosted: true);
 
-    private GovernedExecutor Build(GovernedExecutionOptions options, GovernedExecutorComponents components)
+    private GovernedExecutor Build(GovernedExecutionOptions options, GovernedExecutorComponents components, bool hosted)
     {
-        var failures = Validate(options, components);
+        var failures = Validate(options, components, hosted);
         if (failures.Count > 0)
         {
             throw new OptionsValidationException(_name, typeof(GovernedExecutionOptions), failures);
@@ -251,6 +251,12 @@ public sealed class GovernedExecutorBuilder
 
         var time = components.Time;
         var logger = CreateLogger(components.Loggers);
+        if (!options.VerifyOnly && PolicyCount(components.Evaluator) == 0)
+        {
+            // Only reachable standalone (a host refuses to start with an empty policy set).
+            Diagnostics.Log.EmptyPolicySet(logger);
+        }
+
         if (!HasRequiredSink(components.Sinks))
         {
             // Only reachable after the explicit opt-out (validation refuses it otherwise).
@@ -321,7 +327,12 @@ public sealed class GovernedExecutorBuilder
 
     private static bool HasRequiredSink(List<LineageSinkRegistration> sinks) => sinks.Exists(s => s.Mode == LineageSinkMode.Required);
 
-    private List<string> Validate(GovernedExecutionOptions options, GovernedExecutorComponents components)
+    /// <summary>
+    /// Every reason the executor cannot be built. In a host (<paramref name="hosted"/>) also what would deny every call
+    /// once started: an empty policy set, and a signing key that is not among the trusted keys. A standalone builder
+    /// allows both (an executor that only mints for others, tests of the run-time denials); it logs an empty set.
+    /// </summary>
+    private List<string> Validate(GovernedExecutionOptions options, GovernedExecutorComponents components, bool hosted)
     {
         var failures = options.Validate();
         var evaluator = components.Evaluator;
@@ -346,12 +357,12 @@ public sealed class GovernedExecutorBuilder
             {
                 failures.Add("A policy evaluator is required (UsePolicies), unless VerifyOnly is set.");
             }
-            else if (PolicyCount(evaluator) == 0)
+            else if (hosted && PolicyCount(evaluator) == 0)
             {
                 failures.Add("The policy set has no policies: every call would be denied (NotPermitted). Load the policies (check the embedded resources or the files), or set VerifyOnly on a worker that decides nothing.");
             }
 
-            if (components.SigningKeys is not null && components.TrustedKeys is not null && _artifacts is null)
+            if (hosted && components.SigningKeys is not null && components.TrustedKeys is not null && _artifacts is null)
             {
                 if (SigningKeyTrustFailure(options, components) is { } trustFailure)
                 {

@@ -18,6 +18,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1003, Level = LogLevel.Warning, Message = "Lineage sink {Sink} ({Mode}) failed to accept {Count} event(s) of execution {ExecutionId}")]
     internal static partial void LineageSinkFailed(ILogger logger, string sink, string mode, int count, Guid executionId, Exception exception);
 
+    [LoggerMessage(EventId = 1004, Level = LogLevel.Warning, Message = "The policy set has no policies: every execution will be denied (NotPermitted)")]
+    internal static partial void EmptyPolicySet(ILogger logger);
+
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "No required lineage sink ({SinkCount} best-effort): operations run with nothing on record before they start, as allowed by AllowExecutionsWithoutRequiredLineage")]
     internal static partial void NoRequiredLineageSink(ILogger logger, int sinkCount);
 

@@ -5,6 +5,7 @@ using GovernedExecution.Execution;
 using GovernedExecution.Lineage;
 using GovernedExecution.Policies;
 using GovernedExecution.Policies.Rules;
+using System.Diagnostics;
 using GovernedExecution.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -58,15 +59,63 @@ public sealed class HostingTests : IDisposable
     {
         using var other = SigningKey.Generate();
         var impostor = TrustedKey.FromPem(other.ToTrustedKey().ExportPublicKeyPem(), ArtifactAlgorithm.ES256, _keys.SigningKey.KeyId);
-        var builder = new GovernedExecutorBuilder()
+        var services = Services();
+        services.AddGovernedExecution(o => o.Audience = GovernedTestHost.Audience)
+            .AddLineageSink(new InMemoryLineageSink())
+            .UseSigningKey(_keys.SigningKey)
+            .UseTrustedKeys(impostor);
+        using var provider = services.BuildServiceProvider();
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IGovernedExecutor>());
+        Assert.Contains(ex.Failures, f => f.Contains("not among the trusted keys", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_trusted_key_outside_its_validity_period_fails_at_start()
+    {
+        var expired = _keys.SigningKey.ToTrustedKey().WithValidity(DateTimeOffset.UtcNow.AddDays(-2), DateTimeOffset.UtcNow.AddDays(-1));
+        var services = Services();
+        services.AddGovernedExecution(o => o.Audience = GovernedTestHost.Audience)
+            .AddLineageSink(new InMemoryLineageSink())
+            .UseSigningKey(_keys.SigningKey)
+            .UseTrustedKeys(expired);
+        using var provider = services.BuildServiceProvider();
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IGovernedExecutor>());
+        Assert.Contains(ex.Failures, f => f.Contains("outside its validity period", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void A_signing_key_provider_that_hangs_at_start_fails_the_start_within_the_dependency_timeout()
+    {
+        var services = Services();
+        services.AddGovernedExecution(o => { o.Audience = GovernedTestHost.Audience; o.DependencyTimeout = TimeSpan.FromMilliseconds(200); })
+            .AddLineageSink(new InMemoryLineageSink())
+            .UseSigningKeyProvider(new HangingSigningKeyProvider())
+            .UseTrustedKeyStore(_keys.TrustStore);
+        using var provider = services.BuildServiceProvider();
+
+        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IGovernedExecutor>());
+        Assert.Contains(ex.Failures, f => f.Contains("could not be checked against the trusted keys", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_standalone_builder_may_mint_with_a_key_it_does_not_trust_and_then_denies_at_run_time()
+    {
+        using var other = SigningKey.Generate();
+        var executor = new GovernedExecutorBuilder()
             .Configure(o => o.Audience = GovernedTestHost.Audience)
             .UsePolicies(GovernedTestHost.DefaultPolicies())
             .AddLineageSink(new InMemoryLineageSink())
             .UseSigningKey(_keys.SigningKey)
-            .UseTrustedKeys(impostor);
+            .UseTrustedKeys(other.ToTrustedKey())
+            .Build();
+        var ran = false;
 
-        var ex = Assert.Throws<OptionsValidationException>(() => builder.Build());
-        Assert.Contains(ex.Failures, f => f.Contains("not among the trusted keys", StringComparison.Ordinal));
+        var outcome = await executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, ct) => { ran = true; return ValueTask.FromResult(1); });
+
+        Assert.False(ran);
+        Assert.Equal(DenialReason.UntrustedKey, outcome.Denial!.Reason);
     }
 
     [Fact]
@@ -224,6 +273,15 @@ public sealed class HostingTests : IDisposable
 
         Assert.True(outcome.IsSuccess);
         Assert.Equal(6, sink.Count);
+    }
+
+    private sealed class HangingSigningKeyProvider : ISigningKeyProvider
+    {
+        public async ValueTask<SigningKey> GetSigningKeyAsync(CancellationToken cancellationToken)
+        {
+            await Task.Delay(Timeout.Infinite, CancellationToken.None);
+            throw new UnreachableException();
+        }
     }
 
     private static ServiceCollection Services()
