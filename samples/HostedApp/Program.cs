@@ -2,7 +2,6 @@
 // Cedar policies embedded as resources, lineage written to a file, traces and metrics through OpenTelemetry's
 // console exporter) and one governed background operation.
 using GovernedExecution.Artifacts.Keys;
-using GovernedExecution.DependencyInjection;
 using GovernedExecution.Execution;
 using GovernedExecution.Lineage;
 using GovernedExecution.Policies.Cedar;
@@ -23,11 +22,9 @@ var signingPath = Path.Combine(baseDir, config["Keys:SigningKeyPem"]!);
 var trustedPaths = config.GetSection("Keys:TrustedKeyPems").Get<string[]>()!.Select(p => Path.Combine(baseDir, p)).ToArray();
 SampleKeys.EnsureExist(signingPath, trustedPaths[0]);
 
-var signingKey = SigningKey.FromPem(File.ReadAllText(signingPath));
-builder.Services.AddSingleton(signingKey); // disposed with the host
+using var signingKey = SigningKey.FromPem(File.ReadAllText(signingPath));
 var lineagePath = Path.Combine(baseDir, config["Lineage:Path"]!);
 var lineage = SampleLineage.Open(lineagePath, signingKey);
-builder.Services.AddSingleton(new LineageSinkRegistration(lineage, LineageSinkMode.Required));
 builder.Services.Configure<GovernedExecutionOptions>(config.GetSection("GovernedExecution"));
 builder.Services.AddGovernedExecution()
     .UseCedarPolicies(
@@ -37,7 +34,8 @@ builder.Services.AddGovernedExecution()
               { "uid": { "type": "Report", "id": "customers-full" }, "attrs": { "contains_personal_data": true }, "parents": [] } ]
             """))
     .UseSigningKey(signingKey)
-    .UseTrustedKeys(trustedPaths.Select(p => TrustedKey.FromPem(File.ReadAllText(p))));
+    .UseTrustedKeys(trustedPaths.Select(p => TrustedKey.FromPem(File.ReadAllText(p))))
+    .AddLineageSink(lineage); // owned by the container: closed (a final signed checkpoint) when the host is disposed
 
 builder.Services.AddOpenTelemetry()
     .WithTracing(tracing => tracing.AddSource("GovernedExecution").AddConsoleExporter())
@@ -49,8 +47,7 @@ using (var host = builder.Build())
     await host.RunAsync();
 }
 
-// Close the lineage cleanly (a final signed checkpoint), then verify it as an auditor would (govexec lineage verify).
-await lineage.DisposeAsync();
+// The host closed the lineage when it was disposed; verify it as an auditor would (govexec lineage verify).
 using var trusted = TrustedKey.FromPem(File.ReadAllText(trustedPaths[0]));
 var verdict = LineageVerifier.VerifyFiles([lineagePath], [trusted]);
 Console.WriteLine($"lineage {lineagePath}: {verdict.Records} records, {verdict.Checkpoints} checkpoints, {(verdict.IsValid ? "VALID" : "INVALID: " + verdict.Error)}");

@@ -2,7 +2,6 @@
 // policies permit it for the authenticated user and the bound request; a signed artifact is minted and verified, and
 // every phase is written to a lineage file that is closed with a signed checkpoint when the host shuts down.
 using GovernedExecution.Artifacts.Keys;
-using GovernedExecution.DependencyInjection;
 using GovernedExecution.Execution;
 using GovernedExecution.Lineage;
 using GovernedExecution.Policies.Cedar;

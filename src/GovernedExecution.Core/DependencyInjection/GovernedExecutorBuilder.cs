@@ -13,30 +13,38 @@ namespace GovernedExecution.DependencyInjection;
 
 /// <summary>
 /// Builds a governed executor: standalone with <see cref="Build()"/>, or inside a host's dependency injection through
-/// <see cref="GovernedExecutionServiceCollectionExtensions.AddGovernedExecution"/>, where components not set here are
+/// <c>services.AddGovernedExecution()</c>, where components not set here are
 /// resolved from the container. Options and components are validated when the executor is built (at host start with
-/// dependency injection), reporting every failure at once.
+/// dependency injection), reporting every failure at once. A standalone builder does not take ownership of what it is
+/// handed; in a container, the container owns the sinks handed to the builder (and what the factories create) and
+/// disposes them after the executor.
 /// </summary>
 public sealed class GovernedExecutorBuilder
 {
     private readonly List<Action<GovernedExecutionOptions>> _configure = [];
-    private readonly List<LineageSinkRegistration> _sinks = [];
-    private IPolicyEvaluator? _evaluator;
-    private ISigningKeyProvider? _signingKeys;
-    private ITrustedKeyStore? _trustedKeys;
+    private readonly List<(Func<IServiceProvider, ILineageSink> Create, LineageSinkMode Mode)> _sinks = [];
+    private readonly string _name = Options.DefaultName;
+    private Func<IServiceProvider, IPolicyEvaluator>? _evaluator;
+    private Func<IServiceProvider, ISigningKeyProvider>? _signingKeys;
+    private Func<IServiceProvider, ITrustedKeyStore>? _trustedKeys;
     private IReplayGuard? _replayGuard;
     private TimeProvider? _time;
     private ILoggerFactory? _loggers;
     private Approvals.IApprovalProvider? _approvals;
     private (IArtifactIssuer Issuer, IArtifactVerifier Verifier)? _artifacts;
     private bool _withoutRequiredLineage;
+    private bool _usesFactories;
 
     /// <summary>Creates a standalone builder.</summary>
     public GovernedExecutorBuilder()
     {
     }
 
-    internal GovernedExecutorBuilder(IServiceCollection services) => Services = services;
+    internal GovernedExecutorBuilder(IServiceCollection services, string name)
+    {
+        Services = services;
+        _name = name;
+    }
 
     /// <summary>The service collection, when the builder came from <c>AddGovernedExecution</c>.</summary>
     public IServiceCollection? Services { get; }
@@ -49,19 +57,25 @@ public sealed class GovernedExecutorBuilder
     {
         ArgumentNullException.ThrowIfNull(configure);
         _configure.Add(configure);
-        Services?.Configure(configure);
+        Services?.Configure(_name, configure);
         return this;
     }
 
     /// <summary>
     /// Sets the policy evaluator. Its <see cref="IPolicyEvaluator.PolicySetDigest"/> is the policy set artifacts must
     /// have been decided by, also on a verify-only executor (which decides nothing with it); an evaluator without a
-    /// digest is a build error.
+    /// digest, or without policies on an executor that decides, is a build error.
     /// </summary>
     /// <param name="evaluator">The evaluator.</param>
     /// <returns>This builder.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="evaluator"/> is <see langword="null"/>.</exception>
     public GovernedExecutorBuilder UsePolicies(IPolicyEvaluator evaluator) => Set(ref _evaluator, evaluator);
+
+    /// <summary>Sets the policy evaluator, created from the container when the executor is built (with dependency injection only).</summary>
+    /// <param name="factory">Creates the evaluator.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="factory"/> is <see langword="null"/>.</exception>
+    public GovernedExecutorBuilder UsePolicies(Func<IServiceProvider, IPolicyEvaluator> factory) => SetFactory(ref _evaluator, factory);
 
     /// <summary>Decides with Cedar policies (the embedded engine) over a fixed entity store.</summary>
     /// <param name="policies">The policy set.</param>
@@ -91,6 +105,12 @@ public sealed class GovernedExecutorBuilder
     /// <exception cref="ArgumentNullException"><paramref name="provider"/> is <see langword="null"/>.</exception>
     public GovernedExecutorBuilder UseSigningKeyProvider(ISigningKeyProvider provider) => Set(ref _signingKeys, provider);
 
+    /// <summary>Sets the signing key provider, created from the container when the executor is built (with dependency injection only).</summary>
+    /// <param name="factory">Creates the provider.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="factory"/> is <see langword="null"/>.</exception>
+    public GovernedExecutorBuilder UseSigningKeyProvider(Func<IServiceProvider, ISigningKeyProvider> factory) => SetFactory(ref _signingKeys, factory);
+
     /// <summary>Trusts the given public keys (in an <see cref="InMemoryTrustedKeyStore"/>).</summary>
     /// <param name="keys">The keys.</param>
     /// <returns>This builder.</returns>
@@ -102,6 +122,12 @@ public sealed class GovernedExecutorBuilder
     /// <returns>This builder.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="store"/> is <see langword="null"/>.</exception>
     public GovernedExecutorBuilder UseTrustedKeyStore(ITrustedKeyStore store) => Set(ref _trustedKeys, store);
+
+    /// <summary>Sets the trusted-key store, created from the container when the executor is built (with dependency injection only).</summary>
+    /// <param name="factory">Creates the store.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="factory"/> is <see langword="null"/>.</exception>
+    public GovernedExecutorBuilder UseTrustedKeyStore(Func<IServiceProvider, ITrustedKeyStore> factory) => SetFactory(ref _trustedKeys, factory);
 
     /// <summary>Sets the replay guard (an <see cref="InMemoryReplayGuard"/> by default).</summary>
     /// <param name="guard">The guard.</param>
@@ -130,15 +156,40 @@ public sealed class GovernedExecutorBuilder
     /// <summary>
     /// Adds a lineage sink. At least one sink must be required (or in the container as a required
     /// <see cref="LineageSinkRegistration"/>), unless <see cref="AllowExecutionsWithoutRequiredLineage"/> is called.
+    /// In a container, the container owns the sink: it is disposed (closing its log) when the container is disposed.
     /// </summary>
     /// <param name="sink">The sink.</param>
     /// <param name="mode">Required (its failure denies; the default) or best effort.</param>
     /// <returns>This builder.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="sink"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="mode"/> is not a defined mode.</exception>
+    /// <exception cref="ArgumentException">A required sink acknowledges records before they are durable (a Buffered file sink).</exception>
     public GovernedExecutorBuilder AddLineageSink(ILineageSink sink, LineageSinkMode mode = LineageSinkMode.Required)
     {
-        _sinks.Add(new LineageSinkRegistration(sink, mode));
+        _ = new LineageSinkRegistration(sink, mode); // the same checks as a registration, now
+        _sinks.Add((_ => sink, mode));
+        return this;
+    }
+
+    /// <summary>
+    /// Adds a lineage sink created from the container when the executor is built (with dependency injection only), once
+    /// per container; the container owns it and disposes it after the executor.
+    /// </summary>
+    /// <param name="factory">Creates the sink.</param>
+    /// <param name="mode">Required (its failure denies; the default) or best effort.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="factory"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="mode"/> is not a defined mode.</exception>
+    public GovernedExecutorBuilder AddLineageSink(Func<IServiceProvider, ILineageSink> factory, LineageSinkMode mode = LineageSinkMode.Required)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        if (!Enum.IsDefined(mode))
+        {
+            throw new ArgumentOutOfRangeException(nameof(mode), mode, "Unknown lineage sink mode.");
+        }
+
+        _usesFactories = true;
+        _sinks.Add((factory, mode));
         return this;
     }
 
@@ -172,79 +223,132 @@ public sealed class GovernedExecutorBuilder
             configure(options);
         }
 
-        return Build(options, null);
-    }
-
-    internal IGovernedExecutor Build(GovernedExecutionOptions options, IServiceProvider? services)
-    {
-        var evaluator = _evaluator ?? services?.GetService<IPolicyEvaluator>();
-        var signingKeys = _signingKeys ?? services?.GetService<ISigningKeyProvider>();
-        var trustedKeys = _trustedKeys ?? services?.GetService<ITrustedKeyStore>();
-        var sinks = Sinks(services);
-        var failures = Validate(options, evaluator, signingKeys, trustedKeys, sinks);
-        if (failures.Count > 0)
+        if (_usesFactories)
         {
-            throw new OptionsValidationException(Options.DefaultName, typeof(GovernedExecutionOptions), failures);
+            throw new OptionsValidationException(_name, typeof(GovernedExecutionOptions), ["A component factory needs a service provider: use AddGovernedExecution, or hand the builder the component itself."]);
         }
 
-        var time = _time ?? services?.GetService<TimeProvider>() ?? TimeProvider.System;
-        var loggers = _loggers ?? services?.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance;
-        var replay = _replayGuard ?? services?.GetService<IReplayGuard>() ?? new InMemoryReplayGuard(time);
+        return Build(options, Resolve(EmptyServices.Instance, owned: false), hosted: false);
+    }
 
-        var logger = CreateLogger(loggers);
-        if (!options.VerifyOnly && PolicyCount(evaluator) == 0)
+    /// <summary>Builds this builder's executor in a container, from its named options and its components there.</summary>
+    internal IGovernedExecutor Build(IServiceProvider services) =>
+        Build(services.GetRequiredService<IOptionsMonitor<GovernedExecutionOptions>>().Get(_name), services.GetRequiredKeyedService<GovernedExecutorComponents>(_name), hosted: true);
+
+    /// <summary>Resolves the components once per container (a keyed singleton): factories run once, and the container owns what they made.</summary>
+    internal GovernedExecutorComponents ResolveComponents(IServiceProvider services) => Resolve(services, owned: true);
+
+    internal List<string> Validate(GovernedExecutionOptions options, IServiceProvider services) =>
+        Validate(options, services.GetRequiredKeyedService<GovernedExecutorComponents>(_name), hosted: true);
+
+    private GovernedExecutor Build(GovernedExecutionOptions options, GovernedExecutorComponents components, bool hosted)
+    {
+        var failures = Validate(options, components, hosted);
+        if (failures.Count > 0)
         {
+            throw new OptionsValidationException(_name, typeof(GovernedExecutionOptions), failures);
+        }
+
+        var time = components.Time;
+        var logger = CreateLogger(components.Loggers);
+        if (!options.VerifyOnly && PolicyCount(components.Evaluator) == 0)
+        {
+            // Only reachable standalone (a host refuses to start with an empty policy set).
             Diagnostics.Log.EmptyPolicySet(logger);
         }
 
-        if (!HasRequiredSink(sinks))
+        if (!HasRequiredSink(components.Sinks))
         {
             // Only reachable after the explicit opt-out (validation refuses it otherwise).
-            Diagnostics.Log.NoRequiredLineageSink(logger, sinks.Count);
+            Diagnostics.Log.NoRequiredLineageSink(logger, components.Sinks.Count);
         }
 
-        IArtifactIssuer? issuer = options.VerifyOnly ? null : _artifacts?.Issuer ?? new CoseArtifactIssuer(signingKeys!, time, options.Issuer, options.ArtifactLifetime);
-        var verifier = _artifacts?.Verifier ?? new CoseArtifactVerifier(trustedKeys!, replay, time, options.ClockSkew, options.AllowedAlgorithms, options.MaxArtifactLifetime, options.DependencyTimeout);
+        var evaluator = components.Evaluator;
+        IArtifactIssuer? issuer = options.VerifyOnly ? null : _artifacts?.Issuer ?? new CoseArtifactIssuer(components.SigningKeys!, time, options.Issuer, options.ArtifactLifetime);
+        var verifier = _artifacts?.Verifier ?? new CoseArtifactVerifier(components.TrustedKeys!, components.ReplayGuard, time, options.ClockSkew, options.AllowedAlgorithms, options.MaxArtifactLifetime, options.DependencyTimeout);
         // A verify-only worker decides nothing, but the policies it was given are the ones its artifacts must have been decided by.
-        return new GovernedExecutor(options.VerifyOnly ? null : evaluator, issuer, verifier, sinks, time, logger, options, _approvals ?? services?.GetService<Approvals.IApprovalProvider>(), evaluator);
+        return new GovernedExecutor(options.VerifyOnly ? null : evaluator, issuer, verifier, components.Sinks, time, logger, options, components.Approvals, evaluator);
     }
 
-    internal List<string> Validate(GovernedExecutionOptions options, IServiceProvider? services) => Validate(
-        options,
-        _evaluator ?? services?.GetService<IPolicyEvaluator>(),
-        _signingKeys ?? services?.GetService<ISigningKeyProvider>(),
-        _trustedKeys ?? services?.GetService<ITrustedKeyStore>(),
-        Sinks(services));
+    private GovernedExecutorComponents Resolve(IServiceProvider services, bool owned)
+    {
+        var components = new GovernedExecutorComponents();
+        try
+        {
+            components.Evaluator = _evaluator?.Invoke(services) ?? Find<IPolicyEvaluator>(services);
+            components.SigningKeys = _signingKeys?.Invoke(services) ?? Find<ISigningKeyProvider>(services);
+            components.TrustedKeys = _trustedKeys?.Invoke(services) ?? Find<ITrustedKeyStore>(services);
+            components.Time = _time ?? Find<TimeProvider>(services) ?? TimeProvider.System;
+            components.Loggers = _loggers ?? Find<ILoggerFactory>(services) ?? NullLoggerFactory.Instance;
+            components.ReplayGuard = _replayGuard ?? Find<IReplayGuard>(services) ?? new InMemoryReplayGuard(components.Time);
+            components.Approvals = _approvals ?? Find<Approvals.IApprovalProvider>(services);
+            foreach (var (create, mode) in _sinks)
+            {
+                var sink = create(services) ?? throw new InvalidOperationException("A lineage sink factory returned null.");
+                if (owned)
+                {
+                    components.Owned.Add(sink);
+                }
+
+                components.Sinks.Add(new LineageSinkRegistration(sink, mode));
+            }
+
+            if (services is EmptyServices)
+            {
+                return components;
+            }
+
+            components.Sinks.AddRange(services.GetServices<LineageSinkRegistration>());
+            if (_name != Options.DefaultName && services is IKeyedServiceProvider)
+            {
+                components.Sinks.AddRange(services.GetKeyedServices<LineageSinkRegistration>(_name));
+            }
+
+            return components;
+        }
+        catch
+        {
+            components.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The service keyed with this builder's name first (named executors), then the unkeyed one.</summary>
+    private T? Find<T>(IServiceProvider services)
+        where T : class
+    {
+        if (_name != Options.DefaultName && services is IKeyedServiceProvider && services.GetKeyedService<T>(_name) is { } keyed)
+        {
+            return keyed;
+        }
+
+        return services.GetService<T>();
+    }
 
     private static bool HasRequiredSink(List<LineageSinkRegistration> sinks) => sinks.Exists(s => s.Mode == LineageSinkMode.Required);
 
-    private List<LineageSinkRegistration> Sinks(IServiceProvider? services)
-    {
-        var sinks = new List<LineageSinkRegistration>(_sinks);
-        if (services is not null)
-        {
-            sinks.AddRange(services.GetServices<LineageSinkRegistration>());
-        }
-
-        return sinks;
-    }
-
-    private List<string> Validate(GovernedExecutionOptions options, IPolicyEvaluator? evaluator, ISigningKeyProvider? signingKeys, ITrustedKeyStore? trustedKeys, List<LineageSinkRegistration> sinks)
+    /// <summary>
+    /// Every reason the executor cannot be built. In a host (<paramref name="hosted"/>) also what would deny every call
+    /// once started: an empty policy set, and a signing key that is not among the trusted keys. A standalone builder
+    /// allows both (an executor that only mints for others, tests of the run-time denials); it logs an empty set.
+    /// </summary>
+    private List<string> Validate(GovernedExecutionOptions options, GovernedExecutorComponents components, bool hosted)
     {
         var failures = options.Validate();
-        if (!_withoutRequiredLineage && !HasRequiredSink(sinks))
+        var evaluator = components.Evaluator;
+        if (!_withoutRequiredLineage && !HasRequiredSink(components.Sinks))
         {
             failures.Add("A required lineage sink is needed: without one, operations run with nothing on record before they start (AddLineageSink with LineageSinkMode.Required, a required LineageSinkRegistration in the container, or AllowExecutionsWithoutRequiredLineage to opt out explicitly).");
         }
 
-        if (trustedKeys is null)
+        if (components.TrustedKeys is null)
         {
             failures.Add("A trusted-key store is required: artifacts are verified before every execution (UseTrustedKeys or UseTrustedKeyStore).");
         }
 
         if (!options.VerifyOnly)
         {
-            if (signingKeys is null)
+            if (components.SigningKeys is null)
             {
                 failures.Add("A signing key is required to mint artifacts (UseSigningKey), unless VerifyOnly is set.");
             }
@@ -252,6 +356,18 @@ public sealed class GovernedExecutorBuilder
             if (evaluator is null)
             {
                 failures.Add("A policy evaluator is required (UsePolicies), unless VerifyOnly is set.");
+            }
+            else if (hosted && PolicyCount(evaluator) == 0)
+            {
+                failures.Add("The policy set has no policies: every call would be denied (NotPermitted). Load the policies (check the embedded resources or the files), or set VerifyOnly on a worker that decides nothing.");
+            }
+
+            if (hosted && components.SigningKeys is not null && components.TrustedKeys is not null && _artifacts is null)
+            {
+                if (SigningKeyTrustFailure(options, components) is { } trustFailure)
+                {
+                    failures.Add(trustFailure);
+                }
             }
         }
 
@@ -261,6 +377,68 @@ public sealed class GovernedExecutorBuilder
         }
 
         return failures;
+    }
+
+    /// <summary>
+    /// Why the artifacts this executor signs would not verify against its own trusted keys, or null when they would: the
+    /// signing key must be among the trusted keys (same key id, algorithm and public key) and that trusted key valid now.
+    /// Both seams are asked once, each bounded by <see cref="GovernedExecutionOptions.DependencyTimeout"/>.
+    /// </summary>
+    private static string? SigningKeyTrustFailure(GovernedExecutionOptions options, GovernedExecutorComponents components)
+    {
+        SigningKey key;
+        TrustedKey? trusted;
+        try
+        {
+            using var timeout = new CancellationTokenSource(options.DependencyTimeout);
+            key = Await(components.SigningKeys!.GetSigningKeyAsync(timeout.Token), options.DependencyTimeout, "signing key provider");
+            trusted = Await(components.TrustedKeys!.FindAsync(key.KeyId, timeout.Token), options.DependencyTimeout, "trusted-key store");
+        }
+        catch (Exception ex)
+        {
+            return $"The signing key could not be checked against the trusted keys at start ({ex.GetType().Name}): {ex.Message}";
+        }
+
+        if (trusted is null || trusted.Algorithm != key.Algorithm || !SamePublicKey(key, trusted))
+        {
+            return $"The signing key '{key.KeyId}' ({key.Algorithm}) is not among the trusted keys: every artifact it signs would be refused. Trust its public key (SigningKey.ToTrustedKey, or the PEM written by govexec keys generate).";
+        }
+
+        var now = components.Time.GetUtcNow();
+        if (now < trusted.NotBefore || now >= trusted.NotAfter)
+        {
+            return $"The trusted key '{key.KeyId}' is outside its validity period now ({trusted.NotBefore:O} to {trusted.NotAfter:O}): every artifact its signing key signs would be refused.";
+        }
+
+        return null;
+    }
+
+    private static T Await<T>(ValueTask<T> pending, TimeSpan timeout, string seam)
+    {
+        if (pending.IsCompleted)
+        {
+            return pending.GetAwaiter().GetResult();
+        }
+
+        var task = pending.AsTask();
+        if (!task.Wait(timeout))
+        {
+            throw new TimeoutException($"The {seam} did not answer within {timeout}.");
+        }
+
+        return task.GetAwaiter().GetResult();
+    }
+
+    private static bool SamePublicKey(SigningKey key, TrustedKey trusted)
+    {
+        try
+        {
+            return key.Key.ExportSubjectPublicKeyInfo().AsSpan().SequenceEqual(trusted.Key.ExportSubjectPublicKeyInfo());
+        }
+        catch (System.Security.Cryptography.CryptographicException)
+        {
+            return false;
+        }
     }
 
     /// <summary>The executor's logger; a logging provider that fails never stops the build (logs are diagnostics, lineage is the record).</summary>
@@ -308,4 +486,129 @@ public sealed class GovernedExecutorBuilder
         field = value;
         return this;
     }
+
+    private GovernedExecutorBuilder Set<T>(ref Func<IServiceProvider, T>? field, T value)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        field = _ => value;
+        return this;
+    }
+
+    private GovernedExecutorBuilder SetFactory<T>(ref Func<IServiceProvider, T>? field, Func<IServiceProvider, T> factory)
+        where T : class
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        _usesFactories = true;
+        field = sp => factory(sp) ?? throw new InvalidOperationException($"The {typeof(T).Name} factory returned null.");
+        return this;
+    }
+
+    /// <summary>What a standalone builder resolves from: nothing.</summary>
+    private sealed class EmptyServices : IServiceProvider
+    {
+        public static readonly EmptyServices Instance = new();
+
+        public object? GetService(Type serviceType) => null;
+    }
+}
+
+/// <summary>
+/// An executor's components, resolved once per container; disposing it (the container does, after the executor)
+/// disposes the sinks the builder was handed or made.
+/// </summary>
+internal sealed class GovernedExecutorComponents : IDisposable, IAsyncDisposable
+{
+    private int _disposed;
+
+    public IPolicyEvaluator? Evaluator { get; set; }
+
+    public ISigningKeyProvider? SigningKeys { get; set; }
+
+    public ITrustedKeyStore? TrustedKeys { get; set; }
+
+    public TimeProvider Time { get; set; } = TimeProvider.System;
+
+    public ILoggerFactory Loggers { get; set; } = NullLoggerFactory.Instance;
+
+    public IReplayGuard ReplayGuard { get; set; } = null!;
+
+    public Approvals.IApprovalProvider? Approvals { get; set; }
+
+    public List<LineageSinkRegistration> Sinks { get; } = [];
+
+    public List<ILineageSink> Owned { get; } = [];
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        List<Exception>? errors = null;
+        foreach (var sink in Distinct())
+        {
+            try
+            {
+                switch (sink)
+                {
+                    case IDisposable disposable:
+                        disposable.Dispose();
+                        break;
+                    case IAsyncDisposable asyncDisposable:
+                        asyncDisposable.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                        break;
+                }
+            }
+            catch (Exception ex)
+            {
+                (errors ??= []).Add(ex);
+            }
+        }
+
+        ThrowIfAny(errors);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        List<Exception>? errors = null;
+        foreach (var sink in Distinct())
+        {
+            try
+            {
+                switch (sink)
+                {
+                    case IAsyncDisposable asyncDisposable:
+                        await asyncDisposable.DisposeAsync().ConfigureAwait(false);
+                        break;
+                    case IDisposable disposable:
+                        disposable.Dispose();
+                        break;
+                }
+            }
+            catch (Exception ex)
+            {
+                (errors ??= []).Add(ex);
+            }
+        }
+
+        ThrowIfAny(errors);
+    }
+
+    /// <summary>Every sink is closed even when one fails to; the failures are reported together.</summary>
+    private static void ThrowIfAny(List<Exception>? errors)
+    {
+        if (errors is not null)
+        {
+            throw new AggregateException("Closing the executor's lineage sinks failed.", errors);
+        }
+    }
+
+    private IEnumerable<ILineageSink> Distinct() => Owned.Distinct(ReferenceEqualityComparer.Instance).Cast<ILineageSink>();
 }

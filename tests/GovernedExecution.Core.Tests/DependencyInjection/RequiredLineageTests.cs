@@ -147,7 +147,8 @@ public sealed class RequiredLineageTests : IDisposable
 
         Assert.Throws<ArgumentOutOfRangeException>(() => new LineageSinkRegistration(sink, (LineageSinkMode)2));
         Assert.Throws<ArgumentOutOfRangeException>(() => Builder(verifyOnly: false).AddLineageSink(sink, (LineageSinkMode)(-1)));
-        Assert.Throws<ArgumentNullException>(() => Builder(verifyOnly: false).AddLineageSink(null!));
+        Assert.Throws<ArgumentNullException>(() => Builder(verifyOnly: false).AddLineageSink((ILineageSink)null!));
+        Assert.Throws<ArgumentNullException>(() => Builder(verifyOnly: false).AddLineageSink((Func<IServiceProvider, ILineageSink>)null!));
     }
 
     private sealed class ThrowingLoggerFactory : Microsoft.Extensions.Logging.ILoggerFactory

@@ -33,6 +33,29 @@ internal static class KeyMaterial
         }
     }
 
+    /// <summary>
+    /// Refuses a key that holds only its public part (a public PEM, a JWK without <c>d</c>): a signing key made from it
+    /// would fail at the first artifact, and every call would be denied. The check signs one dummy digest, so that a key
+    /// whose private part cannot be exported (a hardware or platform key) still passes.
+    /// </summary>
+    internal static void EnsureCanSign(AsymmetricAlgorithm key)
+    {
+        Span<byte> digest = stackalloc byte[32];
+        try
+        {
+            _ = key switch
+            {
+                ECDsa ec => ec.SignHash(digest),
+                RSA rsa => rsa.SignHash(digest.ToArray(), HashAlgorithmName.SHA256, RSASignaturePadding.Pss),
+                _ => throw new CryptographicException(),
+            };
+        }
+        catch (CryptographicException ex)
+        {
+            throw new ArgumentException("The key is a public key only (no private part): it cannot sign. A signing key needs the private key; load the public key as a TrustedKey.", nameof(key), ex);
+        }
+    }
+
     internal static HashAlgorithmName HashFor(ArtifactAlgorithm algorithm) => algorithm switch
     {
         ArtifactAlgorithm.ES256 or ArtifactAlgorithm.PS256 => HashAlgorithmName.SHA256,

@@ -14,6 +14,7 @@ public sealed class SigningKey : IDisposable
     private SigningKey(AsymmetricAlgorithm key, ArtifactAlgorithm algorithm, string? keyId)
     {
         KeyMaterial.EnsureMatches(key, algorithm);
+        KeyMaterial.EnsureCanSign(key);
         _key = key;
         Algorithm = algorithm;
         KeyId = keyId ?? KeyMaterial.Thumbprint(key);
@@ -60,7 +61,7 @@ public sealed class SigningKey : IDisposable
     /// <param name="keyId">The key id; by default the RFC 7638 JWK thumbprint.</param>
     /// <returns>The signing key.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="key"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">The curve is not supported or the key id is empty.</exception>
+    /// <exception cref="ArgumentException">The curve is not supported, the key has no private part, or the key id is empty.</exception>
     public static SigningKey FromECDsa(ECDsa key, string? keyId = null)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -72,7 +73,7 @@ public sealed class SigningKey : IDisposable
     /// <param name="keyId">The key id; by default the RFC 7638 JWK thumbprint.</param>
     /// <returns>The signing key.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="key"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">The key is too small or the key id is empty.</exception>
+    /// <exception cref="ArgumentException">The key is too small, has no private part, or the key id is empty.</exception>
     public static SigningKey FromRsa(RSA key, string? keyId = null)
     {
         ArgumentNullException.ThrowIfNull(key);
@@ -84,7 +85,7 @@ public sealed class SigningKey : IDisposable
     /// <param name="keyId">The key id; by default the RFC 7638 JWK thumbprint.</param>
     /// <returns>The signing key.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="pem"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">The PEM holds no supported private key.</exception>
+    /// <exception cref="ArgumentException">The PEM holds no supported private key (a public key or certificate is refused).</exception>
     public static SigningKey FromPem(string pem, string? keyId = null)
     {
         ArgumentNullException.ThrowIfNull(pem);
