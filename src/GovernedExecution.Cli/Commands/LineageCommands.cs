@@ -137,7 +137,7 @@ internal static class LineageCommands
         var command = new Command("show", "Show the executions as a tree (parents and children) with phase, decision, reason and outcome, as recorded (not verified).") { files, execution };
         command.SetAction(parse => CliGuard.Run(parse, () =>
         {
-            parse.InvocationConfiguration.Output.Write(LineageExecutionTree.Render(parse.GetValue(files)!, parse.GetValue(execution)));
+            LineageExecutionTree.Write(parse.GetValue(files)!, parse.GetValue(execution), parse.InvocationConfiguration.Output);
             parse.InvocationConfiguration.Error.WriteLine("note: shown as recorded; the log was not verified (use 'govexec lineage verify')");
             return ExitCodes.Ok;
         }));
