@@ -50,6 +50,12 @@ internal static class LineageCommands
                 ? LineageVerifier.VerifyFilesAsync(paths, keys.Count == 0 ? null : keys, new DirectoryCheckpointWitness(directory)).GetAwaiter().GetResult()
                 : LineageVerifier.VerifyFiles(paths, keys.Count == 0 ? null : keys);
             output.WriteLine(result.ToJson());
+            if (!result.IsValid)
+            {
+                CliGuard.Report(error, $"the log is not valid: {result.FailedFile}{(result.FailedLine is { } at ? ":" + at.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty)}: {result.Error}");
+                return ExitCodes.Error;
+            }
+
             WarnAboutMissingSegments(paths, error);
             foreach (var notice in result.Notices)
             {
@@ -79,14 +85,15 @@ internal static class LineageCommands
         var from = new Option<long?>("--from-checkpoint") { Description = "Prove consistency from the checkpoint record with this sequence number..." };
         var to = new Option<long?>("--to-checkpoint") { Description = "...to this one (the latest by default)." };
         var trust = TrustOption();
-        var command = new Command("prove", "Write an RFC 9162 inclusion or consistency proof as JSON (the log is verified first).") { files, sequence, from, to, trust };
-        command.Validators.Add(result =>
+        var noSignatures = NoSignaturesOption();
+        var command = new Command("prove", "Write an RFC 9162 inclusion or consistency proof as JSON (the log is verified first).") { files, sequence, from, to, trust, noSignatures };
+        command.Validators.Add(CliGuard.Validator(result =>
         {
             if (result.GetValue(sequence) is null == result.GetValue(from) is null)
             {
                 result.AddError("Give either --sequence N or --from-checkpoint N [--to-checkpoint M].");
             }
-        });
+        }));
         command.SetAction(parse => WithKeys(parse, parse.GetValue(trust), keys =>
         {
             var trusted = keys.Count == 0 ? null : keys.ToDictionary(k => k.KeyId, StringComparer.Ordinal);
@@ -95,12 +102,15 @@ internal static class LineageCommands
                 ? LineageProofs.CreateInclusion(paths, n, trusted)
                 : LineageProofs.CreateConsistency(paths, parse.GetValue(from)!.Value, parse.GetValue(to), trusted);
             parse.InvocationConfiguration.Output.WriteLine(proof);
-            if (trusted is null)
+            if (trusted is not null)
             {
-                parse.InvocationConfiguration.Error.WriteLine("warning: the log's checkpoint signatures were not checked (no --trust); 'lineage check-proof --trust' checks those in the proof");
+                return ExitCodes.Ok;
             }
 
-            return ExitCodes.Ok;
+            // The proof is written either way ('lineage check-proof --trust' checks the checkpoints it carries), but an
+            // unchecked log is not a success unless the auditor said so.
+            parse.InvocationConfiguration.Error.WriteLine(parse.GetValue(noSignatures) ? SignaturesNotCheckedWarning : SignaturesNotCheckedError);
+            return parse.GetValue(noSignatures) ? ExitCodes.Ok : ExitCodes.Error;
         }));
         return command;
     }
@@ -120,12 +130,18 @@ internal static class LineageCommands
             parse.InvocationConfiguration.Output.WriteLine(error is null
                 ? $"{{\"valid\":true,\"signaturesChecked\":{(signatures ? "true" : "false")}}}"
                 : $"{{\"valid\":false,\"signaturesChecked\":{(signatures ? "true" : "false")},\"reason\":{System.Text.Json.JsonSerializer.Serialize(error, CliJson.Default.String)}}}");
+            if (error is not null)
+            {
+                CliGuard.Report(parse.InvocationConfiguration.Error, "the proof is not valid: " + error);
+                return ExitCodes.Error;
+            }
+
             if (!signatures)
             {
                 parse.InvocationConfiguration.Error.WriteLine(parse.GetValue(noSignatures) ? SignaturesNotCheckedWarning : SignaturesNotCheckedError);
             }
 
-            return error is null && (signatures || parse.GetValue(noSignatures)) ? ExitCodes.Ok : ExitCodes.Error;
+            return signatures || parse.GetValue(noSignatures) ? ExitCodes.Ok : ExitCodes.Error;
         }));
         return command;
     }
@@ -154,12 +170,20 @@ internal static class LineageCommands
         command.SetAction(parse => CliGuard.Run(parse, () =>
         {
             var error = parse.InvocationConfiguration.Error;
+            var path = parse.GetValue(file)!;
+            if (!File.Exists(path) || new FileInfo(path).Length == 0)
+            {
+                // Opening a sink there would start a new log: there is nothing to seal.
+                CliGuard.Report(error, $"{path}: {(File.Exists(path) ? "the log is empty" : "no such log file")}; nothing to seal");
+                return ExitCodes.Error;
+            }
+
             try
             {
-                using var signingKey = SigningKey.FromPem(File.ReadAllText(parse.GetValue(key)!));
+                using var signingKey = SigningKey.FromPem(KeyFiles.ReadPrivate(parse.GetValue(key)!, "--key"));
                 var options = new FileLineageSinkOptions
                 {
-                    Path = parse.GetValue(file)!,
+                    Path = path,
                     CheckpointKey = signingKey,
                     AdoptUnsignedTail = parse.GetValue(adopt),
                     SealDamagedLastLine = true,
@@ -230,7 +254,7 @@ internal static class LineageCommands
         var path = split > 0 ? spec[(split + 1)..] : spec;
         try
         {
-            return TrustedKey.FromPem(File.ReadAllText(path), keyId: keyId);
+            return TrustedKey.FromPem(KeyFiles.ReadPublic(path, "--trust"), keyId: keyId);
         }
         catch (ArgumentException ex)
         {

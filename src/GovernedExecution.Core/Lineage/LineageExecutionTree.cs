@@ -24,7 +24,7 @@ internal static class LineageExecutionTree
     }
 
     /// <summary>Writes the tree of the log's executions (or of <paramref name="root"/> and its descendants) to <paramref name="output"/> as the log is read.</summary>
-    /// <exception cref="InvalidDataException">A line is not a record (and not a sealed torn or damaged line).</exception>
+    /// <exception cref="InvalidDataException">A line is not a record (and not a sealed torn or damaged line), or there is no record.</exception>
     /// <exception cref="ArgumentException"><paramref name="root"/> is not an execution of the log.</exception>
     internal static void Write(IReadOnlyList<string> paths, string? root, TextWriter output, int window = DefaultWindow)
     {
@@ -35,6 +35,7 @@ internal static class LineageExecutionTree
         }
 
         var forest = new Forest(output, only, window);
+        long records = 0;
         foreach (var path in LineageVerifier.InLogOrder(paths))
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
@@ -55,11 +56,17 @@ internal static class LineageExecutionTree
                     continue;
                 }
 
+                records++;
                 if (record.Kind is not (LineageEventKind.Checkpoint or LineageEventKind.Repair))
                 {
                     forest.Add(record);
                 }
             }
+        }
+
+        if (records == 0)
+        {
+            throw new InvalidDataException("the log is empty: no records in the files given");
         }
 
         if (!forest.Finish() && root is not null)
