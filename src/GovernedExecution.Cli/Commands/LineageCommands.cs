@@ -46,10 +46,22 @@ internal static class LineageCommands
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             var paths = parse.GetValue(files)!;
+            if (parse.GetValue(witness) is { } missing && !Directory.Exists(missing))
+            {
+                CliGuard.Report(error, $"the witness directory {missing} does not exist: nothing could be checked against it");
+                return ExitCodes.Error;
+            }
+
             var result = parse.GetValue(witness) is { } directory
                 ? LineageVerifier.VerifyFilesAsync(paths, keys.Count == 0 ? null : keys, new DirectoryCheckpointWitness(directory)).GetAwaiter().GetResult()
                 : LineageVerifier.VerifyFiles(paths, keys.Count == 0 ? null : keys);
             output.WriteLine(result.ToJson());
+            if (result.IsValid && parse.GetValue(witness) is { } held && WitnessHoldsNothing(held, paths))
+            {
+                CliGuard.Report(error, $"the witness {held} holds no checkpoint for this log: the log was not checked against it (is it the log's witness directory?)");
+                return ExitCodes.Error;
+            }
+
             if (!result.IsValid)
             {
                 CliGuard.Report(error, $"the log is not valid: {result.FailedFile}{(result.FailedLine is { } at ? ":" + at.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty)}: {result.Error}");
@@ -208,6 +220,15 @@ internal static class LineageCommands
             }
         }));
         return command;
+    }
+
+    /// <summary>Whether the witness holds no checkpoint for the log's id (read from its first record).</summary>
+    private static bool WitnessHoldsNothing(string directory, string[] paths)
+    {
+        using var stream = new FileStream(LineageVerifier.InLogOrder(paths)[0], FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var reader = new LineageLineReader(stream, 0);
+        return !reader.TryRead(out var line, out _, out _) || LineageRecordLine.TryParse(line.Span, out _) is not { } first
+            || new DirectoryCheckpointWitness(directory).GetLatestAsync(first.LogId, CancellationToken.None).AsTask().GetAwaiter().GetResult() is null;
     }
 
     /// <summary>A log's later files (after rotation) that were not given are not verified: say so.</summary>

@@ -338,6 +338,41 @@ public sealed class HostileInputTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task Lineage_verify_against_a_witness_directory_that_does_not_exist_is_an_error_with_exit_1()
+    {
+        var run = await Govexec.InProcessAsync("lineage", "verify", _log.Path, "--trust", _publicKey, "--witness", Path.Combine(_log.Directory, "no-such-witness"));
+
+        Assert.True(run.Code == 1, run.ToString());
+        run.AssertNoCrash();
+        Assert.Contains("witness", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Lineage_verify_against_a_witness_that_holds_nothing_for_the_log_is_an_error_with_exit_1()
+    {
+        var witness = Directory.CreateDirectory(Path.Combine(_log.Directory, "empty-witness")).FullName;
+
+        var run = await Govexec.InProcessAsync("lineage", "verify", _log.Path, "--trust", _publicKey, "--witness", witness);
+
+        Assert.True(run.Code == 1, run.ToString());
+        run.AssertNoCrash();
+        Assert.Contains("holds no checkpoint", run.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("keys/")]
+    public async Task Keys_generate_with_an_out_that_names_no_file_is_a_usage_error_and_writes_nothing(string name)
+    {
+        var before = Directory.GetFileSystemEntries(_log.Directory).Length;
+        var run = await Govexec.ProcessAsync("keys", "generate", "--out", name == string.Empty ? name : Path.Combine(_log.Directory, name));
+
+        Assert.True(run.Code == 2, run.ToString());
+        run.AssertNoCrash();
+        Assert.Equal(before, Directory.GetFileSystemEntries(_log.Directory).Length);
+    }
+
     /// <summary>The member names of a JSON value, but not those of COSE header maps, whose labels are shown as encoded.</summary>
     private static IEnumerable<string> MemberNames(System.Text.Json.JsonElement element) => element.ValueKind switch
     {
