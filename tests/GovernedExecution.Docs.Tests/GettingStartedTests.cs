@@ -101,6 +101,7 @@ public sealed class GettingStartedTests(ITestOutputHelper log)
         var start = new ProcessStartInfo("dotnet") { WorkingDirectory = folder, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         start.Environment["DOTNET_NOLOGO"] = "1";
+        start.Environment["MSBUILDDISABLENODEREUSE"] = "1"; // leave no build nodes running after the test
         switch (words)
         {
             case ["mkdir", var directory]:
