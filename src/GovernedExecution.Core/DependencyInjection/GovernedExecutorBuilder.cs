@@ -475,7 +475,7 @@ public sealed class GovernedExecutorBuilder
             : null;
     }
 
-    private static int? PolicyCount(IPolicyEvaluator? evaluator) => evaluator switch
+    internal static int? PolicyCount(IPolicyEvaluator? evaluator) => evaluator switch
     {
         Policies.Cedar.CedarPolicyEvaluator cedar => cedar.Policies.PolicyIds.Count,
         Policies.Rules.RulePolicyEvaluator rules => rules.Count,
