@@ -32,10 +32,11 @@ internal static class GovexecApp
             configuration.Error = error;
         }
 
-        var parse = CreateRoot().Parse(args);
+        ParseResult parse;
         int code;
         try
         {
+            parse = CreateRoot().Parse(args);
             code = await parse.InvokeAsync(configuration, cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException)

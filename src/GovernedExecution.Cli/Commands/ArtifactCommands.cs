@@ -48,7 +48,7 @@ internal static class ArtifactCommands
         var json = Json(writer =>
         {
             writer.WriteString("note", "decoded only: use 'artifact verify' to check it");
-            writer.WriteString("artifact_digest", AuthorizationArtifact.FromBytes(encoded).ComputeDigest());
+            writer.WriteString("artifactDigest", AuthorizationArtifact.FromBytes(encoded).ComputeDigest());
             var raw = new CborReader(encoded, CborConformanceMode.Lax);
             raw.ReadTag();
             raw.ReadStartArray();
@@ -63,7 +63,7 @@ internal static class ArtifactCommands
             var claims = CoseArtifactVerifier.TryDecodeClaims(message.Content!.Value, keyId, algorithm);
             if (claims is null)
             {
-                writer.WriteString("claims_error", "the payload is not a valid claims map");
+                writer.WriteString("claimsError", "the payload is not a valid claims map");
             }
             else
             {
@@ -119,9 +119,9 @@ internal static class ArtifactCommands
             }
 
             writer.WriteString("detail", result.Detail);
-            writer.WriteString("verified_at", time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture));
+            writer.WriteString("verifiedAt", time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture));
             WriteStrings(writer, "checks", result.Checks.Where(check => !(check == "replay" || (check == "policy-set" && acceptedPolicySet is null))));
-            WriteStrings(writer, "not_checked", notChecked);
+            WriteStrings(writer, "notChecked", notChecked);
         }));
         return result.Verdict switch
         {
@@ -157,11 +157,11 @@ internal static class ArtifactCommands
             output.WriteLine(Json(writer =>
             {
                 writer.WriteString("artifact", outPath);
-                writer.WriteString("artifact_digest", artifact.ComputeDigest());
+                writer.WriteString("artifactDigest", artifact.ComputeDigest());
                 writer.WriteString("kid", key.KeyId);
                 writer.WriteString("audience", audience);
-                writer.WriteString("intent_digest", Convert.ToHexStringLower(IntentEncoding.Digest(intent)));
-                writer.WriteString("policy_set_digest", policies.PolicySetDigest);
+                writer.WriteString("intentDigest", Convert.ToHexStringLower(IntentEncoding.Digest(intent)));
+                writer.WriteString("policySetDigest", policies.PolicySetDigest);
             }));
             return ExitCodes.Ok;
         }
@@ -178,11 +178,11 @@ internal static class ArtifactCommands
             writer.WriteString("decision", denial.Decision?.Kind.ToString() ?? nameof(PolicyDecisionKind.NotPermitted));
             writer.WriteString("reason", denial.Reason.ToString());
             writer.WriteString("detail", denial.Detail);
-            WriteStrings(writer, "determining_policies", denial.DeterminingPolicies);
+            WriteStrings(writer, "determiningPolicies", denial.DeterminingPolicies);
             WriteStrings(writer, "errors", denial.Decision?.Errors.Select(e => e.PolicyId + ": " + e.Message) ?? []);
             if (denial.Decision is { } decision)
             {
-                writer.WriteString("policy_set_digest", decision.PolicySetDigest);
+                writer.WriteString("policySetDigest", decision.PolicySetDigest);
             }
         }));
         return ExitCodes.Denied;
@@ -193,6 +193,7 @@ internal static class ArtifactCommands
     {
         var bytes = File.ReadAllBytes(path);
         var text = Encoding.UTF8.GetString(bytes).TrimStart();
+        KeyFiles.RefusePrivate(text, path, "--trust");
         if (text.StartsWith('{'))
         {
             return text.Contains("\"keys\"", StringComparison.Ordinal) ? [.. TrustedKey.FromJwkSet(text)] : [TrustedKey.FromJwk(text)];
@@ -229,7 +230,7 @@ internal static class ArtifactCommands
         {
             file, trust, request, audience, policySet, policies, anyPolicySet, parent, at,
         };
-        verify.Validators.Add(result =>
+        verify.Validators.Add(CliGuard.Validator(result =>
         {
             var given = (result.GetValue(policySet) is null ? 0 : 1) + (result.GetValue(policies) is null ? 0 : 1) + (result.GetValue(anyPolicySet) ? 1 : 0);
             if (given != 1)
@@ -241,7 +242,7 @@ internal static class ArtifactCommands
             {
                 result.AddError("--audience and --policy-set cannot be empty.");
             }
-        });
+        }));
         verify.SetAction((result, cancellationToken) => CliGuard.RunAsync(result, async () =>
         {
             var accepted = result.GetValue(policySet) ?? (result.GetValue(policies) is { } path ? PolicyCommands.LoadPolicies(path).Digest : null);
@@ -282,7 +283,7 @@ internal static class ArtifactCommands
 
             var evaluator = PolicyLoading.Load(result.GetValue(policies)!, result.GetValue(entities)?.FullName);
             var intent = IntentJson.Parse(await File.ReadAllTextAsync(result.GetValue(request)!.FullName, cancellationToken).ConfigureAwait(false));
-            using var signingKey = SigningKey.FromPem(await File.ReadAllTextAsync(result.GetValue(key)!.FullName, cancellationToken).ConfigureAwait(false));
+            using var signingKey = SigningKey.FromPem(KeyFiles.ReadPrivate(result.GetValue(key)!.FullName, "--key"));
             return await MintAsync(signingKey, evaluator, intent, result.GetValue(audience)!, lifetime, result.GetValue(output)!, TimeProvider.System,
                 result.InvocationConfiguration.Output, result.InvocationConfiguration.Error, cancellationToken).ConfigureAwait(false);
         }));
@@ -309,7 +310,7 @@ internal static class ArtifactCommands
             {
                 "1" => "alg (1)",
                 "2" => "crit (2)",
-                "3" => "content_type (3)",
+                "3" => "contentType (3)",
                 "4" => "kid (4)",
                 _ => label,
             };
@@ -347,10 +348,10 @@ internal static class ArtifactCommands
         writer.WriteString("nbf", claims.NotBefore.ToString("O", CultureInfo.InvariantCulture));
         writer.WriteString("iat", claims.IssuedAt.ToString("O", CultureInfo.InvariantCulture));
         writer.WriteString("cti", claims.TokenId.ToString("D"));
-        writer.WriteString("intent_digest", Convert.ToHexStringLower(claims.IntentDigest.Span));
+        writer.WriteString("intentDigest", Convert.ToHexStringLower(claims.IntentDigest.Span));
         writer.WriteString("decision", claims.Decision.ToString());
-        writer.WriteString("policy_set_digest", claims.PolicySetDigest);
-        WriteStrings(writer, "determining_policies", claims.DeterminingPolicies);
+        writer.WriteString("policySetDigest", claims.PolicySetDigest);
+        WriteStrings(writer, "determiningPolicies", claims.DeterminingPolicies);
         writer.WriteStartArray("obligations");
         foreach (var obligation in claims.Obligations)
         {
@@ -364,7 +365,7 @@ internal static class ArtifactCommands
         writer.WriteEndArray();
         if (!claims.ParentArtifactDigest.IsEmpty)
         {
-            writer.WriteString("parent_artifact_digest", Convert.ToHexStringLower(claims.ParentArtifactDigest.Span));
+            writer.WriteString("parentArtifactDigest", Convert.ToHexStringLower(claims.ParentArtifactDigest.Span));
         }
 
         if (claims.Scope is { } scope)

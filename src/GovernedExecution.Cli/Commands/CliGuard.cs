@@ -44,6 +44,22 @@ internal static class CliGuard
         }
     }
 
+    /// <summary>
+    /// A command validator that reads option values: a value that did not convert (<c>--sequence three</c>) throws when
+    /// read, and is then reported as the usage error it is instead of escaping from the parser.
+    /// </summary>
+    internal static Action<System.CommandLine.Parsing.CommandResult> Validator(Action<System.CommandLine.Parsing.CommandResult> check) => result =>
+    {
+        try
+        {
+            check(result);
+        }
+        catch (InvalidOperationException ex)
+        {
+            result.AddError(ex.Message);
+        }
+    };
+
     /// <summary>Writes <c>govexec: message</c>, escaped: messages quote file names and the input they refuse.</summary>
     internal static void Report(TextWriter error, string message) => error.WriteLine("govexec: " + TerminalText.Escape(message));
 }

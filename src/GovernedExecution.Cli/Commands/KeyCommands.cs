@@ -16,6 +16,14 @@ internal static class KeyCommands
         var name = new Option<string>("--out") { Description = "Base name: writes NAME.key.pem (PKCS#8, private) and NAME.pub.pem (SPKI, public).", Required = true };
         var force = new Option<bool>("--force") { Description = "Overwrite existing files." };
         var generate = new Command("generate", "Generate a signing key pair and print its key id (RFC 7638 thumbprint).") { algorithm, name, force };
+        generate.Validators.Add(CliGuard.Validator(result =>
+        {
+            // "" or "dir/" would write hidden files named ".key.pem" and ".pub.pem".
+            if (result.GetValue(name) is { } value && Path.GetFileName(value).Length == 0)
+            {
+                result.AddError("--out must name the key files (NAME gives NAME.key.pem and NAME.pub.pem), not a folder.");
+            }
+        }));
         generate.SetAction(result => Generate(
             Enum.Parse<ArtifactAlgorithm>(result.GetValue(algorithm)!),
             result.GetValue(name)!,

@@ -46,10 +46,28 @@ internal static class LineageCommands
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             var paths = parse.GetValue(files)!;
+            if (parse.GetValue(witness) is { } missing && !Directory.Exists(missing))
+            {
+                CliGuard.Report(error, $"the witness directory {missing} does not exist: nothing could be checked against it");
+                return ExitCodes.Error;
+            }
+
             var result = parse.GetValue(witness) is { } directory
                 ? LineageVerifier.VerifyFilesAsync(paths, keys.Count == 0 ? null : keys, new DirectoryCheckpointWitness(directory)).GetAwaiter().GetResult()
                 : LineageVerifier.VerifyFiles(paths, keys.Count == 0 ? null : keys);
             output.WriteLine(result.ToJson());
+            if (result.IsValid && parse.GetValue(witness) is { } held && WitnessHoldsNothing(held, paths))
+            {
+                CliGuard.Report(error, $"the witness {held} holds no checkpoint for this log: the log was not checked against it (is it the log's witness directory?)");
+                return ExitCodes.Error;
+            }
+
+            if (!result.IsValid)
+            {
+                CliGuard.Report(error, $"the log is not valid: {result.FailedFile}{(result.FailedLine is { } at ? ":" + at.ToString(System.Globalization.CultureInfo.InvariantCulture) : string.Empty)}: {result.Error}");
+                return ExitCodes.Error;
+            }
+
             WarnAboutMissingSegments(paths, error);
             foreach (var notice in result.Notices)
             {
@@ -90,14 +108,15 @@ internal static class LineageCommands
         var from = new Option<long?>("--from-checkpoint") { Description = "Prove consistency from the checkpoint record with this sequence number..." };
         var to = new Option<long?>("--to-checkpoint") { Description = "...to this one (the latest by default)." };
         var trust = TrustOption();
-        var command = new Command("prove", "Write an RFC 9162 inclusion or consistency proof as JSON (the log is verified first).") { files, sequence, from, to, trust };
-        command.Validators.Add(result =>
+        var noSignatures = NoSignaturesOption();
+        var command = new Command("prove", "Write an RFC 9162 inclusion or consistency proof as JSON (the log is verified first).") { files, sequence, from, to, trust, noSignatures };
+        command.Validators.Add(CliGuard.Validator(result =>
         {
             if (result.GetValue(sequence) is null == result.GetValue(from) is null)
             {
                 result.AddError("Give either --sequence N or --from-checkpoint N [--to-checkpoint M].");
             }
-        });
+        }));
         command.SetAction(parse => WithKeys(parse, parse.GetValue(trust), keys =>
         {
             var trusted = keys.Count == 0 ? null : keys.ToDictionary(k => k.KeyId, StringComparer.Ordinal);
@@ -106,12 +125,15 @@ internal static class LineageCommands
                 ? LineageProofs.CreateInclusion(paths, n, trusted)
                 : LineageProofs.CreateConsistency(paths, parse.GetValue(from)!.Value, parse.GetValue(to), trusted);
             parse.InvocationConfiguration.Output.WriteLine(proof);
-            if (trusted is null)
+            if (trusted is not null)
             {
-                parse.InvocationConfiguration.Error.WriteLine("warning: the log's checkpoint signatures were not checked (no --trust); 'lineage check-proof --trust' checks those in the proof");
+                return ExitCodes.Ok;
             }
 
-            return ExitCodes.Ok;
+            // The proof is written either way ('lineage check-proof --trust' checks the checkpoints it carries), but an
+            // unchecked log is not a success unless the auditor said so.
+            parse.InvocationConfiguration.Error.WriteLine(parse.GetValue(noSignatures) ? SignaturesNotCheckedWarning : SignaturesNotCheckedError);
+            return parse.GetValue(noSignatures) ? ExitCodes.Ok : ExitCodes.Error;
         }));
         return command;
     }
@@ -131,12 +153,18 @@ internal static class LineageCommands
             parse.InvocationConfiguration.Output.WriteLine(error is null
                 ? $"{{\"valid\":true,\"signaturesChecked\":{(signatures ? "true" : "false")}}}"
                 : $"{{\"valid\":false,\"signaturesChecked\":{(signatures ? "true" : "false")},\"reason\":{System.Text.Json.JsonSerializer.Serialize(error, CliJson.Default.String)}}}");
+            if (error is not null)
+            {
+                CliGuard.Report(parse.InvocationConfiguration.Error, "the proof is not valid: " + error);
+                return ExitCodes.Error;
+            }
+
             if (!signatures)
             {
                 parse.InvocationConfiguration.Error.WriteLine(parse.GetValue(noSignatures) ? SignaturesNotCheckedWarning : SignaturesNotCheckedError);
             }
 
-            return error is null && (signatures || parse.GetValue(noSignatures)) ? ExitCodes.Ok : ExitCodes.Error;
+            return signatures || parse.GetValue(noSignatures) ? ExitCodes.Ok : ExitCodes.Error;
         }));
         return command;
     }
@@ -148,7 +176,7 @@ internal static class LineageCommands
         var command = new Command("show", "Show the executions as a tree (parents and children) with phase, decision, reason and outcome, as recorded (not verified).") { files, execution };
         command.SetAction(parse => CliGuard.Run(parse, () =>
         {
-            parse.InvocationConfiguration.Output.Write(LineageExecutionTree.Render(parse.GetValue(files)!, parse.GetValue(execution)));
+            LineageExecutionTree.Write(parse.GetValue(files)!, parse.GetValue(execution), parse.InvocationConfiguration.Output);
             parse.InvocationConfiguration.Error.WriteLine("note: shown as recorded; the log was not verified (use 'govexec lineage verify')");
             return ExitCodes.Ok;
         }));
@@ -165,12 +193,20 @@ internal static class LineageCommands
         command.SetAction(parse => CliGuard.Run(parse, () =>
         {
             var error = parse.InvocationConfiguration.Error;
+            var path = parse.GetValue(file)!;
+            if (!File.Exists(path) || new FileInfo(path).Length == 0)
+            {
+                // Opening a sink there would start a new log: there is nothing to seal.
+                CliGuard.Report(error, $"{path}: {(File.Exists(path) ? "the log is empty" : "no such log file")}; nothing to seal");
+                return ExitCodes.Error;
+            }
+
             try
             {
-                using var signingKey = SigningKey.FromPem(File.ReadAllText(parse.GetValue(key)!));
+                using var signingKey = SigningKey.FromPem(KeyFiles.ReadPrivate(parse.GetValue(key)!, "--key"));
                 var options = new FileLineageSinkOptions
                 {
-                    Path = parse.GetValue(file)!,
+                    Path = path,
                     CheckpointKey = signingKey,
                     AdoptUnsignedTail = parse.GetValue(adopt),
                     SealDamagedLastLine = true,
@@ -195,6 +231,15 @@ internal static class LineageCommands
             }
         }));
         return command;
+    }
+
+    /// <summary>Whether the witness holds no checkpoint for the log's id (read from its first record).</summary>
+    private static bool WitnessHoldsNothing(string directory, string[] paths)
+    {
+        using var stream = new FileStream(LineageVerifier.InLogOrder(paths)[0], FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var reader = new LineageLineReader(stream, 0);
+        return !reader.TryRead(out var line, out _, out _) || LineageRecordLine.TryParse(line.Span, out _) is not { } first
+            || new DirectoryCheckpointWitness(directory).GetLatestAsync(first.LogId, CancellationToken.None).AsTask().GetAwaiter().GetResult() is null;
     }
 
     /// <summary>A log's later files (after rotation) that were not given are not verified: say so.</summary>
@@ -241,7 +286,7 @@ internal static class LineageCommands
         var path = split > 0 ? spec[(split + 1)..] : spec;
         try
         {
-            return TrustedKey.FromPem(File.ReadAllText(path), keyId: keyId);
+            return TrustedKey.FromPem(KeyFiles.ReadPublic(path, "--trust"), keyId: keyId);
         }
         catch (ArgumentException ex)
         {

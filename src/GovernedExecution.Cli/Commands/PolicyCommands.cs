@@ -30,19 +30,14 @@ internal static class PolicyCommands
         root.Subcommands.Add(new Command("conformance", "Run conformance suites.") { cedar });
     }
 
+    /// <summary>Loads the policies in a file or folder; a set with no policy is refused, since it would deny everything.</summary>
+    /// <exception cref="ArgumentException">There is no policy in <paramref name="path"/>.</exception>
     internal static CedarPolicySet LoadPolicies(string path)
     {
-        if (Directory.Exists(path))
-        {
-            return CedarPolicySet.FromDirectory(path);
-        }
-
-        if (path.EndsWith(".json", StringComparison.OrdinalIgnoreCase))
-        {
-            return CedarPolicySet.ParseJson(File.ReadAllText(path), path);
-        }
-
-        return CedarPolicySet.FromFiles([path]);
+        var set = Directory.Exists(path) ? CedarPolicySet.FromDirectory(path)
+            : path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? CedarPolicySet.ParseJson(File.ReadAllText(path), path)
+            : CedarPolicySet.FromFiles([path]);
+        return set.PolicyIds.Count > 0 ? set : throw new ArgumentException($"{path}: no policies (a set without any denies every request): give the file or folder that holds them");
     }
 
     internal static CedarEntities LoadEntities(string? entitiesPath, string? schemaPath)
@@ -63,11 +58,24 @@ internal static class PolicyCommands
         foreach (var path in paths)
         {
             var targets = Directory.Exists(path) ? Directory.EnumerateFiles(path, "*.cedar", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray() : [path];
+            if (targets.Length == 0)
+            {
+                failed = true;
+                error.WriteLine(TerminalText.Escape($"govexec: {path}: no .cedar files in the folder; nothing was validated"));
+            }
+
             foreach (var file in targets)
             {
                 try
                 {
                     var set = file.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? CedarPolicySet.ParseJson(File.ReadAllText(file), file) : CedarPolicySet.FromFiles([file]);
+                    if (set.PolicyIds.Count == 0 && set.TemplateIds.Count == 0)
+                    {
+                        failed = true;
+                        error.WriteLine(TerminalText.Escape($"govexec: {file}: no policies or templates; nothing was validated"));
+                        continue;
+                    }
+
                     output.WriteLine($"{TerminalText.Escape(file)}: ok ({set.PolicyIds.Count} policies, {set.TemplateIds.Count} templates)");
                 }
                 catch (CedarParseException ex)
@@ -186,6 +194,11 @@ internal static class PolicyCommands
         }
 
         output.WriteLine($"cedar conformance: {result.Passed} passed, {result.Failures.Count} failed");
+        if (result.Requests == 0)
+        {
+            CliGuard.Report(error, $"{path}: no Cedar conformance tests (JSON files with requests) found; nothing was checked");
+        }
+
         return result.Failures.Count == 0 && result.Requests > 0 ? ExitCodes.Ok : ExitCodes.Error;
     }
 }

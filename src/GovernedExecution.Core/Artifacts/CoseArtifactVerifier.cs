@@ -25,7 +25,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
     /// <param name="time">The clock.</param>
     /// <param name="skew">The tolerated clock skew.</param>
     /// <param name="allowed">The algorithms accepted.</param>
-    /// <param name="maxLifetime">The longest exp - iat accepted; <see cref="ArtifactLifetime.Maximum"/> when null, never more.</param>
+    /// <param name="maxLifetime">The longest exp - iat accepted; <see cref="ArtifactLifetime.Maximum"/> when null; more is refused (<see cref="ArgumentOutOfRangeException"/>).</param>
     /// <param name="timeout">How long the store and the guard may take, together, for one verification; 5 s when null.</param>
     internal CoseArtifactVerifier(
         ITrustedKeyStore trust, IReplayGuard replay, TimeProvider time, TimeSpan skew, IEnumerable<ArtifactAlgorithm> allowed, TimeSpan? maxLifetime = null, TimeSpan? timeout = null)
@@ -35,7 +35,8 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         _time = time;
         _skew = skew;
         _allowed = [.. allowed];
-        _maxLifetime = maxLifetime is { } max && max < ArtifactLifetime.Maximum ? max : ArtifactLifetime.Maximum;
+        _maxLifetime = maxLifetime ?? ArtifactLifetime.Maximum;
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(_maxLifetime, ArtifactLifetime.Maximum, nameof(maxLifetime));
         _timeout = timeout ?? TimeSpan.FromSeconds(5);
     }
 
@@ -58,7 +59,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         var stage = await AuthenticateAsync(artifact.Encoded, checks, now, budget, cancellationToken).ConfigureAwait(false);
         if (stage.Verdict != ArtifactVerdict.Verified)
         {
-            return Fail(stage.Verdict, stage.Reason, stage.Detail, checks);
+            return Fail(stage.Verdict, stage.Reason, stage.Detail!, checks);
         }
 
         var claims = stage.Claims!;
@@ -255,7 +256,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
 
         // The key's period bounds the issue time too (TrustedKey.NotBefore): a key vouches only for what was signed while it was in force.
         return key.IsValidAt(claims.IssuedAt)
-            ? new Stage(ArtifactVerdict.Verified, DenialReason.Unspecified, string.Empty, claims)
+            ? new Stage(ArtifactVerdict.Verified, DenialReason.Unspecified, null, claims)
             : Stage.Fail(ArtifactVerdict.Untrusted, DenialReason.UntrustedKey, "the artifact was issued outside its key's validity period");
     }
 
@@ -296,7 +297,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
             var stage = await AuthenticateAsync(parentArtifact.Encoded, ImmutableArray.CreateBuilder<string>(), now, budget, cancellationToken).ConfigureAwait(false);
             if (stage.Verdict != ArtifactVerdict.Verified)
             {
-                return "the parent artifact does not verify: " + stage.Detail;
+                return "the parent artifact does not verify: " + stage.Detail!;
             }
 
             var parent = stage.Claims!;
@@ -369,6 +370,17 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         return null;
     }
 
+    private const string MalformedKidOrContentType = "malformed kid or content type";
+
+    /// <summary>The message of what <see cref="ReadScope"/> throws; never shown: the claims are refused as malformed.</summary>
+    private const string MalformedScope = "malformed delegation scope";
+
+    /// <summary>The message of what <see cref="Definite"/> throws; never shown: the claims are refused as malformed.</summary>
+    private const string IndefiniteLength = "indefinite length";
+
+    /// <summary>A definite length; canonical mode has already refused indefinite ones, so this only keeps the type honest.</summary>
+    private static int Definite(int? length) => length ?? throw new CborContentException(IndefiniteLength);
+
     private static ArtifactVerificationResult Fail(ArtifactVerdict verdict, DenialReason reason, string detail, ImmutableArray<string>.Builder checks, ArtifactClaims? claims = null) =>
         new(verdict, reason, detail, checks.ToImmutable(), claims);
 
@@ -410,7 +422,13 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         try
         {
             var kid = kidValue.GetValueAsBytes();
-            keyId = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(kid);
+            if (!System.Text.Unicode.Utf8.IsValid(kid))
+            {
+                error = MalformedKidOrContentType;
+                return false;
+            }
+
+            keyId = System.Text.Encoding.UTF8.GetString(kid);
             if (keyId.Length == 0)
             {
                 error = "empty kid";
@@ -425,7 +443,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         }
         catch (Exception ex) when (ex is InvalidOperationException or CborContentException or ArgumentException)
         {
-            error = "malformed kid or content type";
+            error = MalformedKidOrContentType;
             return false;
         }
 
@@ -436,12 +454,11 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
     {
         try
         {
+            // Canonical mode refuses indefinite lengths (Definite would throw if one came through), and keys that
+            // are not sorted or not distinct: the map holds at most the 15 claims named below, every other key is refused
+            // at once, and a missing required claim is refused after the loop. The count needs no bounds of its own.
             var reader = new CborReader(payload, CborConformanceMode.Canonical);
-            var count = reader.ReadStartMap();
-            if (count is null or < ArtifactFormat.RequiredClaims or > ArtifactFormat.MaxClaims)
-            {
-                return null;
-            }
+            var count = Definite(reader.ReadStartMap());
 
             string? iss = null, sub = null, aud = null, policySet = null;
             long? exp = null, nbf = null, iat = null;
@@ -482,7 +499,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
                     case ArtifactFormat.Decision: decision = reader.ReadInt32(); break;
                     case ArtifactFormat.PolicySetDigest: policySet = reader.ReadTextString(); break;
                     case ArtifactFormat.DeterminingPolicies:
-                        var n = reader.ReadStartArray() ?? throw new CborContentException("indefinite array");
+                        var n = Definite(reader.ReadStartArray());
                         var ids = ImmutableArray.CreateBuilder<string>(n);
                         for (var j = 0; j < n; j++)
                         {
@@ -493,7 +510,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
                         policies = ids.MoveToImmutable();
                         break;
                     case ArtifactFormat.Obligations:
-                        var m = reader.ReadStartArray() ?? throw new CborContentException("indefinite array");
+                        var m = Definite(reader.ReadStartArray());
                         var list = ImmutableArray.CreateBuilder<PolicyObligation>(m);
                         for (var j = 0; j < m; j++)
                         {
@@ -517,16 +534,9 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
                         }
 
                         break;
-                    case ArtifactFormat.Scope:
-                        scope = ReadScope(reader);
-                        if (scope is null)
-                        {
-                            return null;
-                        }
-
-                        break;
+                    case ArtifactFormat.Scope: scope = ReadScope(reader); break;
                     case ArtifactFormat.Approvals:
-                        var k = reader.ReadStartArray() ?? throw new CborContentException("indefinite array");
+                        var k = Definite(reader.ReadStartArray());
                         if (k == 0)
                         {
                             return null;
@@ -552,7 +562,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
                 }
             }
 
-            reader.ReadEndMap();
+            // Every item of the (definite-length) map is read: nothing may follow it.
             if (reader.BytesRemaining != 0 || iss is null || sub is null || aud is null || exp is null || nbf is null || iat is null || cti is null
                 || intent is null || decision is null || policySet is null || policies is null || obligations is null
                 || !Enum.IsDefined((PolicyDecisionKind)decision.Value))
@@ -574,75 +584,61 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         }
         catch (Exception ex) when (ex is CborContentException or InvalidOperationException or ArgumentException or OverflowException or FormatException)
         {
-            return null;
+            // Malformed: refused below, as every other flaw is.
         }
+
+        return null;
     }
 
-    /// <summary>Section 5: <c>actions</c>, <c>resources</c> and, optionally, <c>principals</c>, in that (deterministic) order.</summary>
-    private static DelegationScope? ReadScope(CborReader reader)
+    /// <summary>
+    /// Section 5: <c>actions</c>, <c>resources</c> and, optionally, <c>principals</c>, in that (deterministic) order.
+    /// Throws on any flaw (caught by <see cref="TryDecodeClaims"/>); an empty set is refused by the scope's constructor.
+    /// </summary>
+    private static DelegationScope ReadScope(CborReader reader)
     {
         var entries = reader.ReadStartMap();
-        if (entries is not (2 or 3) || reader.ReadTextString() != ArtifactFormat.ScopeActions)
+        if (entries is not (2 or 3))
         {
-            return null;
+            throw new CborContentException(MalformedScope);
         }
 
-        var actions = ReadEntitySet(reader);
-        if (actions is null || reader.ReadTextString() != ArtifactFormat.ScopeResources)
-        {
-            return null;
-        }
-
-        var resources = ReadEntitySet(reader);
-        if (resources is null)
-        {
-            return null;
-        }
-
-        if (entries == 2)
-        {
-            reader.ReadEndMap();
-            return new DelegationScope(actions, resources);
-        }
-
-        if (reader.ReadTextString() != ArtifactFormat.ScopePrincipals)
-        {
-            return null;
-        }
-
-        var principals = ReadEntitySet(reader);
+        var actions = ReadEntitySet(reader, ArtifactFormat.ScopeActions);
+        var resources = ReadEntitySet(reader, ArtifactFormat.ScopeResources);
+        var scope = entries == 2
+            ? new DelegationScope(actions, resources)
+            : new DelegationScope(actions, resources, ReadEntitySet(reader, ArtifactFormat.ScopePrincipals));
         reader.ReadEndMap();
-        return principals is null ? null : new DelegationScope(actions, resources, principals);
+        return scope;
     }
 
-    /// <summary>A non-empty array of entities, distinct and sorted by their encodings (a set in section 3's form).</summary>
-    private static List<EntityReference>? ReadEntitySet(CborReader reader)
+    /// <summary>The entry <paramref name="key"/>: an array of entities, distinct and sorted by their encodings (a set in section 3's form).</summary>
+    private static List<EntityReference> ReadEntitySet(CborReader reader, string key)
     {
-        var count = reader.ReadStartArray();
-        if (count is null or 0)
+        if (reader.ReadTextString() != key)
         {
-            return null;
+            throw new CborContentException(MalformedScope);
         }
 
-        var entities = new List<EntityReference>(count.Value);
-        ReadOnlyMemory<byte> previous = default;
+        var count = Definite(reader.ReadStartArray());
+        var entities = new List<EntityReference>(count);
+        ReadOnlyMemory<byte> previous = default; // empty: sorts before every encoding
         for (var i = 0; i < count; i++)
         {
             var encoded = reader.ReadEncodedValue();
-            if (i > 0 && previous.Span.SequenceCompareTo(encoded.Span) >= 0)
+            if (previous.Span.SequenceCompareTo(encoded.Span) >= 0)
             {
-                return null;
+                throw new CborContentException(MalformedScope);
             }
 
             previous = encoded;
             var item = new CborReader(encoded, CborConformanceMode.Canonical);
             if (item.ReadTag() != (CborTag)IntentEncoding.EntityTag || item.ReadStartArray() != 2)
             {
-                return null;
+                throw new CborContentException(MalformedScope);
             }
 
+            // The two strings are all the array holds: the encoded value is exactly one entity.
             entities.Add(new EntityReference(item.ReadTextString(), item.ReadTextString()));
-            item.ReadEndArray();
         }
 
         reader.ReadEndArray();
@@ -656,7 +652,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
     /// </summary>
     private sealed class Budget(TimeProvider time, TimeSpan timeout)
     {
-        private long _started = -1;
+        private long? _started;
 
         internal ValueTask<T> WaitAsync<T>(ValueTask<T> pending, CancellationToken cancellationToken)
         {
@@ -665,17 +661,16 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
                 return pending;
             }
 
-            if (_started < 0)
-            {
-                _started = time.GetTimestamp();
-            }
+            _started ??= time.GetTimestamp();
 
-            var left = timeout - time.GetElapsedTime(_started);
-            return new ValueTask<T>(pending.AsTask().WaitAsync(left > TimeSpan.Zero ? left : TimeSpan.Zero, time, cancellationToken));
+            // An overdrawn budget waits not at all (a negative wait would be refused by WaitAsync, or be infinite at -1 ms).
+            var left = TimeSpan.FromTicks(Math.Max((timeout - time.GetElapsedTime(_started.Value)).Ticks, 0));
+            return new ValueTask<T>(pending.AsTask().WaitAsync(left, time, cancellationToken));
         }
     }
 
-    private readonly record struct Stage(ArtifactVerdict Verdict, DenialReason Reason, string Detail, ArtifactClaims? Claims)
+    /// <summary>A stage's verdict; <see cref="Detail"/> is set exactly when it is not <see cref="ArtifactVerdict.Verified"/>.</summary>
+    private readonly record struct Stage(ArtifactVerdict Verdict, DenialReason Reason, string? Detail, ArtifactClaims? Claims)
     {
         internal static Stage Fail(ArtifactVerdict verdict, DenialReason reason, string detail) => new(verdict, reason, detail, null);
     }

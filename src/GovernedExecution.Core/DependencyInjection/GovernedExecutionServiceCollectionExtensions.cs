@@ -1,5 +1,6 @@
 using GovernedExecution.DependencyInjection;
 using GovernedExecution.Execution;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -48,6 +49,51 @@ public static class GovernedExecutionServiceCollectionExtensions
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         return Add(services, name, configure);
     }
+
+    /// <summary>
+    /// Registers <see cref="IGovernedExecutor"/> as <see cref="AddGovernedExecution(IServiceCollection, Action{GovernedExecutionOptions}?)"/>
+    /// does, with options read from a configuration section. The section is read exactly: a key that is not an option
+    /// (a typo), a value that does not convert (time spans are written <c>hh:mm:ss</c>, flags <c>true</c> or
+    /// <c>false</c>, algorithms by their exact name), or a section where a value belongs stops the host at start, with
+    /// every failure listed; <c>AllowedAlgorithms</c> replaces the default set.
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="configuration">The section holding the options (for example <c>Configuration.GetSection("GovernedExecution")</c>).</param>
+    /// <returns>A builder for the executor's components.</returns>
+    /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
+    public static GovernedExecutorBuilder AddGovernedExecution(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        return Add(services, Options.Options.DefaultName, Binding(Options.Options.DefaultName, configuration));
+    }
+
+    /// <summary>
+    /// Registers a named executor as <see cref="AddGovernedExecution(IServiceCollection, string, Action{GovernedExecutionOptions}?)"/>
+    /// does, with options read exactly from a configuration section (see <see cref="AddGovernedExecution(IServiceCollection, IConfiguration)"/>).
+    /// </summary>
+    /// <param name="services">The services.</param>
+    /// <param name="name">The executor's name (its service key).</param>
+    /// <param name="configuration">The section holding its options.</param>
+    /// <returns>A builder for the executor's components.</returns>
+    /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="name"/> is empty or white space.</exception>
+    public static GovernedExecutorBuilder AddGovernedExecution(this IServiceCollection services, string name, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(configuration);
+        return Add(services, name, Binding(name, configuration));
+    }
+
+    private static Action<GovernedExecutionOptions> Binding(string name, IConfiguration configuration) => options =>
+    {
+        var errors = GovernedExecutionOptionsBinder.Bind(configuration, options);
+        if (errors.Count > 0)
+        {
+            throw new OptionsValidationException(name, typeof(GovernedExecutionOptions), errors);
+        }
+    };
 
     private static GovernedExecutorBuilder Add(IServiceCollection services, string name, Action<GovernedExecutionOptions>? configure)
     {

@@ -382,7 +382,9 @@ public sealed class GovernedExecutorBuilder
     /// <summary>
     /// Why the artifacts this executor signs would not verify against its own trusted keys, or null when they would: the
     /// signing key must be among the trusted keys (same key id, algorithm and public key) and that trusted key valid now.
-    /// Both seams are asked once, each bounded by <see cref="GovernedExecutionOptions.DependencyTimeout"/>.
+    /// Both seams are asked once, each bounded by <see cref="GovernedExecutionOptions.DependencyTimeout"/>. A seam that
+    /// fails or does not answer is an outage, not a misconfiguration: the host starts (calls are denied with
+    /// <c>KeyUnavailable</c> while it lasts) and the check is logged as not done (warning, event 1006).
     /// </summary>
     private static string? SigningKeyTrustFailure(GovernedExecutionOptions options, GovernedExecutorComponents components)
     {
@@ -396,7 +398,8 @@ public sealed class GovernedExecutorBuilder
         }
         catch (Exception ex)
         {
-            return $"The signing key could not be checked against the trusted keys at start ({ex.GetType().Name}): {ex.Message}";
+            Diagnostics.Log.SigningKeyNotChecked(CreateLogger(components.Loggers), ex.GetType().Name);
+            return null;
         }
 
         if (trusted is null || trusted.Algorithm != key.Algorithm || !SamePublicKey(key, trusted))
@@ -472,7 +475,7 @@ public sealed class GovernedExecutorBuilder
             : null;
     }
 
-    private static int? PolicyCount(IPolicyEvaluator? evaluator) => evaluator switch
+    internal static int? PolicyCount(IPolicyEvaluator? evaluator) => evaluator switch
     {
         Policies.Cedar.CedarPolicyEvaluator cedar => cedar.Policies.PolicyIds.Count,
         Policies.Rules.RulePolicyEvaluator rules => rules.Count,

@@ -24,6 +24,9 @@ internal static partial class Log
     [LoggerMessage(EventId = 1005, Level = LogLevel.Warning, Message = "No required lineage sink ({SinkCount} best-effort): operations run with nothing on record before they start, as allowed by AllowExecutionsWithoutRequiredLineage")]
     internal static partial void NoRequiredLineageSink(ILogger logger, int sinkCount);
 
+    [LoggerMessage(EventId = 1006, Level = LogLevel.Warning, Message = "The signing key could not be checked against the trusted keys at start ({ExceptionType}): the key provider or the trusted-key store failed or did not answer; calls are denied (KeyUnavailable) while that lasts")]
+    internal static partial void SigningKeyNotChecked(ILogger logger, string exceptionType);
+
     [LoggerMessage(EventId = 1100, Level = LogLevel.Warning, Message = "Lineage file {File}: cut a torn last line of {Bytes} byte(s) at offset {Offset} after a crash; a repair record follows")]
     internal static partial void LineageRepaired(ILogger logger, string file, long bytes, long offset);
 

@@ -49,7 +49,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         _verifier = verifier;
         _sinks = [.. sinks];
         _time = time;
-        _logger = logger as SafeLogger ?? new SafeLogger(logger);
+        _logger = new SafeLogger(logger); // a logger already wrapped is wrapped again, harmlessly
         _audience = options.Audience;
         _lifetime = options.ArtifactLifetime;
         _timeout = options.DependencyTimeout;
@@ -98,7 +98,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         // A child is recorded under the execution that delegates it; one that names another parent is refused, and its
         // refusal is recorded where it happened, not in the tree it named.
         var namesAnotherParent = childIntent.ParentExecutionId is { } named && named != parent.ExecutionId;
-        var intent = childIntent.ParentExecutionId == parent.ExecutionId ? childIntent : childIntent.WithParent(parent.ExecutionId);
+        var intent = childIntent.WithParent(parent.ExecutionId);
         return IssueCoreAsync(intent, audience, scope, parent, namesAnotherParent, cancellationToken);
     }
 
@@ -207,7 +207,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
     {
         using var activity = GovernedSpan.Start("governed ", intent.Action.Id);
         var run = new Run(this, ResolveParent(intent), LineageEventKind.IntentSubmitted);
-        activity.SetTag("governed.execution_id", run.ExecutionId.ToString("D"));
+        activity.SetTag("governed.execution_id", run.ExecutionId.ToString());
         GovernedContext? context = null;
         try
         {
@@ -477,11 +477,9 @@ internal sealed class GovernedExecutor : IGovernedExecutor
 
             _phase = "issuer";
             using var span = GovernedSpan.Start("governed.artifact.mint");
-            var notLaterThan = parent?.Claims.ExpiresAt;
-            foreach (var approval in approvals)
-            {
-                notLaterThan = notLaterThan is { } t && t < approval.ExpiresAt ? t : approval.ExpiresAt;
-            }
+            // The earliest end of the parent and every approval; none when there is neither (Min skips nulls).
+            DateTimeOffset?[] ends = [parent?.Claims.ExpiresAt, .. approvals.Select(a => (DateTimeOffset?)a.ExpiresAt)];
+            var notLaterThan = ends.Min();
 
             var request = new ArtifactRequest(IntentDigest!, Intent.Principal.ToString(), audience, decision)
             {

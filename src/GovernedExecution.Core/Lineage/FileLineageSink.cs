@@ -22,7 +22,7 @@ namespace GovernedExecution.Lineage;
 /// before the write: a failed write loses them, the sink keeps accepting appends, and the first write that succeeds
 /// afterwards (or the close) starts with a signed <c>records_lost</c> record that counts and names what was lost.
 /// </remarks>
-public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposable
+public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposable, ILineageSinkHealth
 {
     private const int MaxBatchBytes = 1 << 20;
 
@@ -421,6 +421,13 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
 
     /// <inheritdoc />
     public override string ToString() => $"FileLineageSink {{ Path = {_options.Path}, LogId = {LogId} }}";
+
+    /// <inheritdoc />
+    string? ILineageSinkHealth.Problem => Volatile.Read(ref _fault) is not null
+        ? "it failed and refuses appends until it is reopened"
+        : Volatile.Read(ref _disposed) != 0
+            ? "it is closed"
+            : Volatile.Read(ref _recovering) ? "a write failed and acknowledged records are being lost (Buffered)" : null;
 
     private static IOException Faulted(Exception fault) => new("The lineage file failed earlier; the sink refuses appends until it is reopened.", fault);
 

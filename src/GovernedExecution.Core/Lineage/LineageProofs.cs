@@ -20,8 +20,8 @@ internal static class LineageProofs
     /// <exception cref="InvalidDataException">The log does not verify, or no checkpoint covers the record.</exception>
     internal static string CreateInclusion(IReadOnlyList<string> paths, long sequence, IReadOnlyDictionary<string, TrustedKey>? trusted)
     {
-        var log = Read(paths, trusted, sequence);
-        var checkpoint = log.Checkpoints.LastOrDefault();
+        var log = Read(paths, trusted, sequence, null, null);
+        var checkpoint = log.Latest;
         if (log.Record is null || checkpoint.Record is null || checkpoint.Record.Sequence - 1 < sequence)
         {
             throw new InvalidDataException($"No checkpoint covers record {sequence}: a checkpoint proves only the records before it.");
@@ -48,9 +48,9 @@ internal static class LineageProofs
     /// <exception cref="InvalidDataException">The log does not verify, or the sequence numbers are not checkpoints in order.</exception>
     internal static string CreateConsistency(IReadOnlyList<string> paths, long fromSequence, long? toSequence, IReadOnlyDictionary<string, TrustedKey>? trusted)
     {
-        var log = Read(paths, trusted, null);
-        var first = log.Checkpoints.FirstOrDefault(c => c.Record!.Sequence == fromSequence);
-        var second = toSequence is { } to ? log.Checkpoints.FirstOrDefault(c => c.Record!.Sequence == to) : log.Checkpoints.LastOrDefault();
+        var log = Read(paths, trusted, null, fromSequence, toSequence);
+        var first = log.From;
+        var second = toSequence is null ? log.Latest : log.To;
         if (first.Record is null || second.Record is null || second.Record.Sequence < first.Record.Sequence || first.Record.Sequence < 2)
         {
             throw new InvalidDataException("Both sequence numbers must be checkpoint records, the first after at least one record, in order.");
@@ -188,12 +188,15 @@ internal static class LineageProofs
         return hasher.Result();
     }
 
-    private static (List<(LineageRecordLine? Record, string Line)> Checkpoints, LineageRecordLine? Record, string RecordLine) Read(IReadOnlyList<string> paths, IReadOnlyDictionary<string, TrustedKey>? trusted, long? sequence)
+    /// <summary>
+    /// Verifies the log in one streaming read and keeps only the lines a proof carries: the record
+    /// <paramref name="sequence"/>, the checkpoints <paramref name="from"/> and <paramref name="to"/>, and the latest
+    /// checkpoint. Memory does not grow with the log.
+    /// </summary>
+    private static ScannedLog Read(IReadOnlyList<string> paths, IReadOnlyDictionary<string, TrustedKey>? trusted, long? sequence, long? from, long? to)
     {
         var engine = new LineageVerificationEngine(trusted);
-        var checkpoints = new List<(LineageRecordLine?, string)>();
-        LineageRecordLine? target = null;
-        var targetLine = string.Empty;
+        var log = new ScannedLog();
         foreach (var file in LineageVerifier.InLogOrder(paths))
         {
             using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
@@ -202,7 +205,8 @@ internal static class LineageProofs
             while (reader.TryRead(out var line, out _, out var terminated))
             {
                 number++;
-                var error = terminated ? engine.Feed(line.Span, out var record) : "torn last line";
+                LineageRecordLine? record = null;
+                var error = terminated ? engine.Feed(line.Span, out record) : "torn last line";
                 if (error is not null)
                 {
                     if (terminated && reader.NextSeals(line.Span))
@@ -213,21 +217,30 @@ internal static class LineageProofs
                     throw new InvalidDataException($"{file}:{number}: {error}");
                 }
 
-                record = LineageRecordLine.TryParse(line.Span, out _);
                 if (record!.Kind == LineageEventKind.Checkpoint)
                 {
-                    checkpoints.Add((record, Encoding.UTF8.GetString(line.Span)));
+                    var kept = (record, Encoding.UTF8.GetString(line.Span));
+                    log.Latest = kept;
+                    if (record.Sequence == from)
+                    {
+                        log.From = kept;
+                    }
+
+                    if (record.Sequence == to)
+                    {
+                        log.To = kept;
+                    }
                 }
 
                 if (record.Sequence == sequence)
                 {
-                    target = record;
-                    targetLine = Encoding.UTF8.GetString(line.Span);
+                    log.Record = record;
+                    log.RecordLine = Encoding.UTF8.GetString(line.Span);
                 }
             }
         }
 
-        return (checkpoints, target, targetLine);
+        return log;
     }
 
     private static void WritePath(Utf8JsonWriter writer, byte[][] path)
@@ -253,5 +266,19 @@ internal static class LineageProofs
 
         // The record lines it carries may hold anything a caller recorded: escaped, so that printing a proof is safe.
         return Internal.TerminalText.EscapeJson(Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
+    /// <summary>The lines of a verified log that a proof may carry.</summary>
+    private sealed class ScannedLog
+    {
+        internal (LineageRecordLine? Record, string Line) Latest { get; set; }
+
+        internal (LineageRecordLine? Record, string Line) From { get; set; }
+
+        internal (LineageRecordLine? Record, string Line) To { get; set; }
+
+        internal LineageRecordLine? Record { get; set; }
+
+        internal string RecordLine { get; set; } = string.Empty;
     }
 }

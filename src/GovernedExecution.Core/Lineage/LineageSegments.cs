@@ -41,7 +41,13 @@ internal static class LineageSegments
 
         foreach (var file in Directory.EnumerateFiles(directory, stem + ".*" + extension))
         {
+            // The pattern also matches the name itself when it has no extension ("lineage.*" finds "lineage").
             var name = Path.GetFileName(file);
+            if (name.Length <= stem.Length + 1 + extension.Length)
+            {
+                continue;
+            }
+
             var number = name.AsSpan(stem.Length + 1, name.Length - stem.Length - 1 - extension.Length);
             if (number.Length > 0 && number[0] != '0' && int.TryParse(number, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var index))
             {

@@ -101,7 +101,7 @@ public sealed class ArtifactCommandsTests : IDisposable
         Assert.False(File.Exists(Path.Combine(_dir, "a.cose")));
         using var decision = JsonDocument.Parse(Last(_out));
         Assert.Equal("Forbidden", decision.RootElement.GetProperty("decision").GetString());
-        Assert.Equal("no-bots", decision.RootElement.GetProperty("determining_policies")[0].GetString());
+        Assert.Equal("no-bots", decision.RootElement.GetProperty("determiningPolicies")[0].GetString());
     }
 
     [Theory]

@@ -62,6 +62,12 @@ internal sealed class ArtifactForge
 
     public bool Tagged { get; set; } = true;
 
+    /// <summary>Write the claims map with an indefinite length (which canonical CBOR forbids).</summary>
+    public bool IndefiniteMap { get; set; }
+
+    /// <summary>Write this claim twice, the second time right after the first (which canonical CBOR forbids).</summary>
+    public int? DuplicateClaim { get; set; }
+
     public ArtifactForge Set(int claim, Action<CborWriter> write)
     {
         _claims[claim] = write;
@@ -78,11 +84,16 @@ internal sealed class ArtifactForge
     public byte[] Payload()
     {
         var writer = new CborWriter(CborConformanceMode.Lax);
-        writer.WriteStartMap(_claims.Count);
+        writer.WriteStartMap(IndefiniteMap ? null : _claims.Count + (DuplicateClaim is null ? 0 : 1));
         foreach (var (key, write) in _claims.OrderBy(p => EncodeKey(p.Key), Comparer<byte[]>.Create((a, b) => a.AsSpan().SequenceCompareTo(b))))
         {
             writer.WriteInt32(key);
             write(writer);
+            if (key == DuplicateClaim)
+            {
+                writer.WriteInt32(key);
+                write(writer);
+            }
         }
 
         writer.WriteEndMap();

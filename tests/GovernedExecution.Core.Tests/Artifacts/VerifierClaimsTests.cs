@@ -140,6 +140,84 @@ public sealed class VerifierClaimsTests : IDisposable
     }
 
     [Fact]
+    public async Task Sixteenth_claim_beyond_the_largest_claim_set_is_malformed_claims()
+    {
+        // All fifteen claims the format defines (as above, verified) and one more: an unknown key, whatever its place.
+        var scope = new DelegationScope([_intent.Action], [_intent.Resource]);
+        var parent = _bench.Forge(_intent).Set(ArtifactFormat.Scope, w => VerifierBench.WriteScope(w, scope)).Sign(_bench.Key);
+        var child = _bench.Forge(_intent)
+            .Set(ArtifactFormat.Obligations, w => VerifierBench.WriteObligation(w, "requires_approval", "finance"))
+            .Set(ArtifactFormat.ParentArtifact, w => w.WriteByteString(parent.ComputeDigestBytes()))
+            .Set(ArtifactFormat.Scope, w => VerifierBench.WriteScope(w, scope))
+            .Set(ArtifactFormat.Approvals, VerifierBench.WriteOneApproval)
+            .Set(ArtifactFormat.Approvals - 1, w => w.WriteTextString("extra"))
+            .Sign(_bench.Key);
+
+        VerifierBench.AssertMalformedClaims(await _bench.VerifyAsync(child.WithParent(parent), _intent));
+    }
+
+    [Fact]
+    public async Task Eleven_claims_are_malformed_claims()
+    {
+        var forge = _bench.Forge(_intent).Remove(ArtifactFormat.Obligations);
+
+        VerifierBench.AssertMalformedClaims(await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent));
+    }
+
+    [Theory]
+    [InlineData(ArtifactFormat.Iss)]
+    [InlineData(ArtifactFormat.Exp)]
+    [InlineData(ArtifactFormat.Obligations)]
+    public async Task Claim_given_twice_is_malformed_claims_not_the_first_or_last_one_wins(int claim)
+    {
+        var forge = _bench.Forge(_intent);
+        forge.DuplicateClaim = claim;
+
+        VerifierBench.AssertMalformedClaims(await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent));
+    }
+
+    [Fact]
+    public async Task Claims_map_of_indefinite_length_is_malformed_claims()
+    {
+        var forge = _bench.Forge(_intent);
+        forge.IndefiniteMap = true;
+
+        VerifierBench.AssertMalformedClaims(await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent));
+    }
+
+    [Theory]
+    [InlineData(ArtifactFormat.DeterminingPolicies)]
+    [InlineData(ArtifactFormat.Obligations)]
+    [InlineData(ArtifactFormat.Approvals)]
+    [InlineData(ArtifactFormat.Scope)]
+    public async Task Array_or_map_of_indefinite_length_inside_the_claims_is_malformed_claims(int claim)
+    {
+        // The same content as a definite-length item that verifies; only the length encoding differs.
+        Action<CborWriter> write = claim switch
+        {
+            ArtifactFormat.DeterminingPolicies => w => { w.WriteStartArray(null); w.WriteTextString("allow-read"); w.WriteEndArray(); },
+            ArtifactFormat.Obligations => w => { w.WriteStartArray(null); w.WriteEndArray(); },
+            ArtifactFormat.Approvals => w => { w.WriteStartArray(null); w.WriteByteString(new byte[32]); w.WriteEndArray(); },
+            _ => w =>
+            {
+                w.WriteStartMap(null);
+                w.WriteTextString("actions");
+                w.WriteStartArray(1);
+                VerifierBench.WriteEntity(w, _intent.Action.Type, _intent.Action.Id);
+                w.WriteEndArray();
+                w.WriteTextString("resources");
+                w.WriteStartArray(null);
+                VerifierBench.WriteEntity(w, _intent.Resource.Type, _intent.Resource.Id);
+                w.WriteEndArray();
+                w.WriteEndMap();
+            },
+        };
+        var forge = _bench.Forge(_intent).Set(claim, write);
+
+        VerifierBench.AssertMalformedClaims(await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent));
+    }
+
+    [Fact]
     public async Task Subject_other_than_the_intent_principal_is_IntentMismatch()
     {
         // The intent digest names support-bot; sub claims the artifact was minted for an administrator.
@@ -176,6 +254,16 @@ public sealed class VerifierClaimsTests : IDisposable
     [InlineData("entity-of-three")]
     [InlineData("duplicate-action")]
     [InlineData("empty-resources")]
+    [InlineData("empty-actions")]
+    [InlineData("unsorted-actions")]
+    [InlineData("untagged-action")]
+    [InlineData("entity-of-one")]
+    [InlineData("actions-not-an-array")]
+    [InlineData("indefinite-actions")]
+    [InlineData("malformed-principals")]
+    [InlineData("principals-not-an-array")]
+    [InlineData("scope-not-a-map")]
+    [InlineData("empty-map")]
     public async Task Malformed_scope_is_malformed_claims(string flaw)
     {
         var forge = _bench.Forge(_intent).Set(ArtifactFormat.Scope, w => WriteScope(w, flaw));
@@ -186,7 +274,20 @@ public sealed class VerifierClaimsTests : IDisposable
     /// <summary>The scope {actions: [read, audit], resources: [ticket-1]} (read sorts first: shorter), with one flaw.</summary>
     private static void WriteScope(CborWriter w, string flaw)
     {
-        w.WriteStartMap(flaw switch { "actions-only" => 1, "third-entry" or "empty-principals" or "well-formed-with-principals" => 3, "fourth-entry" => 4, _ => 2 });
+        if (flaw == "scope-not-a-map")
+        {
+            w.WriteTextString("actions");
+            return;
+        }
+
+        if (flaw == "empty-map")
+        {
+            w.WriteStartMap(0);
+            w.WriteEndMap();
+            return;
+        }
+
+        w.WriteStartMap(flaw switch { "actions-only" => 1, "third-entry" or "empty-principals" or "malformed-principals" or "principals-not-an-array" or "well-formed-with-principals" => 3, "fourth-entry" => 4, _ => 2 });
         if (flaw == "keys-swapped")
         {
             w.WriteTextString("resources");
@@ -207,6 +308,22 @@ public sealed class VerifierClaimsTests : IDisposable
 
         w.WriteTextString(flaw == "second-key-misspelled" ? "resource" : "resources");
         WriteResources(w, flaw);
+        if (flaw == "malformed-principals")
+        {
+            // The principals of a well-formed scope, unsorted: a set whose every entity is valid but not in set form.
+            w.WriteTextString("principals");
+            w.WriteStartArray(2);
+            VerifierBench.WriteEntity(w, "Agent", "support-bot");
+            VerifierBench.WriteEntity(w, "Agent", "bot");
+            w.WriteEndArray();
+        }
+
+        if (flaw == "principals-not-an-array")
+        {
+            w.WriteTextString("principals");
+            VerifierBench.WriteEntity(w, "Agent", "support-bot");
+        }
+
         if (flaw is "third-entry" or "empty-principals" or "fourth-entry" or "well-formed-with-principals")
         {
             // A key of ten letters, as long as "principals", so that only its name is wrong.
@@ -233,6 +350,44 @@ public sealed class VerifierClaimsTests : IDisposable
 
     private static void WriteActions(CborWriter w, string flaw)
     {
+        switch (flaw)
+        {
+            case "empty-actions":
+                w.WriteStartArray(0);
+                w.WriteEndArray();
+                return;
+            case "unsorted-actions":
+                w.WriteStartArray(2);
+                VerifierBench.WriteEntity(w, "Action", "audit");
+                VerifierBench.WriteEntity(w, "Action", "read");
+                w.WriteEndArray();
+                return;
+            case "untagged-action":
+                w.WriteStartArray(1);
+                w.WriteStartArray(2);
+                w.WriteTextString("Action");
+                w.WriteTextString("read");
+                w.WriteEndArray();
+                w.WriteEndArray();
+                return;
+            case "entity-of-one":
+                w.WriteStartArray(1);
+                w.WriteTag((CborTag)39001);
+                w.WriteStartArray(1);
+                w.WriteTextString("Action");
+                w.WriteEndArray();
+                w.WriteEndArray();
+                return;
+            case "actions-not-an-array":
+                VerifierBench.WriteEntity(w, "Action", "read");
+                return;
+            case "indefinite-actions":
+                w.WriteStartArray(null);
+                VerifierBench.WriteEntity(w, "Action", "read");
+                w.WriteEndArray();
+                return;
+        }
+
         w.WriteStartArray(2);
         VerifierBench.WriteEntity(w, "Action", "read");
         if (flaw == "entity-of-three")

@@ -1,4 +1,5 @@
 using GovernedExecution.Artifacts;
+using GovernedExecution.Artifacts.Keys;
 using GovernedExecution.Execution;
 using GovernedExecution.Intents;
 using GovernedExecution.Testing;
@@ -44,6 +45,28 @@ public sealed class VerifierLifetimeTests : IDisposable
         VerifierBench.AssertVerified(atLimit);
         VerifierBench.AssertRefused(beyond, ArtifactVerdict.Rejected, DenialReason.Expired, TooLong);
         Assert.Equal("validity", beyond.Checks[^1]);
+    }
+
+    [Fact]
+    public async Task Configured_maximum_is_verified_exactly_and_one_second_more_is_refused()
+    {
+        var verifier = CoseArtifacts.CreateVerifier(new InMemoryTrustedKeyStore(_bench.Key.ToTrustedKey()), timeProvider: _bench.Time, maxLifetime: TimeSpan.FromMinutes(10));
+        var context = new ArtifactVerificationContext(_intent, GovernedTestHost.Audience);
+
+        var atLimit = await verifier.VerifyAsync(Lasting(TimeSpan.FromMinutes(10)), context, CancellationToken.None);
+        var beyond = await verifier.VerifyAsync(Lasting(TimeSpan.FromMinutes(10) + TimeSpan.FromSeconds(1)), context, CancellationToken.None);
+
+        VerifierBench.AssertVerified(atLimit);
+        VerifierBench.AssertRefused(beyond, ArtifactVerdict.Rejected, DenialReason.Expired, TooLong);
+    }
+
+    [Fact]
+    public void Verifier_is_never_built_with_a_maximum_above_the_hour()
+    {
+        // Every public way in validates the maximum; the verifier itself refuses one that slipped past, rather than cap it.
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new CoseArtifactVerifier(
+            new InMemoryTrustedKeyStore(), new InMemoryReplayGuard(_bench.Time), _bench.Time, TimeSpan.FromSeconds(30), [ArtifactAlgorithm.ES256], maxLifetime: TimeSpan.FromHours(1) + TimeSpan.FromTicks(1)));
+        Assert.Equal("maxLifetime", ex.ParamName);
     }
 
     [Fact]

@@ -171,6 +171,63 @@ public sealed class VerifierSeamTests : IDisposable
         VerifierBench.AssertRefused(await pending.WaitAsync(TimeSpan.FromMinutes(1)), ArtifactVerdict.CannotEvaluate, DenialReason.GovernanceFault, "the replay guard timed out");
     }
 
+    [Fact]
+    public async Task Configured_dependency_timeout_is_the_budget_not_the_default()
+    {
+        // The store answers just after the configured second has passed: too late, although well inside the default 5 s.
+        var store = new AnswersWhenTold(_bench.Key.ToTrustedKey());
+        var verifier = CoseArtifacts.CreateVerifier(store, timeProvider: _bench.Time, dependencyTimeout: TimeSpan.FromSeconds(1));
+
+        var pending = VerifyAsync(verifier, _bench.Forge(_intent).Sign(_bench.Key));
+        _bench.Time.Advance(TimeSpan.FromSeconds(1));
+        store.Answer();
+
+        VerifierBench.AssertRefused(await pending.WaitAsync(TimeSpan.FromMinutes(1)), ArtifactVerdict.CannotEvaluate, DenialReason.KeyUnavailable, "the trusted-key store timed out");
+    }
+
+    [Fact]
+    public async Task Store_answering_inside_the_configured_timeout_is_used()
+    {
+        var store = new AnswersWhenTold(_bench.Key.ToTrustedKey());
+        var verifier = CoseArtifacts.CreateVerifier(store, timeProvider: _bench.Time, dependencyTimeout: TimeSpan.FromSeconds(1));
+
+        var pending = VerifyAsync(verifier, _bench.Forge(_intent).Sign(_bench.Key));
+        _bench.Time.Advance(TimeSpan.FromSeconds(1) - TimeSpan.FromTicks(1));
+        store.Answer();
+
+        VerifierBench.AssertVerified(await pending.WaitAsync(TimeSpan.FromMinutes(1)));
+    }
+
+    [Fact]
+    public async Task Budget_overdrawn_before_the_guard_is_asked_is_a_timeout_not_a_failure()
+    {
+        // The store takes 3 s; the guard then spends 6 s before it hands back a pending answer: 9 s of a 5 s budget are
+        // gone, so the guard gets no time at all. A negative wait is not a fault of the guard.
+        var store = new SlowStore(new InMemoryTrustedKeyStore(_bench.Key.ToTrustedKey()), _bench.Time, TimeSpan.FromSeconds(3));
+        var guard = new SlowToStartGuard(_bench.Time, TimeSpan.FromSeconds(6));
+
+        var pending = _bench.VerifyAsync(_bench.Forge(_intent).Sign(_bench.Key), _intent, store: store, replay: guard);
+        _bench.Time.Advance(TimeSpan.FromSeconds(3));
+
+        VerifierBench.AssertRefused(await pending.WaitAsync(TimeSpan.FromMinutes(1)), ArtifactVerdict.CannotEvaluate, DenialReason.GovernanceFault, "the replay guard timed out");
+        Assert.True(guard.Asked);
+    }
+
+    [Fact]
+    public async Task Budget_starts_at_the_first_pending_answer_not_at_the_start_of_the_verification()
+    {
+        // The store answers at once; the clock then moves 4 s before the guard is asked, and the guard hangs: the guard
+        // still has the whole 5 s (nothing was waited for before it), so 4.999 s later the verification is still pending.
+        var guard = new SlowToStartGuard(_bench.Time, TimeSpan.FromSeconds(4));
+
+        var pending = _bench.VerifyAsync(_bench.Forge(_intent).Sign(_bench.Key), _intent, replay: guard);
+        _bench.Time.Advance(TimeSpan.FromSeconds(5) - TimeSpan.FromMilliseconds(1));
+        Assert.False(pending.IsCompleted);
+        _bench.Time.Advance(TimeSpan.FromMilliseconds(1));
+
+        VerifierBench.AssertRefused(await pending.WaitAsync(TimeSpan.FromMinutes(1)), ArtifactVerdict.CannotEvaluate, DenialReason.GovernanceFault, "the replay guard timed out");
+    }
+
     private Task<ArtifactVerificationResult> VerifyAsync(IArtifactVerifier verifier, AuthorizationArtifact artifact) =>
         verifier.VerifyAsync(artifact, new ArtifactVerificationContext(_intent, GovernedTestHost.Audience), CancellationToken.None).AsTask();
 
@@ -180,6 +237,29 @@ public sealed class VerifierSeamTests : IDisposable
         {
             await Task.Delay(delay, time, cancellationToken);
             return await inner.FindAsync(keyId, cancellationToken);
+        }
+    }
+
+    /// <summary>A store whose answer (the key) is pending until the test says so.</summary>
+    private sealed class AnswersWhenTold(TrustedKey key) : ITrustedKeyStore
+    {
+        private readonly TaskCompletionSource<TrustedKey?> _answer = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Answer() => _answer.SetResult(key);
+
+        public ValueTask<TrustedKey?> FindAsync(string keyId, CancellationToken cancellationToken) => new(_answer.Task);
+    }
+
+    /// <summary>A guard that keeps the caller for <paramref name="work"/> (on the fake clock) and then never answers.</summary>
+    private sealed class SlowToStartGuard(Microsoft.Extensions.Time.Testing.FakeTimeProvider time, TimeSpan work) : IReplayGuard
+    {
+        public bool Asked { get; private set; }
+
+        public ValueTask<bool> TryConsumeAsync(Guid tokenId, DateTimeOffset expiresAt, CancellationToken cancellationToken)
+        {
+            Asked = true;
+            time.Advance(work);
+            return new ValueTask<bool>(new TaskCompletionSource<bool>().Task);
         }
     }
 

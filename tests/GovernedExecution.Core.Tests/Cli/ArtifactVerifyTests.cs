@@ -66,7 +66,7 @@ public sealed class ArtifactVerifyTests : IDisposable
         Assert.True(run.Code == 0, run.ToString());
         Assert.Equal("Verified", Json(run).GetProperty("verdict").GetString());
         Assert.Equal(["structure", "headers", "algorithm", "key", "signature", "claims", "decision", "validity", "audience", "intent", "policy-set", "scope", "obligations"], Checks(run));
-        Assert.Contains(Json(run).GetProperty("not_checked").EnumerateArray(), e => e.GetString()!.StartsWith("replay: ", StringComparison.Ordinal));
+        Assert.Contains(Json(run).GetProperty("notChecked").EnumerateArray(), e => e.GetString()!.StartsWith("replay: ", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -77,7 +77,7 @@ public sealed class ArtifactVerifyTests : IDisposable
         var run = await VerifyAsync("--audience", "worker", "--policy-set", Digest(Policy), "--at", at.ToString("O"));
 
         Assert.Equal(12, run.Code); // minted now, so expired by then: judged at that time, not now
-        Assert.Equal(at, Json(run).GetProperty("verified_at").GetDateTimeOffset());
+        Assert.Equal(at, Json(run).GetProperty("verifiedAt").GetDateTimeOffset());
     }
 
     [Fact]
@@ -121,7 +121,7 @@ public sealed class ArtifactVerifyTests : IDisposable
         Assert.Contains("--policy-set", refused.Error, StringComparison.Ordinal);
         Assert.True(accepted.Code == 0, accepted.ToString());
         Assert.DoesNotContain("policy-set", Checks(accepted));
-        Assert.Contains(Json(accepted).GetProperty("not_checked").EnumerateArray(), e => e.GetString()!.StartsWith("policy-set: ", StringComparison.Ordinal));
+        Assert.Contains(Json(accepted).GetProperty("notChecked").EnumerateArray(), e => e.GetString()!.StartsWith("policy-set: ", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -139,6 +139,6 @@ public sealed class ArtifactVerifyTests : IDisposable
         var minted = await Govexec.InProcessAsync("artifact", "mint", "--key", Path.Combine(_dir, "issuer.key.pem"), "--policies", _policies,
             "--request", _request, "--audience", "worker", "--out", Path.Combine(_dir, "b.cose"));
 
-        Assert.Equal(Digest(Policy), Json(minted).GetProperty("policy_set_digest").GetString());
+        Assert.Equal(Digest(Policy), Json(minted).GetProperty("policySetDigest").GetString());
     }
 }

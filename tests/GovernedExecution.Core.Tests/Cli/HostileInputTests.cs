@@ -226,4 +226,160 @@ public sealed class HostileInputTests : IDisposable
         Assert.Equal(1, run.Code);
         run.AssertNoCrash();
     }
+
+    [Theory]
+    [InlineData]
+    [InlineData("no-such-command")]
+    [InlineData("lineage")]
+    [InlineData("lineage", "prove", "log.jsonl")]
+    [InlineData("lineage", "prove", "log.jsonl", "--sequence", "three")]
+    [InlineData("lineage", "prove", "log.jsonl", "--sequence", "1", "--from-checkpoint", "2")]
+    [InlineData("artifact", "verify", "a.cose", "--trust", "k.pem", "--request", "r.json", "--audience", "w")]
+    [InlineData("keys", "generate")]
+    [InlineData("keys", "generate", "--out", "k", "--alg", "HS256")]
+    public async Task A_command_line_that_does_not_parse_is_a_usage_error_with_exit_2(params string[] args)
+    {
+        var run = await Govexec.ProcessAsync(args);
+
+        Assert.True(run.Code == 2, run.ToString());
+        run.AssertNoCrash();
+    }
+
+    [Fact]
+    public async Task Keys_generate_into_a_folder_that_does_not_exist_is_one_line_with_exit_1()
+    {
+        var run = await Govexec.ProcessAsync("keys", "generate", "--out", Path.Combine(_log.Directory, "no", "such", "folder", "key"));
+
+        Assert.True(run.Code == 1, run.ToString());
+        run.AssertNoCrash();
+        Assert.Single(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("does not exist", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Version_prints_the_informational_version()
+    {
+        var run = await Govexec.ProcessAsync("--version");
+
+        Assert.Equal(0, run.Code);
+        var expected = typeof(GovernedExecution.Cli.GovexecApp).Assembly
+            .GetCustomAttributes(typeof(System.Reflection.AssemblyInformationalVersionAttribute), false)
+            .Cast<System.Reflection.AssemblyInformationalVersionAttribute>().Single().InformationalVersion;
+        Assert.Equal(expected, run.Output.Trim());
+    }
+
+    [Fact]
+    public async Task A_log_file_without_an_extension_is_verified_like_any_other()
+    {
+        var path = Path.Combine(_log.Directory, "lineage");
+        File.Copy(_log.Path, path);
+
+        var run = await Govexec.InProcessAsync("lineage", "verify", path, "--trust", _publicKey);
+
+        Assert.True(run.Code == 0, run.ToString());
+        run.AssertNoCrash();
+    }
+
+    [Theory]
+    [InlineData("lineage", "show")]
+    [InlineData("lineage", "verify")]
+    [InlineData("policy", "validate")]
+    public async Task An_empty_file_is_an_error_with_exit_1(string group, string command)
+    {
+        var run = await Govexec.InProcessAsync(group, command, Write("empty", string.Empty));
+
+        Assert.True(run.Code == 1, run.ToString());
+        run.AssertNoCrash();
+    }
+
+    [Fact]
+    public async Task Policy_validate_of_a_folder_without_policy_files_is_an_error_with_exit_1()
+    {
+        var run = await Govexec.InProcessAsync("policy", "validate", Directory.CreateDirectory(Path.Combine(_log.Directory, "no-policies")).FullName);
+
+        Assert.True(run.Code == 1, run.ToString());
+        run.AssertNoCrash();
+        Assert.Contains("no .cedar files", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Every_JSON_output_uses_camel_case_member_names()
+    {
+        var policies = Write("p.cedar", "permit (principal, action, resource);");
+        var request = Write("r.json", """{"principal":{"type":"Agent","id":"bot"},"action":{"type":"Action","id":"read"},"resource":{"type":"Ticket","id":"t-1"}}""");
+        var artifact = Path.Combine(_log.Directory, "a.cose");
+        using var key = SigningKey.Generate();
+        using var trusted = key.ToTrustedKey();
+        var keyPath = Path.Combine(_log.Directory, "signer.key.pem");
+        key.ExportPrivateKeyPemToFile(keyPath);
+        var trustPath = Write("signer.pub.pem", trusted.ExportPublicKeyPem());
+        var mint = await Govexec.InProcessAsync("artifact", "mint", "--key", keyPath, "--policies", policies, "--request", request, "--audience", "w", "--out", artifact);
+        var proof = await Govexec.InProcessAsync("lineage", "prove", _log.Path, "--sequence", "1", "--trust", _publicKey);
+        var proofPath = Write("proof.json", proof.Output);
+        var denied = await Govexec.InProcessAsync("artifact", "mint", "--key", keyPath, "--policies", Write("f.cedar", "forbid (principal, action, resource);"), "--request", request, "--out", artifact + ".x");
+        Govexec.Run[] runs =
+        [
+            mint, denied, proof,
+            await Govexec.InProcessAsync("artifact", "inspect", artifact),
+            await Govexec.InProcessAsync("artifact", "verify", artifact, "--trust", trustPath, "--request", request, "--audience", "w", "--any-policy-set"),
+            await Govexec.InProcessAsync("authorize", "--policies", policies, "--request", request),
+            await Govexec.InProcessAsync("lineage", "verify", _log.Path, "--trust", _publicKey),
+            await Govexec.InProcessAsync("lineage", "check-proof", proofPath, "--trust", _publicKey),
+        ];
+
+        foreach (var run in runs)
+        {
+            Assert.True(run.Code is 0 or 3, run.ToString());
+            using var json = System.Text.Json.JsonDocument.Parse(run.Output);
+            foreach (var name in MemberNames(json.RootElement))
+            {
+                Assert.Matches("^[a-z][a-zA-Z0-9]*$", name);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task Lineage_verify_against_a_witness_directory_that_does_not_exist_is_an_error_with_exit_1()
+    {
+        var run = await Govexec.InProcessAsync("lineage", "verify", _log.Path, "--trust", _publicKey, "--witness", Path.Combine(_log.Directory, "no-such-witness"));
+
+        Assert.True(run.Code == 1, run.ToString());
+        run.AssertNoCrash();
+        Assert.Contains("witness", run.Error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Lineage_verify_against_a_witness_that_holds_nothing_for_the_log_is_an_error_with_exit_1()
+    {
+        var witness = Directory.CreateDirectory(Path.Combine(_log.Directory, "empty-witness")).FullName;
+
+        var run = await Govexec.InProcessAsync("lineage", "verify", _log.Path, "--trust", _publicKey, "--witness", witness);
+
+        Assert.True(run.Code == 1, run.ToString());
+        run.AssertNoCrash();
+        Assert.Contains("holds no checkpoint", run.Error, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("keys/")]
+    public async Task Keys_generate_with_an_out_that_names_no_file_is_a_usage_error_and_writes_nothing(string name)
+    {
+        var before = Directory.GetFileSystemEntries(_log.Directory).Length;
+        var run = await Govexec.ProcessAsync("keys", "generate", "--out", name == string.Empty ? name : Path.Combine(_log.Directory, name));
+
+        Assert.True(run.Code == 2, run.ToString());
+        run.AssertNoCrash();
+        Assert.Equal(before, Directory.GetFileSystemEntries(_log.Directory).Length);
+    }
+
+    /// <summary>The member names of a JSON value, but not those of COSE header maps, whose labels are shown as encoded.</summary>
+    private static IEnumerable<string> MemberNames(System.Text.Json.JsonElement element) => element.ValueKind switch
+    {
+        System.Text.Json.JsonValueKind.Object => element.EnumerateObject().SelectMany(p => p.Name is "protected" or "unprotected"
+            ? p.Value.EnumerateObject().Select(h => h.Name.Split(' ')[0]).Where(h => !h.StartsWith('"') && !char.IsDigit(h[0])).Append(p.Name)
+            : MemberNames(p.Value).Append(p.Name)),
+        System.Text.Json.JsonValueKind.Array => element.EnumerateArray().SelectMany(MemberNames),
+        _ => [],
+    };
 }

@@ -86,17 +86,26 @@ public sealed class HostingTests : IDisposable
     }
 
     [Fact]
-    public void A_signing_key_provider_that_hangs_at_start_fails_the_start_within_the_dependency_timeout()
+    public async Task A_signing_key_provider_that_hangs_at_start_is_an_outage_the_host_starts_and_calls_are_denied()
     {
-        var services = Services();
-        services.AddGovernedExecution(o => { o.Audience = GovernedTestHost.Audience; o.DependencyTimeout = TimeSpan.FromMilliseconds(200); })
+        var logs = new ListLoggerProvider();
+        var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+        builder.Logging.AddProvider(logs);
+        builder.Services.AddSingleton<IPolicyEvaluator>(GovernedTestHost.DefaultPolicies());
+        builder.Services.AddGovernedExecution(o => { o.Audience = GovernedTestHost.Audience; o.DependencyTimeout = TimeSpan.FromMilliseconds(200); })
             .AddLineageSink(new InMemoryLineageSink())
             .UseSigningKeyProvider(new HangingSigningKeyProvider())
             .UseTrustedKeyStore(_keys.TrustStore);
-        using var provider = services.BuildServiceProvider();
+        using var host = builder.Build();
+        await host.StartAsync();
+        var ran = false;
 
-        var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IGovernedExecutor>());
-        Assert.Contains(ex.Failures, f => f.Contains("could not be checked against the trusted keys", StringComparison.Ordinal));
+        var outcome = await host.Services.GetRequiredService<IGovernedExecutor>().RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, ct) => { ran = true; return ValueTask.FromResult(1); });
+
+        Assert.Contains(logs.EventIds, id => id == 1006);
+        Assert.False(ran);
+        Assert.Equal(DenialReason.KeyUnavailable, outcome.Denial!.Reason);
+        await host.StopAsync();
     }
 
     [Fact]

@@ -76,7 +76,8 @@ public sealed class RefusalTests : IDisposable
         await Assert.ThrowsAsync<ArgumentNullException>("intent", async () => await _host.Executor.RefuseAsync(null!, DenialReason.ArgumentsInvalid, Detail));
         await Assert.ThrowsAsync<ArgumentNullException>("detail", async () => await _host.Executor.RefuseAsync(GovernedTestHost.Intent(), DenialReason.ArgumentsInvalid, null!));
         await Assert.ThrowsAsync<ArgumentException>("detail", async () => await _host.Executor.RefuseAsync(GovernedTestHost.Intent(), DenialReason.ArgumentsInvalid, string.Empty));
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>("reason", async () => await _host.Executor.RefuseAsync(GovernedTestHost.Intent(), DenialReason.Unspecified, Detail));
+        var unspecified = await Assert.ThrowsAsync<ArgumentOutOfRangeException>("reason", async () => await _host.Executor.RefuseAsync(GovernedTestHost.Intent(), DenialReason.Unspecified, Detail));
+        Assert.StartsWith("A refusal needs a defined reason.", unspecified.Message, StringComparison.Ordinal);
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>("reason", async () => await _host.Executor.RefuseAsync(GovernedTestHost.Intent(), (DenialReason)21, Detail));
         Assert.Empty(_host.Lineage.Records);
     }

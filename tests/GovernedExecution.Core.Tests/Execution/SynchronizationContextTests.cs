@@ -47,6 +47,7 @@ public sealed class SynchronizationContextTests
         IssueDenied,
         DryRun,
         Delegated,
+        Refused,
     }
 
     public static TheoryData<Shape, Seam> Cases { get; } = new()
@@ -73,6 +74,7 @@ public sealed class SynchronizationContextTests
         { Shape.Delegated, Seam.ParentTrustedKey },
         { Shape.Delegated, Seam.Replay },
         { Shape.Delegated, Seam.SigningKey },
+        { Shape.Refused, Seam.LineageDenial },
     };
 
     [Theory]
@@ -125,6 +127,10 @@ public sealed class SynchronizationContextTests
             case Shape.DryRun:
                 var dryRun = await context.Call(() => executor.AuthorizeAsync(refund).AsTask());
                 done = dryRun.IsAllowed;
+                break;
+            case Shape.Refused:
+                var refusal = await context.Call(() => executor.RefuseAsync(refund, DenialReason.ArgumentsInvalid, "the arguments could not be bound").AsTask());
+                done = refusal.Reason == DenialReason.ArgumentsInvalid;
                 break;
             default:
                 // Everything fast while the parent artifact is issued, run and delegated; the seam is slow in the nested run.

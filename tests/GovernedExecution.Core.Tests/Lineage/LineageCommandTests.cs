@@ -113,7 +113,7 @@ public sealed class LineageCommandTests : IDisposable
     [Fact]
     public async Task Prove_and_check_proof_round_trip_and_a_tampered_proof_fails()
     {
-        var (code, proof, _) = await GovexecAsync(["lineage", "prove", .. _log.Files(), "--sequence", "3"]);
+        var (code, proof, _) = await GovexecAsync(["lineage", "prove", .. _log.Files(), "--sequence", "3", "--trust", _publicKey]);
         Assert.Equal(0, code);
         var path = Path.Combine(_log.Directory, "proof.json");
         await File.WriteAllTextAsync(path, proof);
@@ -131,7 +131,7 @@ public sealed class LineageCommandTests : IDisposable
     [Fact]
     public async Task Prove_consistency_between_two_checkpoints_checks()
     {
-        var (code, proof, _) = await GovexecAsync(["lineage", "prove", .. _log.Files(), "--from-checkpoint", "7"]);
+        var (code, proof, _) = await GovexecAsync(["lineage", "prove", .. _log.Files(), "--from-checkpoint", "7", "--trust", _publicKey]);
         Assert.Equal(0, code);
         var path = Path.Combine(_log.Directory, "consistency.json");
         await File.WriteAllTextAsync(path, proof);
@@ -176,11 +176,16 @@ public sealed class LineageCommandTests : IDisposable
     }
 
     [Fact]
-    public async Task Prove_without_trust_warns_that_signatures_were_not_checked()
+    public async Task Prove_without_trust_says_signatures_were_not_checked_and_fails_unless_told_not_to_check()
     {
-        var (code, _, stderr) = await GovexecAsync(["lineage", "prove", .. _log.Files(), "--sequence", "3"]);
+        var (code, proof, stderr) = await GovexecAsync(["lineage", "prove", .. _log.Files(), "--sequence", "3"]);
+        Assert.Equal(1, code);
+        Assert.StartsWith("error: checkpoint signatures were not checked", stderr, StringComparison.Ordinal);
+        Assert.Contains("\"type\": \"inclusion\"", proof, StringComparison.Ordinal);
+
+        (code, _, stderr) = await GovexecAsync(["lineage", "prove", .. _log.Files(), "--sequence", "3", "--no-signatures"]);
         Assert.Equal(0, code);
-        Assert.Contains("signatures were not checked", stderr, StringComparison.Ordinal);
+        Assert.StartsWith("warning: checkpoint signatures were not checked (--no-signatures)", stderr, StringComparison.Ordinal);
     }
 
     private static async Task<(int Code, string Stdout, string Stderr)> GovexecAsync(string[] args)

@@ -77,4 +77,70 @@ public sealed class LineageExecutionTreeTests : IDisposable
         await File.WriteAllLinesAsync(_log.Path, lines.Where(l => !l.Contains("\"kind\":\"repair\"", StringComparison.Ordinal)));
         Assert.Throws<InvalidDataException>(() => LineageExecutionTree.Render([_log.Path], null));
     }
+
+    [Fact]
+    public async Task Beyond_the_window_the_oldest_open_execution_is_shown_as_it_stands_and_its_later_records_apart()
+    {
+        var early = Guid.NewGuid();
+        await using (var sink = _log.Open())
+        {
+            await sink.AppendAsync([LineageTestLog.Event(0, early)], CancellationToken.None);
+            for (var i = 1; i <= 3; i++)
+            {
+                await sink.AppendAsync([LineageTestLog.Event(i)], CancellationToken.None);
+            }
+
+            await sink.AppendAsync([LineageTestLog.Event(4, early, kind: LineageEventKind.ExecutionCompleted)], CancellationToken.None);
+        }
+
+        var lines = LineageExecutionTree.Render([_log.Path], null, window: 2).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.Equal(6, lines.Length);
+        Assert.StartsWith(early.ToString("D"), lines[0], StringComparison.Ordinal);
+        Assert.Contains("outcome none recorded", lines[0], StringComparison.Ordinal);
+        var later = Assert.Single(lines[1..], l => l.StartsWith(early.ToString("D"), StringComparison.Ordinal));
+        Assert.Contains("outcome completed", later, StringComparison.Ordinal);
+        Assert.Equal("5 execution(s)", lines[^1]);
+    }
+
+    [Fact]
+    public async Task A_child_recorded_after_its_parent_was_shown_names_its_parent()
+    {
+        Guid parent = Guid.NewGuid(), child = Guid.NewGuid();
+        await using (var sink = _log.Open())
+        {
+            await sink.AppendAsync([LineageTestLog.Event(0, parent), LineageTestLog.Event(1, parent, kind: LineageEventKind.ExecutionCompleted)], CancellationToken.None);
+            await sink.AppendAsync([LineageTestLog.Event(2, child, parent), LineageTestLog.Event(3, child, parent, LineageEventKind.ExecutionDenied)], CancellationToken.None);
+        }
+
+        var lines = LineageExecutionTree.Render([_log.Path], null).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith(parent.ToString("D") + "  |", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith($"{child:D} (child of {parent:D})", lines[1], StringComparison.Ordinal);
+        var only = LineageExecutionTree.Render([_log.Path], parent.ToString("D")).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(3, only.Length);
+    }
+
+    [Fact]
+    public async Task A_parent_done_before_a_late_nested_child_waits_for_it()
+    {
+        Guid root = Guid.NewGuid(), middle = Guid.NewGuid(), late = Guid.NewGuid();
+        await using (var sink = _log.Open())
+        {
+            await sink.AppendAsync([LineageTestLog.Event(0, root), LineageTestLog.Event(1, middle, root)], CancellationToken.None);
+            await sink.AppendAsync([LineageTestLog.Event(2, middle, root, LineageEventKind.ExecutionCompleted)], CancellationToken.None);
+            await sink.AppendAsync([LineageTestLog.Event(3, late, middle)], CancellationToken.None);
+            await sink.AppendAsync([LineageTestLog.Event(4, root, kind: LineageEventKind.ExecutionCompleted)], CancellationToken.None);
+            await sink.AppendAsync([LineageTestLog.Event(5, late, middle, LineageEventKind.ExecutionCompleted)], CancellationToken.None);
+        }
+
+        var lines = LineageExecutionTree.Render([_log.Path], null).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.Equal(4, lines.Length);
+        Assert.StartsWith(root.ToString("D"), lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("└─ " + middle.ToString("D"), lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("   └─ " + late.ToString("D"), lines[2], StringComparison.Ordinal);
+        Assert.Contains("outcome completed", lines[2], StringComparison.Ordinal);
+    }
 }
