@@ -65,9 +65,17 @@ internal sealed class SchemaToolArgumentBinder : ToolArgumentBinder
         string? refusal;
         using (var writer = new Utf8JsonWriter(buffer))
         {
-            refusal = Resolve(_root) is { ValueKind: JsonValueKind.Object } root && IsKnown(root) && !root.TryGetProperty("anyOf", out _) && !root.TryGetProperty("oneOf", out _)
-                ? WriteObject(writer, root, members, 0, topLevel: true)
-                : ToolBindingRefusals.UnsupportedSchema;
+            try
+            {
+                refusal = Resolve(_root) is { ValueKind: JsonValueKind.Object } root && IsKnown(root) && !root.TryGetProperty("anyOf", out _) && !root.TryGetProperty("oneOf", out _)
+                    ? WriteObject(writer, root, members, 0, topLevel: true)
+                    : ToolBindingRefusals.UnsupportedSchema;
+            }
+            catch (InvalidOperationException)
+            {
+                // A string or member name that is not UTF-16 text (a lone surrogate escape): no binder reads it one way.
+                refusal = ToolBindingRefusals.NotBindable;
+            }
         }
 
         if (refusal is not null)

@@ -53,8 +53,9 @@ internal static class ToolSeams
         {
             return ToolArguments.ComputeDigest(arguments);
         }
-        catch (ArgumentException)
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
         {
+            // A member twice, or text that is not UTF-16 (a lone surrogate escape): arguments no binder reads one way.
             return [];
         }
     }

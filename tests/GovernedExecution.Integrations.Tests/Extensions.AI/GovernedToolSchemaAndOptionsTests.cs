@@ -81,6 +81,23 @@ public sealed class GovernedToolSchemaAndOptionsTests : IDisposable
         Assert.Empty(_policies.Evaluated);
     }
 
+    [Theory]
+    [InlineData("""{"note":"\ud800"}""")]
+    [InlineData("""{"note":{"\udc00":1}}""")]
+    public async Task A_method_tool_refuses_text_that_is_not_UTF16_and_records_the_refusal(string arguments)
+    {
+        var method = AIFunctionFactory.Create((JsonElement note) => { _ran.Add("note"); return "noted"; }, "note");
+        var governed = method.WithGovernance(_host.Executor, new GovernedToolOptions { Principal = AgentTools.SupportBot });
+        using var document = JsonDocument.Parse(arguments);
+
+        var result = await governed.InvokeAsync(new AIFunctionArguments { ["note"] = document.RootElement.GetProperty("note").Clone() });
+
+        var refusal = RefusalJson.AssertRefused(result, DenialReason.ArgumentsInvalid);
+        Assert.Equal("an argument does not bind to its parameter unambiguously", refusal.GetProperty("detail").GetString());
+        Assert.Contains(_host.Lineage.Records, r => r.Event.ExecutionId == refusal.GetProperty("executionId").GetGuid() && r.Event.Kind == LineageEventKind.ExecutionDenied);
+        Assert.Empty(_ran);
+    }
+
     public void Dispose() => _host.Dispose();
 
     private static string Raw(JsonElement? price = null, JsonElement? note = null) => "ok";
