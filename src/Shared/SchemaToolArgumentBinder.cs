@@ -309,7 +309,7 @@ internal sealed class SchemaToolArgumentBinder : ToolArgumentBinder
             return ToolBindingRefusals.NotBindable;
         }
 
-        writer.WriteRawValue(bytes.Span, skipInputValidation: true);
+        writer.WriteRawValue(bytes.Span);
         return null;
     }
 
@@ -325,7 +325,7 @@ internal sealed class SchemaToolArgumentBinder : ToolArgumentBinder
         }
         else if (!integralOnly)
         {
-            writer.WriteRawValue(value.GetRawText(), skipInputValidation: true);
+            writer.WriteRawValue(value.GetRawText());
         }
         else
         {
@@ -335,14 +335,10 @@ internal sealed class SchemaToolArgumentBinder : ToolArgumentBinder
         return null;
     }
 
+    /// <summary>Any value, canonically; a member twice is refused when the binding is described (<see cref="ToolBinding.Bound"/>).</summary>
     private static string? WriteAny(Utf8JsonWriter writer, JsonElement value)
     {
-        if (ToolArguments.HasRepeatedMember(value))
-        {
-            return ToolBindingRefusals.NotBindable;
-        }
-
-        writer.WriteRawValue(ToolArguments.ToCanonicalJson(value), skipInputValidation: true);
+        writer.WriteRawValue(ToolArguments.ToCanonicalJson(value));
         return null;
     }
 

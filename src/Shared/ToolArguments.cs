@@ -119,7 +119,7 @@ internal static class ToolArguments
                 writer.WriteStringValue(value.GetString());
                 break;
             case JsonValueKind.Number:
-                writer.WriteRawValue(value.GetRawText(), skipInputValidation: true);
+                writer.WriteRawValue(value.GetRawText());
                 break;
             case JsonValueKind.True:
                 writer.WriteBooleanValue(true);

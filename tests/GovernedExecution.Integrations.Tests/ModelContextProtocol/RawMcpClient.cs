@@ -26,11 +26,11 @@ internal sealed class RawMcpClient : IAsyncDisposable
         _fromServer = fromServer;
     }
 
-    public static async Task<RawMcpClient> StartAsync(McpServerOptions options, string clientName)
+    public static async Task<RawMcpClient> StartAsync(McpServerOptions options, string clientName, Microsoft.Extensions.Logging.ILoggerFactory? serverLogs = null)
     {
         var clientToServer = new Pipe();
         var serverToClient = new Pipe();
-        var server = McpServer.Create(new StreamServerTransport(clientToServer.Reader.AsStream(), serverToClient.Writer.AsStream()), options);
+        var server = McpServer.Create(new StreamServerTransport(clientToServer.Reader.AsStream(), serverToClient.Writer.AsStream()), options, serverLogs);
         var client = new RawMcpClient(server, clientToServer.Writer.AsStream(), new StreamReader(serverToClient.Reader.AsStream(), Encoding.UTF8));
         client._serverRun = server.RunAsync(client._stop.Token);
         await client.RequestAsync("initialize", $$$"""{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"{{{clientName}}}","version":"1.0"}}""");
@@ -39,11 +39,14 @@ internal sealed class RawMcpClient : IAsyncDisposable
     }
 
     /// <summary>Calls a tool with arguments written exactly as given; returns the result.</summary>
-    public async Task<CallToolResult> CallToolAsync(string tool, string rawArguments)
+    public async Task<CallToolResult> CallToolAsync(string tool, string? rawArguments)
     {
-        var result = await RequestAsync("tools/call", $$$"""{"name":"{{{tool}}}","arguments":{{{rawArguments}}}}""");
+        var result = await RequestAsync("tools/call", rawArguments is null ? $$$"""{"name":"{{{tool}}}"}""" : $$$"""{"name":"{{{tool}}}","arguments":{{{rawArguments}}}}""");
         return result.Deserialize<CallToolResult>(global::ModelContextProtocol.McpJsonUtilities.DefaultOptions)!;
     }
+
+    /// <summary>Sends a <c>tools/call</c> request without parameters (no tool named at all).</summary>
+    public Task<JsonElement> CallWithoutParametersAsync() => RequestAsync("tools/call", null);
 
     public async ValueTask DisposeAsync()
     {
@@ -62,10 +65,12 @@ internal sealed class RawMcpClient : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private async Task<JsonElement> RequestAsync(string method, string rawParams)
+    private async Task<JsonElement> RequestAsync(string method, string? rawParams)
     {
         var id = Interlocked.Increment(ref _nextId);
-        await SendAsync($$$"""{"jsonrpc":"2.0","id":{{{id}}},"method":"{{{method}}}","params":{{{rawParams}}}}""");
+        await SendAsync(rawParams is null
+            ? $$$"""{"jsonrpc":"2.0","id":{{{id}}},"method":"{{{method}}}"}"""
+            : $$$"""{"jsonrpc":"2.0","id":{{{id}}},"method":"{{{method}}}","params":{{{rawParams}}}}""");
         while (await _fromServer.ReadLineAsync() is { } line)
         {
             using var message = JsonDocument.Parse(line);
