@@ -140,7 +140,7 @@ internal sealed class GovernedToolSettings
     {
         try
         {
-            _ = new EntityReference(type, string.Empty);
+            _ = new EntityReference(type, type);
             return true;
         }
         catch (ArgumentException)

@@ -133,7 +133,7 @@ internal sealed class GovernedCallToolFilter
     {
         try
         {
-            _ = new EntityReference(type ?? throw new ArgumentException($"{name} is null.", name), string.Empty);
+            _ = new EntityReference(type ?? throw new ArgumentException($"{name} is null.", name), type);
             return type;
         }
         catch (ArgumentException ex) when (ex.ParamName != name)

@@ -34,17 +34,10 @@ internal sealed class ToolBinding
     /// Bound arguments, described as the policies see them and as the digest binds them. Arguments that cannot be
     /// described (a member twice anywhere in a value) are refused here, before any selector sees them.
     /// </summary>
-    public static ToolBinding Bound(SortedDictionary<string, JsonElement> arguments)
-    {
-        try
-        {
-            return new(new System.Collections.ObjectModel.ReadOnlyDictionary<string, JsonElement>(arguments), ToolArguments.ToContext(arguments), ToolArguments.ComputeDigest(arguments), null);
-        }
-        catch (ArgumentException)
-        {
-            return Refused(ToolBindingRefusals.NotBindable);
-        }
-    }
+    public static ToolBinding Bound(SortedDictionary<string, JsonElement> arguments) =>
+        ToolArguments.ToContext(arguments) is { } context
+            ? new(new System.Collections.ObjectModel.ReadOnlyDictionary<string, JsonElement>(arguments), context, ToolArguments.ComputeDigest(arguments), null)
+            : Refused(ToolBindingRefusals.NotBindable);
 
     public static ToolBinding Refused(string refusal) => new(null, null, null, refusal);
 }

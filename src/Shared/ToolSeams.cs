@@ -46,7 +46,10 @@ internal static class ToolSeams
         }
     }
 
-    /// <summary>The digest of arguments as they came, for the lineage record of a refused call; empty if they cannot be written.</summary>
+    /// <summary>
+    /// The digest of arguments as they came, for the lineage record of a refused call; the digest of no arguments if
+    /// they cannot be written.
+    /// </summary>
     public static byte[] RawDigest(IEnumerable<KeyValuePair<string, JsonElement>> arguments)
     {
         try
@@ -55,8 +58,8 @@ internal static class ToolSeams
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
         {
-            // A member twice, or text that is not UTF-16 (a lone surrogate escape): arguments no binder reads one way.
-            return [];
+            // A name twice, or text that is not UTF-16 (a lone surrogate escape): arguments no binder reads one way.
+            return ToolArguments.ComputeDigest([]);
         }
     }
 }

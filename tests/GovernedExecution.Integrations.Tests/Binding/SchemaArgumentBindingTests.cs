@@ -116,6 +116,8 @@ public sealed class SchemaArgumentBindingTests : IDisposable
         { """{"type":"object","properties":{"l":{"type":"array","items":true}},"required":["l"]}""", """{"l":[{"b":1,"a":2}]}""", """{"l":[{"a":2,"b":1}]}""" },
         { """{"type":"object","properties":{"any":true}}""", """{}""", Refused + "an omitted parameter has no default the tool describes" },
         { """{"type":"object","properties":{"any":true},"required":["any"]}""", """{"any":{"k":1,"k":2}}""", Refused + "an argument does not bind to its parameter unambiguously" },
+        { """{"type":"object","properties":{"any":true},"required":["any"]}""", """{"any":{"k":null,"k":1}}""", Refused + "an argument does not bind to its parameter unambiguously" },
+        { """{"type":"object","properties":{"any":true},"required":["any"]}""", """{"any":[{"k":1,"k":null}]}""", Refused + "an argument does not bind to its parameter unambiguously" },
         { """{"type":"object","properties":{"n":{"type":"integer"}},"required":[1]}""", """{"n":1}""", Refused + "the tool's input schema uses a construct governance cannot bind by" },
 
         // More references and alternatives.
@@ -241,7 +243,12 @@ public sealed class SchemaArgumentBindingTests : IDisposable
 
         var refusal = RefusalJson.AssertRefused(result, DenialReason.ArgumentsInvalid);
         Assert.Equal("an argument does not bind to its parameter unambiguously", refusal.GetProperty("detail").GetString());
-        Assert.Contains(_host.Lineage.Records, r => r.Event.ExecutionId == refusal.GetProperty("executionId").GetGuid() && r.Event.Kind == Lineage.LineageEventKind.ExecutionDenied);
+        var records = _host.Lineage.Records.Where(r => r.Event.ExecutionId == refusal.GetProperty("executionId").GetGuid()).ToList();
+        Assert.Equal(Lineage.LineageEventKind.ExecutionDenied, records[^1].Event.Kind);
+
+        // The arguments as they came cannot be written either: the record carries the digest of no arguments.
+        var none = GovernedToolIntent.Create(AIFunctionFactory.Create(() => "ok", "none"), [], new GovernedToolOptions { Principal = AgentTools.SupportBot });
+        Assert.Equal(Convert.ToHexStringLower(none.ArgumentsDigest.Span), records[0].Event["arguments_digest"]);
     }
 
     /// <remarks>

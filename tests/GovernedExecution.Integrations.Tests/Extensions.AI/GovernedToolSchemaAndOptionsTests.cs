@@ -94,8 +94,25 @@ public sealed class GovernedToolSchemaAndOptionsTests : IDisposable
 
         var refusal = RefusalJson.AssertRefused(result, DenialReason.ArgumentsInvalid);
         Assert.Equal("an argument does not bind to its parameter unambiguously", refusal.GetProperty("detail").GetString());
-        Assert.Contains(_host.Lineage.Records, r => r.Event.ExecutionId == refusal.GetProperty("executionId").GetGuid() && r.Event.Kind == LineageEventKind.ExecutionDenied);
+        var records = _host.Lineage.Records.Where(r => r.Event.ExecutionId == refusal.GetProperty("executionId").GetGuid()).ToList();
+        Assert.Equal(LineageEventKind.ExecutionDenied, records[^1].Event.Kind);
+        var none = GovernedToolIntent.Create(AIFunctionFactory.Create(() => "ok", "none"), [], new GovernedToolOptions { Principal = AgentTools.SupportBot });
+        Assert.Equal(Convert.ToHexStringLower(none.ArgumentsDigest.Span), records[0].Event["arguments_digest"]);
         Assert.Empty(_ran);
+    }
+
+    [Fact]
+    public async Task A_method_tool_whose_serializer_options_cannot_describe_its_parameters_is_bound_by_its_schema()
+    {
+        var method = AIFunctionFactory.Create((string orderId) => { _ran.Add("lookup:" + orderId); return "found " + orderId; }, "lookup");
+        var governed = new OptionsWithoutMetadata(method).WithGovernance(_host.Executor, new GovernedToolOptions { Principal = AgentTools.SupportBot });
+
+        var found = await governed.InvokeAsync(new() { ["orderId"] = JsonDocument.Parse("\"A-1\"").RootElement.Clone() });
+        var wrongType = await governed.InvokeAsync(new() { ["orderId"] = JsonDocument.Parse("5").RootElement.Clone() });
+
+        Assert.Equal("found A-1", found?.ToString());
+        RefusalJson.AssertRefused(wrongType, DenialReason.ArgumentsInvalid);
+        Assert.Equal(["lookup:A-1"], _ran);
     }
 
     public void Dispose() => _host.Dispose();
@@ -130,6 +147,14 @@ public sealed class GovernedToolSchemaAndOptionsTests : IDisposable
         private readonly JsonElement _schema = JsonDocument.Parse(schema).RootElement.Clone();
 
         public override JsonElement JsonSchema => _schema;
+    }
+
+    /// <summary>A method tool whose serializer options have no metadata for any type (a source-generated context without them).</summary>
+    private sealed class OptionsWithoutMetadata(AIFunction inner) : DelegatingAIFunction(inner)
+    {
+        private static readonly JsonSerializerOptions Empty = new() { TypeInfoResolver = System.Text.Json.Serialization.Metadata.JsonTypeInfoResolver.Combine() };
+
+        public override JsonSerializerOptions JsonSerializerOptions => Empty;
     }
 
     /// <summary>A tool known by its schema, with serializer options of its own; it answers with the JSON it received.</summary>
