@@ -59,25 +59,12 @@ internal sealed class GovernedToolSettings
         }
 
         var call = new GovernedToolCall(tool, Authorized(bound, arguments), bound);
-        ToolSeamFault? fault = null;
-        var principal = SelectPrincipal(call, ref fault);
+        var principal = SelectPrincipal(call, out var fault);
         var resource = ResourceSelector is null ? DefaultResource(tool) : ToolSeams.Select(ResourceSelector, call, ToolSeams.ResourceSelector, ref fault);
-        Dictionary<string, IntentValue> context;
-        byte[] digest;
-        try
-        {
-            context = ToolArguments.ToContext(bound);
-            digest = ToolArguments.ComputeDigest(bound);
-        }
-        catch (ArgumentException)
-        {
-            return RefuseUnbound(tool, arguments, ToolBindingRefusals.NotBindable);
-        }
-
         var intent = new ExecutionIntent(principal ?? ToolSeams.UnresolvedPrincipal, Action(tool), resource ?? DefaultResource(tool))
         {
-            Context = context,
-            ArgumentsDigest = digest,
+            Context = binding.Context!,
+            ArgumentsDigest = binding.Digest!,
         };
         return new DescribedToolCall(call, intent, fault is null ? null : DenialReason.GovernanceFault, fault);
     }
@@ -87,8 +74,7 @@ internal sealed class GovernedToolSettings
         // The selectors never see values that did not bind: the principal of the refusal's record is asked about the
         // call with no arguments at all.
         var unbound = new GovernedToolCall(tool, Authorized(new Dictionary<string, JsonElement>(), arguments), new Dictionary<string, JsonElement>());
-        ToolSeamFault? ignored = null;
-        var intent = new ExecutionIntent(SelectPrincipal(unbound, ref ignored) ?? ToolSeams.UnresolvedPrincipal, Action(tool), DefaultResource(tool))
+        var intent = new ExecutionIntent(SelectPrincipal(unbound, out _) ?? ToolSeams.UnresolvedPrincipal, Action(tool), DefaultResource(tool))
         {
             ArgumentsDigest = ToolSeams.RawDigest(RawJson(arguments, tool.JsonSerializerOptions)),
         };
@@ -103,8 +89,10 @@ internal sealed class GovernedToolSettings
             Context = original.Context,
         };
 
-    private EntityReference? SelectPrincipal(GovernedToolCall call, ref ToolSeamFault? fault)
+    /// <summary>The principal, chosen before any other selector is asked: its fault, if any, is the call's first.</summary>
+    private EntityReference? SelectPrincipal(GovernedToolCall call, out ToolSeamFault? fault)
     {
+        fault = null;
         if (PrincipalSelector is not null)
         {
             return ToolSeams.Select(PrincipalSelector, call, ToolSeams.PrincipalSelector, ref fault);
@@ -113,7 +101,7 @@ internal sealed class GovernedToolSettings
         var principal = Principal ?? GovernedAgent.Current;
         if (principal is null)
         {
-            fault ??= new ToolSeamFault(NoPrincipal, null);
+            fault = new ToolSeamFault(NoPrincipal, null);
         }
 
         return principal;
@@ -152,7 +140,7 @@ internal sealed class GovernedToolSettings
     {
         try
         {
-            _ = new EntityReference(type, string.Empty);
+            _ = new EntityReference(type, type);
             return true;
         }
         catch (ArgumentException)

@@ -58,13 +58,12 @@ internal sealed class GovernedCallToolFilter
         var action = new EntityReference(_actionType, toolName);
         var raw = parameters.Arguments ?? new Dictionary<string, JsonElement>();
         var binding = McpToolBinders.For(tool).Bind(raw.Select(static p => KeyValuePair.Create(p.Key, (object?)p.Value)));
-        ToolSeamFault? fault = null;
         if (binding.Arguments is not { } bound)
         {
             // The selectors never see values that did not bind: the principal of the refusal's record is asked about the
             // request with no arguments at all.
             parameters.Arguments = new Dictionary<string, JsonElement>();
-            var refused = new ExecutionIntent(SelectPrincipal(request, ref fault) ?? ToolSeams.UnresolvedPrincipal, action, new EntityReference("Tool", toolName))
+            var refused = new ExecutionIntent(SelectPrincipal(request, out _) ?? ToolSeams.UnresolvedPrincipal, action, new EntityReference("Tool", toolName))
             {
                 ArgumentsDigest = ToolSeams.RawDigest(raw),
             };
@@ -72,25 +71,12 @@ internal sealed class GovernedCallToolFilter
         }
 
         parameters.Arguments = Copy(bound);
-        var principal = SelectPrincipal(request, ref fault);
+        var principal = SelectPrincipal(request, out var fault);
         var resource = _resource is null ? new EntityReference("Tool", toolName) : ToolSeams.Select(_resource, request, ToolSeams.ResourceSelector, ref fault);
-        Dictionary<string, IntentValue> context;
-        byte[] digest;
-        try
-        {
-            context = ToolArguments.ToContext(bound);
-            digest = ToolArguments.ComputeDigest(bound);
-        }
-        catch (ArgumentException)
-        {
-            var unfit = new ExecutionIntent(principal ?? ToolSeams.UnresolvedPrincipal, action, new EntityReference("Tool", toolName)) { ArgumentsDigest = ToolSeams.RawDigest(raw) };
-            return Refusal(toolName, await executor.RefuseAsync(unfit, DenialReason.ArgumentsInvalid, ToolBindingRefusals.NotBindable).ConfigureAwait(false));
-        }
-
         var intent = new ExecutionIntent(principal ?? ToolSeams.UnresolvedPrincipal, action, resource ?? new EntityReference("Tool", toolName))
         {
-            Context = context,
-            ArgumentsDigest = digest,
+            Context = binding.Context!,
+            ArgumentsDigest = binding.Digest!,
         };
         if (fault is not null)
         {
@@ -116,8 +102,10 @@ internal sealed class GovernedCallToolFilter
         return outcome.IsDenied ? Refusal(toolName, outcome.Denial!) : outcome.GetResultOrThrow();
     }
 
-    private EntityReference? SelectPrincipal(RequestContext<CallToolRequestParams> request, ref ToolSeamFault? fault)
+    /// <summary>The principal, chosen before any other selector is asked: its fault, if any, is the call's first.</summary>
+    private EntityReference? SelectPrincipal(RequestContext<CallToolRequestParams> request, out ToolSeamFault? fault)
     {
+        fault = null;
         if (_principal is not null)
         {
             return ToolSeams.Select(_principal, request, ToolSeams.PrincipalSelector, ref fault);
@@ -128,7 +116,7 @@ internal sealed class GovernedCallToolFilter
             return new EntityReference(_principalType, name);
         }
 
-        fault ??= new ToolSeamFault(NoClientName, null);
+        fault = new ToolSeamFault(NoClientName, null);
         return null;
     }
 
@@ -145,7 +133,7 @@ internal sealed class GovernedCallToolFilter
     {
         try
         {
-            _ = new EntityReference(type ?? throw new ArgumentException($"{name} is null.", name), string.Empty);
+            _ = new EntityReference(type ?? throw new ArgumentException($"{name} is null.", name), type);
             return type;
         }
         catch (ArgumentException ex) when (ex.ParamName != name)

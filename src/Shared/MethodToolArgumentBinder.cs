@@ -96,7 +96,7 @@ internal sealed class MethodToolArgumentBinder : ToolArgumentBinder
                 return ToolBinding.Refused(parameter.Info.HasDefaultValue ? ToolBindingRefusals.NoDefault : ToolBindingRefusals.MissingRequired);
             }
 
-            if (!TryWrite(value, parameter.TypeInfo, out var canonical) || ToolArguments.HasRepeatedMember(canonical))
+            if (!TryWrite(value, parameter.TypeInfo, out var canonical))
             {
                 return ToolBinding.Refused(ToolBindingRefusals.NotBindable);
             }
@@ -170,8 +170,9 @@ internal sealed class MethodToolArgumentBinder : ToolArgumentBinder
                 return !Info.ParameterType.IsValueType || Nullable.GetUnderlyingType(Info.ParameterType) is not null;
             }
 
-            if (type.IsEnum && value.GetType() != type)
+            if (type.IsEnum)
             {
+                // Reflection may give an enum's default as its underlying number.
                 value = Enum.ToObject(type, value);
             }
 

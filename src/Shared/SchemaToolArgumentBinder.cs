@@ -65,9 +65,17 @@ internal sealed class SchemaToolArgumentBinder : ToolArgumentBinder
         string? refusal;
         using (var writer = new Utf8JsonWriter(buffer))
         {
-            refusal = Resolve(_root) is { ValueKind: JsonValueKind.Object } root && IsKnown(root) && !root.TryGetProperty("anyOf", out _) && !root.TryGetProperty("oneOf", out _)
-                ? WriteObject(writer, root, members, 0, topLevel: true)
-                : ToolBindingRefusals.UnsupportedSchema;
+            try
+            {
+                refusal = Resolve(_root) is { ValueKind: JsonValueKind.Object } root && IsKnown(root) && !root.TryGetProperty("anyOf", out _) && !root.TryGetProperty("oneOf", out _)
+                    ? WriteObject(writer, root, members, 0, topLevel: true)
+                    : ToolBindingRefusals.UnsupportedSchema;
+            }
+            catch (InvalidOperationException)
+            {
+                // A string or member name that is not UTF-16 text (a lone surrogate escape): no binder reads it one way.
+                refusal = ToolBindingRefusals.NotBindable;
+            }
         }
 
         if (refusal is not null)
@@ -301,7 +309,7 @@ internal sealed class SchemaToolArgumentBinder : ToolArgumentBinder
             return ToolBindingRefusals.NotBindable;
         }
 
-        writer.WriteRawValue(bytes.Span, skipInputValidation: true);
+        writer.WriteRawValue(bytes.Span);
         return null;
     }
 
@@ -317,7 +325,7 @@ internal sealed class SchemaToolArgumentBinder : ToolArgumentBinder
         }
         else if (!integralOnly)
         {
-            writer.WriteRawValue(value.GetRawText(), skipInputValidation: true);
+            writer.WriteRawValue(value.GetRawText());
         }
         else
         {
@@ -327,14 +335,10 @@ internal sealed class SchemaToolArgumentBinder : ToolArgumentBinder
         return null;
     }
 
+    /// <summary>Any value, canonically; a member twice is refused when the binding is described (<see cref="ToolBinding.Bound"/>).</summary>
     private static string? WriteAny(Utf8JsonWriter writer, JsonElement value)
     {
-        if (ToolArguments.HasRepeatedMember(value))
-        {
-            return ToolBindingRefusals.NotBindable;
-        }
-
-        writer.WriteRawValue(ToolArguments.ToCanonicalJson(value), skipInputValidation: true);
+        writer.WriteRawValue(ToolArguments.ToCanonicalJson(value));
         return null;
     }
 

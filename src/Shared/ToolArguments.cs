@@ -16,18 +16,22 @@ internal static class ToolArguments
     /// <summary>
     /// Converts arguments to context attributes: strings, booleans, integral numbers within the 64-bit range (also when
     /// written with a zero fraction or an exponent), arrays as sets, objects as records. Other numbers become their
-    /// JSON text as a string; <c>null</c> values are left out (Cedar has no null).
+    /// JSON text as a string; <c>null</c> values are left out (Cedar has no null). <see langword="null"/> when an object
+    /// anywhere has a member name twice (also when one of the two is <c>null</c>): the call is ambiguous.
     /// </summary>
-    /// <exception cref="ArgumentException">An object has a member name twice: the call is ambiguous.</exception>
-    public static Dictionary<string, IntentValue> ToContext(IEnumerable<KeyValuePair<string, JsonElement>> arguments)
+    public static Dictionary<string, IntentValue>? ToContext(IReadOnlyDictionary<string, JsonElement> arguments)
     {
         var context = new Dictionary<string, IntentValue>(StringComparer.Ordinal);
         foreach (var (name, value) in arguments)
         {
-            var converted = ToIntentValue(value, name);
-            if (converted is not null && !context.TryAdd(name, converted))
+            if (!TryConvert(value, out var converted))
             {
-                throw new ArgumentException($"The argument '{name}' appears twice.", nameof(arguments));
+                return null;
+            }
+
+            if (converted is not null)
+            {
+                context.Add(name, converted);
             }
         }
 
@@ -53,43 +57,12 @@ internal static class ToolArguments
     internal static string ToCanonicalJson(JsonElement value)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = false, SkipValidation = false }))
+        using (var writer = new Utf8JsonWriter(buffer))
         {
             WriteCanonical(writer, value);
         }
 
         return System.Text.Encoding.UTF8.GetString(buffer.WrittenSpan);
-    }
-
-    /// <summary>Whether an object anywhere in <paramref name="value"/> has a member name twice (ordinal).</summary>
-    public static bool HasRepeatedMember(JsonElement value)
-    {
-        switch (value.ValueKind)
-        {
-            case JsonValueKind.Object:
-                var names = new HashSet<string>(StringComparer.Ordinal);
-                foreach (var member in value.EnumerateObject())
-                {
-                    if (!names.Add(member.Name) || HasRepeatedMember(member.Value))
-                    {
-                        return true;
-                    }
-                }
-
-                return false;
-            case JsonValueKind.Array:
-                foreach (var item in value.EnumerateArray())
-                {
-                    if (HasRepeatedMember(item))
-                    {
-                        return true;
-                    }
-                }
-
-                return false;
-            default:
-                return false;
-        }
     }
 
     private static void WriteCanonical(Utf8JsonWriter writer, JsonElement value)
@@ -119,7 +92,7 @@ internal static class ToolArguments
                 writer.WriteStringValue(value.GetString());
                 break;
             case JsonValueKind.Number:
-                writer.WriteRawValue(value.GetRawText(), skipInputValidation: true);
+                writer.WriteRawValue(value.GetRawText());
                 break;
             case JsonValueKind.True:
                 writer.WriteBooleanValue(true);
@@ -133,47 +106,61 @@ internal static class ToolArguments
         }
     }
 
-    private static IntentValue? ToIntentValue(JsonElement value, string path)
+    /// <summary>A value as a context attribute (<see langword="null"/> for JSON <c>null</c>); false if an object in it has a member twice.</summary>
+    private static bool TryConvert(JsonElement value, out IntentValue? converted)
     {
+        converted = null;
         switch (value.ValueKind)
         {
             case JsonValueKind.String:
-                return IntentValue.String(value.GetString()!);
+                converted = IntentValue.String(value.GetString()!);
+                return true;
             case JsonValueKind.True:
-                return IntentValue.Boolean(true);
+                converted = IntentValue.Boolean(true);
+                return true;
             case JsonValueKind.False:
-                return IntentValue.Boolean(false);
+                converted = IntentValue.Boolean(false);
+                return true;
             case JsonValueKind.Number:
-                return TryGetIntegral(value, out var number) ? IntentValue.Long(number) : IntentValue.String(value.GetRawText());
+                converted = TryGetIntegral(value, out var number) ? IntentValue.Long(number) : IntentValue.String(value.GetRawText());
+                return true;
             case JsonValueKind.Array:
                 var items = new List<IntentValue>();
                 foreach (var item in value.EnumerateArray())
                 {
-                    if (ToIntentValue(item, path) is { } converted)
+                    if (!TryConvert(item, out var element))
                     {
-                        items.Add(converted);
+                        return false;
+                    }
+
+                    if (element is not null)
+                    {
+                        items.Add(element);
                     }
                 }
 
-                return IntentValue.Set(items);
+                converted = IntentValue.Set(items);
+                return true;
             case JsonValueKind.Object:
+                var names = new HashSet<string>(StringComparer.Ordinal);
                 var fields = new Dictionary<string, IntentValue>(StringComparer.Ordinal);
                 foreach (var member in value.EnumerateObject())
                 {
-                    if (fields.ContainsKey(member.Name))
+                    if (!names.Add(member.Name) || !TryConvert(member.Value, out var field))
                     {
-                        throw new ArgumentException($"The argument '{path}' has the member '{member.Name}' twice.", nameof(value));
+                        return false;
                     }
 
-                    if (ToIntentValue(member.Value, path + "." + member.Name) is { } converted)
+                    if (field is not null)
                     {
-                        fields.Add(member.Name, converted);
+                        fields.Add(member.Name, field);
                     }
                 }
 
-                return IntentValue.Record(fields);
+                converted = IntentValue.Record(fields);
+                return true;
             default:
-                return null;
+                return true;
         }
     }
 

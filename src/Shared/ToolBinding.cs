@@ -1,4 +1,5 @@
 using System.Text.Json;
+using GovernedExecution.Intents;
 
 namespace GovernedExecution.Integrations;
 
@@ -9,22 +10,36 @@ namespace GovernedExecution.Integrations;
 /// </summary>
 internal sealed class ToolBinding
 {
-    private ToolBinding(IReadOnlyDictionary<string, JsonElement>? arguments, string? refusal)
+    private ToolBinding(IReadOnlyDictionary<string, JsonElement>? arguments, Dictionary<string, IntentValue>? context, byte[]? digest, string? refusal)
     {
         Arguments = arguments;
+        Context = context;
+        Digest = digest;
         Refusal = refusal;
     }
 
     /// <summary>The bound arguments; <see langword="null"/> when refused.</summary>
     public IReadOnlyDictionary<string, JsonElement>? Arguments { get; }
 
+    /// <summary>The bound arguments as the policies see them (context attributes); <see langword="null"/> when refused.</summary>
+    public Dictionary<string, IntentValue>? Context { get; }
+
+    /// <summary>The arguments digest of the bound arguments; <see langword="null"/> when refused.</summary>
+    public byte[]? Digest { get; }
+
     /// <summary>The documented reason the arguments were refused (a <see cref="ToolBindingRefusals"/> sentence); <see langword="null"/> when bound.</summary>
     public string? Refusal { get; }
 
+    /// <summary>
+    /// Bound arguments, described as the policies see them and as the digest binds them. Arguments that cannot be
+    /// described (a member twice anywhere in a value) are refused here, before any selector sees them.
+    /// </summary>
     public static ToolBinding Bound(SortedDictionary<string, JsonElement> arguments) =>
-        new(new System.Collections.ObjectModel.ReadOnlyDictionary<string, JsonElement>(arguments), null);
+        ToolArguments.ToContext(arguments) is { } context
+            ? new(new System.Collections.ObjectModel.ReadOnlyDictionary<string, JsonElement>(arguments), context, ToolArguments.ComputeDigest(arguments), null)
+            : Refused(ToolBindingRefusals.NotBindable);
 
-    public static ToolBinding Refused(string refusal) => new(null, refusal);
+    public static ToolBinding Refused(string refusal) => new(null, null, null, refusal);
 }
 
 /// <summary>

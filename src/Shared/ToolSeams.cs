@@ -46,16 +46,20 @@ internal static class ToolSeams
         }
     }
 
-    /// <summary>The digest of arguments as they came, for the lineage record of a refused call; empty if they cannot be written.</summary>
+    /// <summary>
+    /// The digest of arguments as they came, for the lineage record of a refused call; the digest of no arguments if
+    /// they cannot be written.
+    /// </summary>
     public static byte[] RawDigest(IEnumerable<KeyValuePair<string, JsonElement>> arguments)
     {
         try
         {
             return ToolArguments.ComputeDigest(arguments);
         }
-        catch (ArgumentException)
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
         {
-            return [];
+            // A name twice, or text that is not UTF-16 (a lone surrogate escape): arguments no binder reads one way.
+            return ToolArguments.ComputeDigest([]);
         }
     }
 }

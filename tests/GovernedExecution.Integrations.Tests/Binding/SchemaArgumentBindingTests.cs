@@ -116,6 +116,8 @@ public sealed class SchemaArgumentBindingTests : IDisposable
         { """{"type":"object","properties":{"l":{"type":"array","items":true}},"required":["l"]}""", """{"l":[{"b":1,"a":2}]}""", """{"l":[{"a":2,"b":1}]}""" },
         { """{"type":"object","properties":{"any":true}}""", """{}""", Refused + "an omitted parameter has no default the tool describes" },
         { """{"type":"object","properties":{"any":true},"required":["any"]}""", """{"any":{"k":1,"k":2}}""", Refused + "an argument does not bind to its parameter unambiguously" },
+        { """{"type":"object","properties":{"any":true},"required":["any"]}""", """{"any":{"k":null,"k":1}}""", Refused + "an argument does not bind to its parameter unambiguously" },
+        { """{"type":"object","properties":{"any":true},"required":["any"]}""", """{"any":[{"k":1,"k":null}]}""", Refused + "an argument does not bind to its parameter unambiguously" },
         { """{"type":"object","properties":{"n":{"type":"integer"}},"required":[1]}""", """{"n":1}""", Refused + "the tool's input schema uses a construct governance cannot bind by" },
 
         // More references and alternatives.
@@ -218,6 +220,64 @@ public sealed class SchemaArgumentBindingTests : IDisposable
         var result = await governed.InvokeAsync(new AIFunctionArguments { ["v"] = value });
 
         RefusalJson.AssertRefused(result, DenialReason.ArgumentsInvalid);
+    }
+
+    /// <summary>Text that is not UTF-16 (a lone surrogate escape) in a value or a member name: no binder reads it one way.</summary>
+    public static TheoryData<string, string> LoneSurrogates => new()
+    {
+        { """{"type":"object","properties":{"s":{"type":"string"}},"required":["s"]}""", """{"s":"\ud800"}""" },
+        { """{"type":"object","properties":{"s":true},"required":["s"]}""", """{"s":["\udc00"]}""" },
+        { """{"type":"object","properties":{"s":{"type":"object","additionalProperties":true}},"required":["s"]}""", """{"s":{"\ud800":1}}""" },
+        { """{"type":"object","properties":{"s":{"enum":["a"]}},"required":["s"]}""", """{"s":"\ud800"}""" },
+    };
+
+    [Theory]
+    [MemberData(nameof(LoneSurrogates))]
+    public async Task Text_that_is_not_UTF16_is_refused_and_recorded(string schema, string arguments)
+    {
+        var tool = new SchemaOnlyFunction("tool", schema);
+        var governed = tool.WithGovernance(_host.Executor, new GovernedToolOptions { Principal = AgentTools.SupportBot });
+        using var document = JsonDocument.Parse(arguments);
+
+        var result = await governed.InvokeAsync(new AIFunctionArguments(document.RootElement.EnumerateObject().ToDictionary(p => p.Name, p => (object?)p.Value.Clone(), StringComparer.Ordinal)));
+
+        var refusal = RefusalJson.AssertRefused(result, DenialReason.ArgumentsInvalid);
+        Assert.Equal("an argument does not bind to its parameter unambiguously", refusal.GetProperty("detail").GetString());
+        var records = _host.Lineage.Records.Where(r => r.Event.ExecutionId == refusal.GetProperty("executionId").GetGuid()).ToList();
+        Assert.Equal(Lineage.LineageEventKind.ExecutionDenied, records[^1].Event.Kind);
+
+        // The arguments as they came cannot be written either: the record carries the digest of no arguments.
+        var none = GovernedToolIntent.Create(AIFunctionFactory.Create(() => "ok", "none"), [], new GovernedToolOptions { Principal = AgentTools.SupportBot });
+        Assert.Equal(Convert.ToHexStringLower(none.ArgumentsDigest.Span), records[0].Event["arguments_digest"]);
+    }
+
+    /// <remarks>
+    /// The MCP SDK decodes every string of a request before any filter runs: a request with such text is answered with a
+    /// protocol error, and neither the governing filter nor the tool sees it. If the SDK ever passed it on, the governing
+    /// filter would refuse it as a tool built from a method does.
+    /// </remarks>
+    [Theory]
+    [MemberData(nameof(LoneSurrogates))]
+    public async Task Through_an_MCP_server_text_that_is_not_UTF16_never_reaches_the_tool(string schema, string arguments)
+    {
+        var reached = new List<string>();
+        var server = new McpServerOptions { ServerInfo = new Implementation { Name = "tools", Version = "1.0" }, ToolCollection = [new SchemaOnlyServerTool(schema)] };
+        server.Filters.Request.CallToolFilters.Add(GovernedMcpServerBuilderExtensions.CreateGovernedCallToolFilter(_host.Executor, new GovernedMcpOptions { PrincipalSelector = _ => AgentTools.SupportBot }));
+        server.Filters.Request.CallToolFilters.Add(next => (request, ct) =>
+        {
+            reached.Add(JsonSerializer.Serialize(request.Params!.Arguments));
+            return next(request, ct);
+        });
+        await using var client = await RawMcpClient.StartAsync(server, "support-bot");
+
+        // A client writes the lone surrogate escape by hand.
+        var hostile = await Record.ExceptionAsync(() => client.CallToolAsync("tool", arguments));
+        var plain = await client.CallToolAsync("tool", arguments.Replace("\\ud800", "a", StringComparison.Ordinal).Replace("\\udc00", "a", StringComparison.Ordinal));
+
+        Assert.Contains("The server answered with an error", Assert.IsType<InvalidOperationException>(hostile).Message, StringComparison.Ordinal);
+        Assert.NotEqual(true, plain.IsError);
+        Assert.Single(reached);
+        Assert.DoesNotContain(reached, r => r.Contains("\\u", StringComparison.OrdinalIgnoreCase));
     }
 
     [Fact]

@@ -22,11 +22,11 @@ internal sealed class McpConnection : IAsyncDisposable
 
     public McpClient Client { get; }
 
-    public static async Task<McpConnection> StartAsync(McpServerOptions options, string clientName, IServiceProvider? services = null)
+    public static async Task<McpConnection> StartAsync(McpServerOptions options, string clientName, IServiceProvider? services = null, Microsoft.Extensions.Logging.ILoggerFactory? serverLogs = null)
     {
         var clientToServer = new Pipe();
         var serverToClient = new Pipe();
-        var server = McpServer.Create(new StreamServerTransport(clientToServer.Reader.AsStream(), serverToClient.Writer.AsStream()), options, null, services);
+        var server = McpServer.Create(new StreamServerTransport(clientToServer.Reader.AsStream(), serverToClient.Writer.AsStream()), options, serverLogs, services);
         var stop = new CancellationTokenSource();
         var run = server.RunAsync(stop.Token);
         var client = await McpClient.CreateAsync(
