@@ -478,6 +478,7 @@ public sealed class GovernedExecutorBuilder
     internal static int? PolicyCount(IPolicyEvaluator? evaluator) => evaluator switch
     {
         Policies.Cedar.CedarPolicyEvaluator cedar => cedar.Policies.PolicyIds.Count,
+        Policies.Cedar.CedarPolicyDirectory directory => directory.Policies.PolicyIds.Count,
         Policies.Rules.RulePolicyEvaluator rules => rules.Count,
         _ => null,
     };
