@@ -5,7 +5,10 @@ namespace GovernedExecution.Execution;
 /// <summary>
 /// The convenience overloads of <see cref="IGovernedExecutor"/>: <c>RunAsync</c> throws
 /// <see cref="ExecutionDeniedException"/> for a denial and lets the operation's own exceptions through unchanged;
-/// <c>RunOutcomeAsync</c> never throws for a denial.
+/// <c>RunOutcomeAsync</c> never throws for a denial. When the caller's own token cancels the execution before the
+/// operation starts, <c>RunAsync</c> throws <see cref="OperationCanceledException"/> carrying that token instead (the
+/// denial, <see cref="DenialReason.Canceled"/>, is still recorded in lineage and is the exception's inner
+/// <see cref="ExecutionDeniedException"/>), so that hosts treat it as the cancellation it is.
 /// </summary>
 public static class GovernedExecutorExtensions
 {
@@ -18,13 +21,14 @@ public static class GovernedExecutorExtensions
     /// <returns>The operation's result.</returns>
     /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
     /// <exception cref="ExecutionDeniedException">The execution was denied; the operation did not run.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled before the operation started; the operation did not run and the denial is recorded in lineage.</exception>
     public static async ValueTask<TResult> RunAsync<TResult>(
         this IGovernedExecutor executor, ExecutionIntent intent, Func<GovernedContext, CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(executor);
         ArgumentNullException.ThrowIfNull(operation);
         var outcome = await executor.RunOutcomeAsync(intent, operation, static (op, context, ct) => op(context, ct), cancellationToken).ConfigureAwait(false);
-        return outcome.GetResultOrThrow();
+        return ResultOrThrow(outcome, cancellationToken);
     }
 
     /// <summary>Runs an operation with state (for <see langword="static"/> lambdas) if authorized; throws <see cref="ExecutionDeniedException"/> otherwise.</summary>
@@ -38,12 +42,13 @@ public static class GovernedExecutorExtensions
     /// <returns>The operation's result.</returns>
     /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
     /// <exception cref="ExecutionDeniedException">The execution was denied; the operation did not run.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled before the operation started; the operation did not run and the denial is recorded in lineage.</exception>
     public static async ValueTask<TResult> RunAsync<TState, TResult>(
         this IGovernedExecutor executor, ExecutionIntent intent, TState state, Func<TState, GovernedContext, CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(executor);
         var outcome = await executor.RunOutcomeAsync(intent, state, operation, cancellationToken).ConfigureAwait(false);
-        return outcome.GetResultOrThrow();
+        return ResultOrThrow(outcome, cancellationToken);
     }
 
     /// <summary>Runs an operation without a result if authorized; throws <see cref="ExecutionDeniedException"/> otherwise.</summary>
@@ -54,6 +59,7 @@ public static class GovernedExecutorExtensions
     /// <returns>A task that completes when the operation has.</returns>
     /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
     /// <exception cref="ExecutionDeniedException">The execution was denied; the operation did not run.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled before the operation started; the operation did not run and the denial is recorded in lineage.</exception>
     public static async ValueTask RunAsync(
         this IGovernedExecutor executor, ExecutionIntent intent, Func<GovernedContext, CancellationToken, ValueTask> operation, CancellationToken cancellationToken = default)
     {
@@ -64,7 +70,7 @@ public static class GovernedExecutorExtensions
             await op(context, ct).ConfigureAwait(false);
             return true;
         }, cancellationToken).ConfigureAwait(false);
-        outcome.GetResultOrThrow();
+        ResultOrThrow(outcome, cancellationToken);
     }
 
     /// <summary>
@@ -79,6 +85,7 @@ public static class GovernedExecutorExtensions
     /// <returns>The operation's result.</returns>
     /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
     /// <exception cref="ExecutionDeniedException">The execution was denied; the operation did not run.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled before the operation started; the operation did not run and the denial is recorded in lineage.</exception>
     public static Task<TResult> RunAsync<TResult>(
         this IGovernedExecutor executor, ExecutionIntent intent, Func<CancellationToken, Task<TResult>> operation, CancellationToken cancellationToken = default)
     {
@@ -97,6 +104,7 @@ public static class GovernedExecutorExtensions
     /// <returns>A task that completes when the operation has.</returns>
     /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
     /// <exception cref="ExecutionDeniedException">The execution was denied; the operation did not run.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled before the operation started; the operation did not run and the denial is recorded in lineage.</exception>
     public static Task RunAsync(
         this IGovernedExecutor executor, ExecutionIntent intent, Func<CancellationToken, Task> operation, CancellationToken cancellationToken = default)
     {
@@ -151,10 +159,29 @@ public static class GovernedExecutorExtensions
     /// <returns>The operation's result.</returns>
     /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
     /// <exception cref="ExecutionDeniedException">The execution was denied; the operation did not run.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled before the operation started; the operation did not run and the denial is recorded in lineage.</exception>
     public static async ValueTask<TResult> RunAsync<TResult>(
         this IGovernedExecutor executor, ExecutionIntent intent, Artifacts.AuthorizationArtifact? artifact, Func<GovernedContext, CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken = default)
     {
         var outcome = await executor.RunOutcomeAsync(intent, artifact, operation, cancellationToken).ConfigureAwait(false);
+        return ResultOrThrow(outcome, cancellationToken);
+    }
+
+    /// <summary>
+    /// Returns the result or throws: the caller's own cancellation as <see cref="OperationCanceledException"/> carrying
+    /// its token, any other denial as <see cref="ExecutionDeniedException"/>. A <see cref="DenialReason.Canceled"/>
+    /// denial while the caller's token is not canceled came from elsewhere, and stays a denial.
+    /// </summary>
+    private static TResult ResultOrThrow<TResult>(GovernedOutcome<TResult> outcome, CancellationToken cancellationToken)
+    {
+        if (outcome.Denial is { Reason: DenialReason.Canceled } denial && cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(
+                "The caller canceled the execution before the operation ran; the denial is recorded in lineage.",
+                new ExecutionDeniedException(denial),
+                cancellationToken);
+        }
+
         return outcome.GetResultOrThrow();
     }
 }
