@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using GovernedExecution.Intents;
 
 namespace GovernedExecution.Execution;
@@ -9,6 +10,9 @@ namespace GovernedExecution.Execution;
 /// operation starts, <c>RunAsync</c> throws <see cref="OperationCanceledException"/> carrying that token instead (the
 /// denial, <see cref="DenialReason.Canceled"/>, is still recorded in lineage and is the exception's inner
 /// <see cref="ExecutionDeniedException"/>), so that hosts treat it as the cancellation it is.
+/// An operation may return <see cref="ValueTask{TResult}"/> or <see cref="Task{TResult}"/> (a call such as
+/// <c>(context, ct) =&gt; payments.RefundAsync(order, ct)</c>); an <see langword="async"/> lambda binds to the
+/// <see cref="ValueTask{TResult}"/> form.
 /// </summary>
 public static class GovernedExecutorExtensions
 {
@@ -22,6 +26,7 @@ public static class GovernedExecutorExtensions
     /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
     /// <exception cref="ExecutionDeniedException">The execution was denied; the operation did not run.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled before the operation started; the operation did not run and the denial is recorded in lineage.</exception>
+    [OverloadResolutionPriority(1)] // an async lambda fits this and the Task form: keep it here, as before the Task form existed
     public static async ValueTask<TResult> RunAsync<TResult>(
         this IGovernedExecutor executor, ExecutionIntent intent, Func<GovernedContext, CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken = default)
     {
@@ -60,6 +65,7 @@ public static class GovernedExecutorExtensions
     /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
     /// <exception cref="ExecutionDeniedException">The execution was denied; the operation did not run.</exception>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled before the operation started; the operation did not run and the denial is recorded in lineage.</exception>
+    [OverloadResolutionPriority(1)] // an async lambda fits this and the Task form: keep it here, as before the Task form existed
     public static async ValueTask RunAsync(
         this IGovernedExecutor executor, ExecutionIntent intent, Func<GovernedContext, CancellationToken, ValueTask> operation, CancellationToken cancellationToken = default)
     {
@@ -116,6 +122,64 @@ public static class GovernedExecutorExtensions
         }, cancellationToken).AsTask();
     }
 
+    /// <summary>
+    /// Runs a <see cref="Task{TResult}"/>-returning operation (such as <c>(context, ct) =&gt; payments.RefundAsync(order, ct)</c>)
+    /// if authorized; throws <see cref="ExecutionDeniedException"/> otherwise.
+    /// </summary>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="executor">The executor.</param>
+    /// <param name="intent">What is to run.</param>
+    /// <param name="operation">The operation.</param>
+    /// <param name="cancellationToken">Cancels the execution.</param>
+    /// <returns>The operation's result.</returns>
+    /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
+    /// <exception cref="ExecutionDeniedException">The execution was denied; the operation did not run.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled before the operation started; the operation did not run and the denial is recorded in lineage.</exception>
+    public static Task<TResult> RunAsync<TResult>(
+        this IGovernedExecutor executor, ExecutionIntent intent, Func<GovernedContext, CancellationToken, Task<TResult>> operation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(executor);
+        ArgumentNullException.ThrowIfNull(operation);
+        return executor.RunAsync(intent, operation, static (op, context, ct) => new ValueTask<TResult>(op(context, ct)), cancellationToken).AsTask();
+    }
+
+    /// <summary>Runs a <see cref="Task"/>-returning operation without a result if authorized; throws <see cref="ExecutionDeniedException"/> otherwise.</summary>
+    /// <param name="executor">The executor.</param>
+    /// <param name="intent">What is to run.</param>
+    /// <param name="operation">The operation.</param>
+    /// <param name="cancellationToken">Cancels the execution.</param>
+    /// <returns>A task that completes when the operation has.</returns>
+    /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
+    /// <exception cref="ExecutionDeniedException">The execution was denied; the operation did not run.</exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled before the operation started; the operation did not run and the denial is recorded in lineage.</exception>
+    public static Task RunAsync(
+        this IGovernedExecutor executor, ExecutionIntent intent, Func<GovernedContext, CancellationToken, Task> operation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(executor);
+        ArgumentNullException.ThrowIfNull(operation);
+        return executor.RunAsync(intent, operation, static async (op, context, ct) =>
+        {
+            await op(context, ct).ConfigureAwait(false);
+            return true;
+        }, cancellationToken).AsTask();
+    }
+
+    /// <summary>Runs a <see cref="Task{TResult}"/>-returning operation if authorized and returns its outcome; never throws for a denial.</summary>
+    /// <typeparam name="TResult">The result type.</typeparam>
+    /// <param name="executor">The executor.</param>
+    /// <param name="intent">What is to run.</param>
+    /// <param name="operation">The operation.</param>
+    /// <param name="cancellationToken">Cancels the execution.</param>
+    /// <returns>The result, the operation's exception, or the denial.</returns>
+    /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
+    public static ValueTask<GovernedOutcome<TResult>> RunOutcomeAsync<TResult>(
+        this IGovernedExecutor executor, ExecutionIntent intent, Func<GovernedContext, CancellationToken, Task<TResult>> operation, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(executor);
+        ArgumentNullException.ThrowIfNull(operation);
+        return executor.RunOutcomeAsync(intent, operation, static (op, context, ct) => new ValueTask<TResult>(op(context, ct)), cancellationToken);
+    }
+
     /// <summary>Runs an operation if authorized and returns its outcome; never throws for a denial.</summary>
     /// <typeparam name="TResult">The result type.</typeparam>
     /// <param name="executor">The executor.</param>
@@ -124,6 +188,7 @@ public static class GovernedExecutorExtensions
     /// <param name="cancellationToken">Cancels the execution.</param>
     /// <returns>The result, the operation's exception, or the denial.</returns>
     /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
+    [OverloadResolutionPriority(1)] // an async lambda fits this and the Task form: keep it here, as before the Task form existed
     public static ValueTask<GovernedOutcome<TResult>> RunOutcomeAsync<TResult>(
         this IGovernedExecutor executor, ExecutionIntent intent, Func<GovernedContext, CancellationToken, ValueTask<TResult>> operation, CancellationToken cancellationToken = default)
     {

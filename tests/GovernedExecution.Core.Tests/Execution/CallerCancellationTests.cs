@@ -141,14 +141,12 @@ public sealed class CallerCancellationTests : IDisposable
             case "artifact, ValueTask<T>":
                 await executor.RunAsync(intent, artifact, (_, _) => { ran(); return ValueTask.FromResult(1); }, token);
                 break;
-            /*TASKOVERLOADS
             case "context, Task<T>":
                 await executor.RunAsync(intent, (_, _) => { ran(); return Task.FromResult(1); }, token);
                 break;
             case "context, Task":
                 await executor.RunAsync(intent, (_, _) => { ran(); return Task.CompletedTask; }, token);
                 break;
-            TASKOVERLOADS*/
             default:
                 throw new ArgumentOutOfRangeException(nameof(overload), overload, "unknown overload");
         }
