@@ -115,6 +115,22 @@ public sealed class DecimalIntentValueTests
     }
 
     [Fact]
+    public async Task A_long_comparison_left_on_a_decimal_amount_errors_and_denies()
+    {
+        // A policy written for long amounts, fed a decimal: Cedar's <= takes longs only, so the permit errors.
+        const string LongPolicy = """permit (principal, action == Action::"refund", resource) when { context.amount <= 100 };""";
+        using var host = new GovernedTestHost(policies: new CedarPolicyEvaluator(CedarPolicySet.Parse(LongPolicy, "long.cedar")));
+        var intent = new ExecutionIntent(GovernedTestHost.Agent(), new("Action", "refund"), new("Order", "A-1"))
+            .WithArguments([new("amount", IntentValue.Decimal(20m))]);
+        var ran = false;
+
+        var outcome = await host.Executor.RunOutcomeAsync(intent, (_, _) => { ran = true; return ValueTask.FromResult(1); });
+
+        Assert.False(ran);
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.PolicyError);
+    }
+
+    [Fact]
     public async Task The_extremes_of_the_range_reach_the_policy_intact()
     {
         using var host = new GovernedTestHost(policies: new CedarPolicyEvaluator(CedarPolicySet.Parse(Policies, "credits.cedar")));
