@@ -74,6 +74,45 @@ public sealed class ExecutionIntent
     /// </summary>
     public Guid? ParentExecutionId { get; init; }
 
+    /// <summary>
+    /// Returns a copy of this intent described by the operation's arguments, from one list: every argument becomes a
+    /// context attribute of the same name (the policies evaluate what the operation receives), and the arguments
+    /// digest is <see cref="Intents.ArgumentsDigest.Compute"/> of the same list (what the artifact binds). Context
+    /// attributes already set are kept; this intent is unchanged.
+    /// </summary>
+    /// <param name="arguments">The operation's arguments by name, for example
+    /// <c>[new("orderId", orderId), new("amount", amount)]</c>.</param>
+    /// <returns>The new intent.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="arguments"/>, a name or a value is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">A name appears twice, or is already a context attribute (the policies would
+    /// see another value than the operation receives).</exception>
+    /// <exception cref="InvalidOperationException">This intent already has an arguments digest.</exception>
+    public ExecutionIntent WithArguments(IEnumerable<KeyValuePair<string, IntentValue>> arguments)
+    {
+        ArgumentNullException.ThrowIfNull(arguments);
+        if (!_argumentsDigest.IsEmpty)
+        {
+            throw new InvalidOperationException("The intent already has an arguments digest; describe the arguments once.");
+        }
+
+        var record = IntentValue.ToSortedMap(arguments, nameof(arguments));
+        var context = _context.ToBuilder();
+        foreach (var pair in record)
+        {
+            if (!context.TryAdd(pair.Key, pair.Value))
+            {
+                throw new ArgumentException($"The argument '{pair.Key}' is already a context attribute.", nameof(arguments));
+            }
+        }
+
+        return new ExecutionIntent(Principal, Action, Resource)
+        {
+            _context = context.ToImmutable(),
+            _argumentsDigest = Intents.ArgumentsDigest.Compute(record),
+            ParentExecutionId = ParentExecutionId,
+        };
+    }
+
     /// <summary>A readable summary (no argument values: only their digest is held).</summary>
     public override string ToString() => $"{Principal} -> {Action} on {Resource}";
 

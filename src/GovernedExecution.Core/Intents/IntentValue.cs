@@ -10,6 +10,8 @@ namespace GovernedExecution.Intents;
 public sealed class IntentValue : IEquatable<IntentValue>
 {
     private const long DecimalScale = 10_000;
+    private const decimal MinDecimal = -922_337_203_685_477.5808m;
+    private const decimal MaxDecimal = 922_337_203_685_477.5807m;
     private static readonly IntentValue TrueValue = new(IntentValueKind.Boolean, null, 1);
     private static readonly IntentValue FalseValue = new(IntentValueKind.Boolean, null, 0);
 
@@ -49,6 +51,28 @@ public sealed class IntentValue : IEquatable<IntentValue>
         return TryParseDecimal(text, out var scaled)
             ? new IntentValue(IntentValueKind.Decimal, null, scaled)
             : throw new FormatException($"'{text}' is not a Cedar decimal (digits, a point, one to four digits, within the 64-bit range).");
+    }
+
+    /// <summary>
+    /// Creates a Cedar decimal from a <see langword="decimal"/>, exactly: the value must have at most four fractional
+    /// digits (trailing zeros aside) and lie within Cedar's range, -922337203685477.5808 to 922337203685477.5807.
+    /// Anything else is refused, never rounded: a rounded amount could pass a policy the real one fails.
+    /// </summary>
+    /// <param name="value">The value.</param>
+    /// <returns>The decimal value.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="value"/> has more than four fractional digits or is
+    /// outside Cedar's decimal range.</exception>
+    public static IntentValue Decimal(decimal value)
+    {
+        // The range first, so that scaling by 10,000 below is exact: no more than 19 significant digits result.
+        if (value < MinDecimal || value > MaxDecimal || decimal.Round(value, 4, MidpointRounding.ToZero) != value)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(value),
+                "A Cedar decimal has at most four fractional digits and lies within -922337203685477.5808 .. 922337203685477.5807; the value is refused rather than rounded.");
+        }
+
+        return new IntentValue(IntentValueKind.Decimal, null, decimal.ToInt64(value * DecimalScale));
     }
 
     /// <summary>Creates an entity reference value.</summary>
@@ -114,6 +138,10 @@ public sealed class IntentValue : IEquatable<IntentValue>
     /// <summary>The decimal scaled by 10,000 (Cedar's fixed four fractional digits); throws for other kinds.</summary>
     /// <exception cref="InvalidOperationException">The value is of another kind.</exception>
     public long AsScaledDecimal() => Kind == IntentValueKind.Decimal ? _number : throw WrongKind(IntentValueKind.Decimal);
+
+    /// <summary>The decimal, exactly; throws when the value is not a decimal.</summary>
+    /// <exception cref="InvalidOperationException">The value is of another kind.</exception>
+    public decimal AsDecimal() => Kind == IntentValueKind.Decimal ? new decimal(_number) / DecimalScale : throw WrongKind(IntentValueKind.Decimal);
 
     /// <summary>Converts a string.</summary>
     public static implicit operator IntentValue(string value) => String(value);

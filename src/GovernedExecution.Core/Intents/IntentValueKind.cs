@@ -12,7 +12,7 @@ public enum IntentValueKind
     /// <summary>A boolean.</summary>
     Boolean = 3,
 
-    /// <summary>A Cedar decimal (up to four fractional digits), held in its canonical text form.</summary>
+    /// <summary>A Cedar decimal (up to four fractional digits), held exactly as a 64-bit integer scaled by 10,000.</summary>
     Decimal = 4,
 
     /// <summary>A reference to an entity.</summary>

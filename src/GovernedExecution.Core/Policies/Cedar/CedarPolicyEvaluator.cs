@@ -101,7 +101,7 @@ public sealed class CedarPolicyEvaluator : IPolicyEvaluator
         IntentValueKind.String => CedarValues.String(value.AsString()),
         IntentValueKind.Long => CedarValues.Long(value.AsLong()),
         IntentValueKind.Boolean => CedarValues.Bool(value.AsBoolean()),
-        IntentValueKind.Decimal => CedarValues.Extension("decimal", IntentValue.FormatDecimal(value.AsScaledDecimal())),
+        IntentValueKind.Decimal => new DecimalValue(value.AsScaledDecimal()), // the same scaled long: no text round trip
         IntentValueKind.Entity => ToUid(value.AsEntity()),
         IntentValueKind.Set => CedarValues.Set(value.AsSet().Select(ToValue)),
         IntentValueKind.Record => ToRecord(value.AsRecord()),
