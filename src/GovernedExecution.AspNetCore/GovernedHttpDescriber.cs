@@ -57,64 +57,31 @@ internal static class GovernedHttpDescriber
             }
         }
 
-        var call = new GovernedHttpCall(http, action, new System.Collections.ObjectModel.ReadOnlyDictionary<string, JsonElement>(bound));
+        // The shared description of bound arguments: context and digest from one reading, refused when a member repeats
+        // (before any selector sees the arguments) or when text is not UTF-16 (a lone surrogate).
+        ToolBinding binding;
+        try
+        {
+            binding = ToolBinding.Bound(bound);
+        }
+        catch (InvalidOperationException)
+        {
+            binding = ToolBinding.Refused(ToolBindingRefusals.NotBindable);
+        }
+
+        if (binding.Refusal is { } notBindable)
+        {
+            return DescribedRequest.Refused(new ExecutionIntent(principal, action, resource), DenialReason.ArgumentsInvalid, notBindable);
+        }
+
+        var call = new GovernedHttpCall(http, action, binding.Arguments!);
         if ((endpointResource ?? options.ResourceSelector) is { } selectResource)
         {
             resource = ToolSeams.Select(selectResource, call, ToolSeams.ResourceSelector, ref fault) ?? resource;
         }
 
-        Dictionary<string, IntentValue>? context;
-        byte[] digest;
-        try
-        {
-            // Null when a member repeats; text that is not UTF-16 (a lone surrogate) throws: both are refused.
-            context = ToolArguments.ToContext(bound);
-            digest = ToolArguments.ComputeDigest(bound);
-        }
-        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
-        {
-            context = null;
-            digest = [];
-        }
-
-        if (context is null)
-        {
-            return DescribedRequest.Refused(new ExecutionIntent(principal, action, resource), DenialReason.ArgumentsInvalid, ToolBindingRefusals.NotBindable);
-        }
-
-        var intent = new ExecutionIntent(principal, action, resource) { Context = context, ArgumentsDigest = digest };
+        var intent = new ExecutionIntent(principal, action, resource) { Context = binding.Context!, ArgumentsDigest = binding.Digest! };
         return fault is null ? DescribedRequest.Described(intent) : DescribedRequest.Refused(intent, DenialReason.GovernanceFault, fault.Detail);
-    }
-
-    /// <summary>Whether an object anywhere in <paramref name="value"/> has a member name twice (ordinal): a converter wrote an ambiguous value.</summary>
-    private static bool HasRepeatedMember(JsonElement value)
-    {
-        switch (value.ValueKind)
-        {
-            case JsonValueKind.Object:
-                var names = new HashSet<string>(StringComparer.Ordinal);
-                foreach (var member in value.EnumerateObject())
-                {
-                    if (!names.Add(member.Name) || HasRepeatedMember(member.Value))
-                    {
-                        return true;
-                    }
-                }
-
-                return false;
-            case JsonValueKind.Array:
-                foreach (var item in value.EnumerateArray())
-                {
-                    if (HasRepeatedMember(item))
-                    {
-                        return true;
-                    }
-                }
-
-                return false;
-            default:
-                return false;
-        }
     }
 
     /// <summary><c>Endpoint::"&lt;route pattern&gt;"</c>, or the endpoint's display name when it has no route.</summary>
@@ -166,11 +133,6 @@ internal static class GovernedHttpDescriber
             canonical = JsonSerializer.SerializeToElement(argument.Value, typeInfo);
         }
         catch (Exception)
-        {
-            return ToolBindingRefusals.NotBindable;
-        }
-
-        if (HasRepeatedMember(canonical))
         {
             return ToolBindingRefusals.NotBindable;
         }

@@ -92,29 +92,20 @@ internal sealed class GovernedExecutionHealthCheck(IServiceProvider services, st
             return;
         }
 
-        if (trusted is null)
+        var now = components.Time.GetUtcNow();
+        if (GovernedExecutorBuilder.TrustProblem(key, trusted, now) is { } problem)
         {
-            problems.Add($"The signing key '{key.KeyId}' is not among the trusted keys: every artifact it signs is refused.");
+            problems.Add(problem);
             return;
         }
 
-        var now = components.Time.GetUtcNow();
-        if (trusted.NotAfter is { } notAfter)
+        if (trusted!.NotAfter is { } notAfter)
         {
             data["signingKeyNotAfter"] = notAfter;
-            if (now >= notAfter)
-            {
-                problems.Add($"The trusted key '{key.KeyId}' expired at {notAfter:O}: every artifact it signs is refused.");
-            }
-            else if (notAfter - now <= expiryWarning)
+            if (notAfter - now <= expiryWarning)
             {
                 warnings.Add($"The trusted key '{key.KeyId}' expires at {notAfter:O}, in {(notAfter - now).TotalHours:F0} hours: rotate it.");
             }
-        }
-
-        if (trusted.NotBefore is { } notBefore && now < notBefore)
-        {
-            problems.Add($"The trusted key '{key.KeyId}' is not valid before {notBefore:O}.");
         }
     }
 

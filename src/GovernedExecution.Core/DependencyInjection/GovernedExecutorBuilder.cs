@@ -402,12 +402,21 @@ public sealed class GovernedExecutorBuilder
             return null;
         }
 
+        return TrustProblem(key, trusted, components.Time.GetUtcNow());
+    }
+
+    /// <summary>
+    /// Why artifacts signed with <paramref name="key"/> would be refused against <paramref name="trusted"/> (the store's
+    /// answer for its key id) at <paramref name="now"/>, or null when they would verify: the one rule of the start-up
+    /// check and the health check.
+    /// </summary>
+    internal static string? TrustProblem(SigningKey key, TrustedKey? trusted, DateTimeOffset now)
+    {
         if (trusted is null || trusted.Algorithm != key.Algorithm || !SamePublicKey(key, trusted))
         {
             return $"The signing key '{key.KeyId}' ({key.Algorithm}) is not among the trusted keys: every artifact it signs would be refused. Trust its public key (SigningKey.ToTrustedKey, or the PEM written by govexec keys generate).";
         }
 
-        var now = components.Time.GetUtcNow();
         if (now < trusted.NotBefore || now >= trusted.NotAfter)
         {
             return $"The trusted key '{key.KeyId}' is outside its validity period now ({trusted.NotBefore:O} to {trusted.NotAfter:O}): every artifact its signing key signs would be refused.";

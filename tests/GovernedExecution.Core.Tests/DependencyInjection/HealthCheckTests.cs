@@ -75,6 +75,24 @@ public sealed class HealthCheckTests : IDisposable
     }
 
     [Fact]
+    public async Task A_trusted_key_under_the_signing_key_id_but_with_other_key_material_is_unhealthy()
+    {
+        using var other = SigningKey.Generate();
+        using var impostor = TrustedKey.FromPem(other.ToTrustedKey().ExportPublicKeyPem(), keyId: _keys.SigningKey.KeyId);
+        using var genuine = _keys.SigningKey.ToTrustedKey();
+        var store = new SwitchableTrustedKeyStore { Current = genuine };
+        await using var provider = Provider(b => b.UseTrustedKeyStore(store).AddLineageSink(new InMemoryLineageSink()));
+        _ = provider.GetRequiredService<IGovernedExecutor>(); // started with the right key
+        store.Current = impostor; // then the store answers with another key under the same id
+
+        var report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+
+        var entry = Assert.Single(report.Entries).Value;
+        Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+        Assert.Contains("not among the trusted keys", entry.Description, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Named_executors_each_have_a_check()
     {
         var services = new ServiceCollection();
@@ -99,6 +117,13 @@ public sealed class HealthCheckTests : IDisposable
         configure(builder);
         services.AddHealthChecks().AddGovernedExecution();
         return services.BuildServiceProvider();
+    }
+
+    private sealed class SwitchableTrustedKeyStore : ITrustedKeyStore
+    {
+        public TrustedKey? Current { get; set; }
+
+        public ValueTask<TrustedKey?> FindAsync(string keyId, CancellationToken cancellationToken) => ValueTask.FromResult(Current);
     }
 
     private sealed class HangingSigningKeyProvider : ISigningKeyProvider
