@@ -15,7 +15,7 @@ public sealed class CedarPolicyDirectory : IPolicyEvaluator, IDisposable
     private readonly string _directory;
     private readonly Func<CedarPolicySet, CedarPolicyEvaluator> _evaluatorFor;
     private readonly Lock _reloading = new();
-    private CedarPolicyEvaluator _current;
+    private Snapshot _current;
     private FileSystemWatcher? _watcher;
     private Timer? _debounce;
     private Action<Exception>? _onReloadError;
@@ -51,21 +51,20 @@ public sealed class CedarPolicyDirectory : IPolicyEvaluator, IDisposable
         _directory = Path.GetFullPath(directory);
         _evaluatorFor = evaluatorFor;
         _current = Load();
-        LoadedAt = DateTimeOffset.UtcNow;
     }
 
     /// <summary>The policy set in force.</summary>
-    public CedarPolicySet Policies => Volatile.Read(ref _current).Policies;
+    public CedarPolicySet Policies => Volatile.Read(ref _current).Evaluator.Policies;
 
     /// <inheritdoc />
-    public string PolicySetDigest => Volatile.Read(ref _current).PolicySetDigest;
+    public string PolicySetDigest => Volatile.Read(ref _current).Evaluator.PolicySetDigest;
 
     /// <summary>When the set in force was read.</summary>
-    public DateTimeOffset LoadedAt { get; private set; }
+    public DateTimeOffset LoadedAt => Volatile.Read(ref _current).LoadedAt;
 
     /// <inheritdoc />
     public ValueTask<PolicyDecision> EvaluateAsync(ExecutionIntent intent, DateTimeOffset evaluationTime, CancellationToken cancellationToken) =>
-        Volatile.Read(ref _current).EvaluateAsync(intent, evaluationTime, cancellationToken);
+        Volatile.Read(ref _current).Evaluator.EvaluateAsync(intent, evaluationTime, cancellationToken);
 
     /// <summary>
     /// Reads the folder again and, if every file parses and the set has at least one policy, puts it in force at once.
@@ -82,8 +81,7 @@ public sealed class CedarPolicyDirectory : IPolicyEvaluator, IDisposable
         {
             var next = Load();
             Volatile.Write(ref _current, next);
-            LoadedAt = DateTimeOffset.UtcNow;
-            return next.Policies;
+            return next.Evaluator.Policies;
         }
     }
 
@@ -166,7 +164,7 @@ public sealed class CedarPolicyDirectory : IPolicyEvaluator, IDisposable
         }
     }
 
-    private CedarPolicyEvaluator Load()
+    private Snapshot Load()
     {
         var set = CedarPolicySet.FromDirectory(_directory);
         if (set.PolicyIds.Count == 0)
@@ -174,6 +172,9 @@ public sealed class CedarPolicyDirectory : IPolicyEvaluator, IDisposable
             throw new InvalidDataException($"The folder '{_directory}' holds no Cedar policy: every call would be denied. The policies in force (if any) stay.");
         }
 
-        return _evaluatorFor(set);
+        return new Snapshot(_evaluatorFor(set), DateTimeOffset.UtcNow);
     }
+
+    /// <summary>A set in force and when it was read, swapped as one.</summary>
+    private sealed record Snapshot(CedarPolicyEvaluator Evaluator, DateTimeOffset LoadedAt);
 }
