@@ -22,7 +22,8 @@ internal static class PostgresCommands
 
             try
             {
-                _ = GovernedExecutionPostgreSql.GetMigrationScript(result.GetValue(schema)!);
+                // An option not given reads as null here (its default is applied when the command runs).
+                _ = GovernedExecutionPostgreSql.GetMigrationScript(result.GetValue(schema) ?? GovernedExecutionPostgreSql.DefaultSchema);
             }
             catch (ArgumentException)
             {

@@ -67,14 +67,16 @@ public sealed class PostgreSqlReplayGuardTests(PostgresServer server, ITestOutpu
         DenialDetails.AssertDenied(outcome.Denial, DenialReason.GovernanceFault);
         Assert.Equal("the replay guard timed out", outcome.Denial.Detail);
 
-        // With the executor's own bound shorter than the guard's, the executor's bound decides.
+        // With the executor's own bound shorter than the guard's, the executor's bound decides. (The executor abandons
+        // that check without cancelling it: it may still consume its id once the database answers, so it gets an
+        // artifact of its own, which then reads as used: fail closed.)
         var bounded = fleet.Worker(db, o => o.Timeout = TimeSpan.FromSeconds(30), dependencyTimeout: TimeSpan.FromMilliseconds(300));
-        var second = await Fleet.RunAsync(bounded, artifact, runs);
+        var second = await Fleet.RunAsync(bounded, await fleet.MintAsync(), runs);
         DenialDetails.AssertDenied(second.Denial, DenialReason.GovernanceFault);
         Assert.Equal("the replay guard timed out", second.Denial.Detail);
         Assert.Equal(0, runs.Value);
 
-        // Once the database answers again, the artifact (never consumed) runs once.
+        // Once the database answers again, the artifact whose check was cancelled (never consumed) runs once.
         await transaction.RollbackAsync();
         Assert.True((await Fleet.RunAsync(worker, artifact, runs)).IsSuccess);
         Assert.Equal(1, runs.Value);
