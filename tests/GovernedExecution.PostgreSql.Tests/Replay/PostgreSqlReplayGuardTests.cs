@@ -191,6 +191,34 @@ public sealed class PostgreSqlReplayGuardTests(PostgresServer server, ITestOutpu
     }
 
     [Fact]
+    public async Task A_worker_role_with_only_the_documented_grants_checks_and_cleans_up_but_cannot_delete_an_id()
+    {
+        await using var db = await MigratedAsync();
+        var role = "worker_" + Guid.NewGuid().ToString("N")[..12];
+        await using (var grant = db.CreateCommand($"""
+            CREATE ROLE {role} LOGIN;
+            GRANT USAGE ON SCHEMA governed_execution TO {role};
+            GRANT EXECUTE ON FUNCTION governed_execution.consume_replay_token(uuid, timestamptz),
+                                      governed_execution.remove_expired_replay_tokens(integer) TO {role};
+            """))
+        {
+            await grant.ExecuteNonQueryAsync();
+        }
+
+        await using var asWorker = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(db.ConnectionString) { Username = role }.ConnectionString);
+        var guard = new PostgreSqlReplayGuard(asWorker);
+        var id = Guid.NewGuid();
+        Assert.True(await guard.TryConsumeAsync(id, DateTimeOffset.UtcNow.AddMinutes(1), default));
+        Assert.False(await guard.TryConsumeAsync(id, DateTimeOffset.UtcNow.AddMinutes(1), default));
+        Assert.Equal(0, await guard.RemoveExpiredAsync());
+
+        await using var delete = asWorker.CreateCommand("DELETE FROM governed_execution.replay_tokens");
+        var refused = await Assert.ThrowsAsync<PostgresException>(() => delete.ExecuteNonQueryAsync());
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, refused.SqlState);
+        NpgsqlConnection.ClearPool(new NpgsqlConnection(asWorker.ConnectionString));
+    }
+
+    [Fact]
     public async Task Measure_check_latency_against_the_local_server()
     {
         // Information for the documentation, not an assertion on time.
