@@ -9,11 +9,12 @@ internal static class GovexecApp
 {
     internal static RootCommand CreateRoot()
     {
-        var root = new RootCommand("govexec: audit governed executions offline (policies, artifacts, lineage).");
+        var root = new RootCommand("govexec: audit governed executions offline (policies, artifacts, lineage), and migrate the PostgreSQL schema.");
         PolicyCommands.Register(root);
         KeyCommands.Register(root);
         ArtifactCommands.Register(root);
         LineageCommands.Register(root);
+        PostgresCommands.Register(root);
         return root;
     }
 

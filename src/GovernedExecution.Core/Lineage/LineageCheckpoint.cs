@@ -100,6 +100,61 @@ internal static class LineageCheckpoint
             return "checkpoint signature is not a COSE_Sign1 message";
         }
 
+        if (VerifyMessage(bytes, trusted, out var key, out var logId, out var size, out var root, out var time, out var sequence) is { } error)
+        {
+            return error;
+        }
+
+        if (!string.Equals(logId, checkpoint.LogId, StringComparison.Ordinal) || sequence != checkpoint.Sequence
+            || !string.Equals(size.ToString(CultureInfo.InvariantCulture), checkpoint[TreeSize], StringComparison.Ordinal)
+            || !string.Equals(Convert.ToHexStringLower(root), checkpoint[Root], StringComparison.Ordinal))
+        {
+            return "checkpoint signature is over a different tree head";
+        }
+
+        if (!key.IsValidAt(DateTimeOffset.FromUnixTimeSeconds(time)))
+        {
+            return "checkpoint was signed outside the trusted key's validity period";
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Checks a tree head as a witness receives it (<see cref="LineageTreeHead.Signature"/> is the checkpoint's COSE_Sign1
+    /// message) against trusted keys: signed by a trusted key, over exactly this log id, tree size and root, as the
+    /// checkpoint record that follows the <c>TreeSize</c> records it covers, within the key's validity period. Returns an
+    /// error, or <see langword="null"/> when it verifies.
+    /// </summary>
+    internal static string? VerifyTreeHead(LineageTreeHead head, IReadOnlyDictionary<string, TrustedKey> trusted)
+    {
+        if (head.Signature.IsEmpty)
+        {
+            return "checkpoint is not signed";
+        }
+
+        if (VerifyMessage(head.Signature.ToArray(), trusted, out var key, out var logId, out var size, out var root, out var time, out var sequence) is { } error)
+        {
+            return error;
+        }
+
+        if (!string.Equals(logId, head.LogId, StringComparison.Ordinal) || size != head.TreeSize || sequence != head.TreeSize + 1
+            || !root.AsSpan().SequenceEqual(head.Root.Span))
+        {
+            return "checkpoint signature is over a different tree head";
+        }
+
+        return key.IsValidAt(DateTimeOffset.FromUnixTimeSeconds(time)) ? null : "checkpoint was signed outside the trusted key's validity period";
+    }
+
+    /// <summary>The checks shared by a checkpoint record and a tree head: the COSE_Sign1 message, its key and signature, and its payload.</summary>
+    private static string? VerifyMessage(
+        byte[] bytes, IReadOnlyDictionary<string, TrustedKey> trusted, out TrustedKey key, out string logId, out long size, out byte[] root, out long time, out long sequence)
+    {
+        key = null!;
+        logId = string.Empty;
+        size = time = sequence = -1;
+        root = [];
         if (Artifacts.CoseSign1Layer.TryDecodeMessage(bytes) is not { } message)
         {
             return "checkpoint signature is not a COSE_Sign1 message";
@@ -130,11 +185,12 @@ internal static class LineageCheckpoint
             return "checkpoint signature has malformed headers";
         }
 
-        if (!trusted.TryGetValue(keyId, out var key))
+        if (!trusted.TryGetValue(keyId, out var found))
         {
             return "checkpoint is signed by an untrusted key (" + keyId + ")";
         }
 
+        key = found;
         if ((int)key.Algorithm != algorithm)
         {
             return "checkpoint signature algorithm does not match the trusted key";
@@ -160,21 +216,9 @@ internal static class LineageCheckpoint
             return "checkpoint signature does not verify";
         }
 
-        if (!TryDecodePayload(content.Span, out var logId, out var size, out var root, out var time, out var sequence))
+        if (!TryDecodePayload(content.Span, out logId, out size, out root, out time, out sequence))
         {
             return "checkpoint signature payload is malformed";
-        }
-
-        if (!string.Equals(logId, checkpoint.LogId, StringComparison.Ordinal) || sequence != checkpoint.Sequence
-            || !string.Equals(size.ToString(CultureInfo.InvariantCulture), checkpoint[TreeSize], StringComparison.Ordinal)
-            || !string.Equals(Convert.ToHexStringLower(root), checkpoint[Root], StringComparison.Ordinal))
-        {
-            return "checkpoint signature is over a different tree head";
-        }
-
-        if (!key.IsValidAt(DateTimeOffset.FromUnixTimeSeconds(time)))
-        {
-            return "checkpoint was signed outside the trusted key's validity period";
         }
 
         return null;
