@@ -9,10 +9,8 @@ namespace GovernedExecution.Diagnostics;
 /// </summary>
 internal static class GovernedTelemetry
 {
-    internal const string Name = "GovernedExecution";
-
-    internal static readonly ActivitySource Source = new(Name, typeof(GovernedTelemetry).Assembly.GetName().Version?.ToString());
-    internal static readonly Meter Meter = new(Name, typeof(GovernedTelemetry).Assembly.GetName().Version?.ToString());
+    internal static readonly ActivitySource Source = new(GovernedExecutionTelemetry.ActivitySourceName, typeof(GovernedTelemetry).Assembly.GetName().Version?.ToString());
+    internal static readonly Meter Meter = new(GovernedExecutionTelemetry.MeterName, typeof(GovernedTelemetry).Assembly.GetName().Version?.ToString());
 
     internal static readonly GuardedCounter Executions = new(Meter.CreateCounter<long>("governed_execution.executions", description: "Governed executions by outcome (succeeded, faulted, denied)."));
     internal static readonly GuardedCounter Denials = new(Meter.CreateCounter<long>("governed_execution.denials", description: "Denied executions by reason."));
