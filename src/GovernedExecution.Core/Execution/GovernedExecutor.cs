@@ -375,7 +375,9 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         /// </summary>
         internal void EndCall(string outcome, Exception? exception = null)
         {
-            var reason = Denial is { } denial ? denial.Reason.ToString() : null;
+            var seconds = GuardedHistogram.Elapsed(_owner._time, _callStarted);
+            // Named only for a listener: nothing is formatted when nobody listens.
+            var reason = Denial is { } denial && (_root.IsRecording || seconds is not null) ? denial.Reason.ToString() : null;
             if (_root.IsRecording)
             {
                 _root.SetTag(GovernedTelemetry.DecisionTag, Denial is null ? "permit" : "deny");
@@ -401,7 +403,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 }
             }
 
-            if (GuardedHistogram.Elapsed(_owner._time, _callStarted) is { } seconds)
+            if (seconds is not null)
             {
                 var tags = new TagList { { GovernedTelemetry.ModeTag, _mode }, { GovernedTelemetry.OutcomeTag, outcome } };
                 if (reason is not null)
@@ -409,7 +411,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                     tags.Add(GovernedTelemetry.DenialReasonTag, reason);
                 }
 
-                GovernedTelemetry.ExecutionDuration.Record(seconds, in tags);
+                GovernedTelemetry.ExecutionDuration.Record(seconds.Value, in tags);
             }
         }
 
