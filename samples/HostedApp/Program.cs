@@ -2,6 +2,7 @@
 // Cedar policies embedded as resources, lineage written to a file, traces and metrics through OpenTelemetry's
 // console exporter) and one governed background operation.
 using GovernedExecution.Artifacts.Keys;
+using GovernedExecution.Diagnostics;
 using GovernedExecution.Execution;
 using GovernedExecution.Lineage;
 using GovernedExecution.Policies.Cedar;
@@ -38,8 +39,8 @@ builder.Services.AddGovernedExecution()
     .AddLineageSink(lineage); // owned by the container: closed (a final signed checkpoint) when the host is disposed
 
 builder.Services.AddOpenTelemetry()
-    .WithTracing(tracing => tracing.AddSource("GovernedExecution").AddConsoleExporter())
-    .WithMetrics(metrics => metrics.AddMeter("GovernedExecution").AddConsoleExporter());
+    .WithTracing(tracing => tracing.AddSource(GovernedExecutionTelemetry.ActivitySourceName).AddConsoleExporter())
+    .WithMetrics(metrics => metrics.AddMeter(GovernedExecutionTelemetry.MeterName).AddConsoleExporter());
 builder.Services.AddHostedService<NightlyReportJob>();
 
 using (var host = builder.Build())

@@ -40,7 +40,10 @@ internal readonly struct GovernedSpan : IDisposable
         }
     }
 
-    internal void SetTag(string key, string value)
+    /// <summary>Whether the span records attributes: check it before computing one, so that nobody listening costs nothing.</summary>
+    internal bool IsRecording => _activity is { IsAllDataRequested: true };
+
+    internal void SetTag(string key, object? value)
     {
         try
         {
@@ -52,15 +55,40 @@ internal readonly struct GovernedSpan : IDisposable
         }
     }
 
-    internal void SetError(string description)
+    /// <summary>Marks the span failed: status <see cref="ActivityStatusCode.Error"/> and OpenTelemetry's <c>error.type</c>.</summary>
+    internal void SetError(string description, string errorType)
     {
         try
         {
             _activity?.SetStatus(ActivityStatusCode.Error, description);
+            _activity?.SetTag(GovernedTelemetry.ErrorTypeTag, errorType);
         }
         catch (Exception)
         {
             // Diagnostics only.
+        }
+    }
+
+    /// <summary>
+    /// Marks the span failed by <paramref name="exception"/>: status Error with its message, <c>error.type</c> its type, and
+    /// an <c>exception</c> event (<c>exception.type</c>, <c>exception.message</c>, <c>exception.stacktrace</c>).
+    /// </summary>
+    internal void RecordException(Exception exception)
+    {
+        if (!IsRecording)
+        {
+            return;
+        }
+
+        var type = exception.GetType().FullName ?? exception.GetType().Name;
+        SetError(exception.Message, type);
+        try
+        {
+            _activity!.AddException(exception);
+        }
+        catch (Exception)
+        {
+            // An ExceptionRecorder that throws is the listener's bug: the operation's exception is what the caller gets.
         }
     }
 

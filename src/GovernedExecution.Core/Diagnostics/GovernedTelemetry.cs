@@ -4,15 +4,33 @@ using System.Diagnostics.Metrics;
 namespace GovernedExecution.Diagnostics;
 
 /// <summary>
-/// The <see cref="ActivitySource"/> and <see cref="Meter"/> named <c>GovernedExecution</c>. Counters are guarded and
-/// spans are started through <see cref="GovernedSpan"/>: a listener that throws never reaches the caller.
+/// The <see cref="ActivitySource"/> and <see cref="Meter"/> named <c>GovernedExecution</c>. Counters and histograms are
+/// guarded and spans are started through <see cref="GovernedSpan"/>: a listener that throws never reaches the caller.
 /// </summary>
 internal static class GovernedTelemetry
 {
-    internal const string Name = "GovernedExecution";
+    // Attribute names, after OpenTelemetry's conventions: lowercase, dotted, in the namespace of the metric names.
+    internal const string ExecutionIdTag = "governed_execution.execution_id";
+    internal const string ModeTag = "governed_execution.mode";
+    internal const string ActionTag = "governed_execution.action";
+    internal const string PrincipalTypeTag = "governed_execution.principal.type";
+    internal const string DecisionTag = "governed_execution.decision";
+    internal const string DenialReasonTag = "governed_execution.denial.reason";
+    internal const string DeterminingPoliciesTag = "governed_execution.policy.determining";
+    internal const string PolicySetDigestTag = "governed_execution.policy_set.digest";
+    internal const string OutcomeTag = "governed_execution.outcome";
+    internal const string PhaseTag = "governed_execution.phase";
+    internal const string ErrorTypeTag = "error.type";
 
-    internal static readonly ActivitySource Source = new(Name, typeof(GovernedTelemetry).Assembly.GetName().Version?.ToString());
-    internal static readonly Meter Meter = new(Name, typeof(GovernedTelemetry).Assembly.GetName().Version?.ToString());
+    // Governance phases take microseconds to milliseconds, an approval or an operation up to minutes: finer buckets at
+    // the low end than OpenTelemetry's default for HTTP durations.
+    private static readonly InstrumentAdvice<double> Seconds = new()
+    {
+        HistogramBucketBoundaries = [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    };
+
+    internal static readonly ActivitySource Source = new(GovernedExecutionTelemetry.ActivitySourceName, typeof(GovernedTelemetry).Assembly.GetName().Version?.ToString());
+    internal static readonly Meter Meter = new(GovernedExecutionTelemetry.MeterName, typeof(GovernedTelemetry).Assembly.GetName().Version?.ToString());
 
     internal static readonly GuardedCounter Executions = new(Meter.CreateCounter<long>("governed_execution.executions", description: "Governed executions by outcome (succeeded, faulted, denied)."));
     internal static readonly GuardedCounter Denials = new(Meter.CreateCounter<long>("governed_execution.denials", description: "Denied executions by reason."));
@@ -27,5 +45,8 @@ internal static class GovernedTelemetry
     internal static readonly GuardedCounter LineageCheckpoints = new(Meter.CreateCounter<long>("governed_execution.lineage.checkpoints", description: "Checkpoint records written."));
     internal static readonly GuardedCounter LineageRecordsLost = new(Meter.CreateCounter<long>("governed_execution.lineage.records_lost", description: "Acknowledged lineage records a Buffered file sink could not write (each also counted in a records_lost record when the file can be written)."));
     internal static readonly GuardedCounter LineageRepairs = new(Meter.CreateCounter<long>("governed_execution.lineage.repairs", description: "Torn lineage file tails cut on open."));
+    internal static readonly GuardedHistogram PhaseDuration = new(Meter.CreateHistogram("governed_execution.phase.duration", "s", "Duration of each phase of a governed call, by phase (evaluate, approval, issue, verify, lineage, operation).", null, Seconds));
+    internal static readonly GuardedHistogram ExecutionDuration = new(Meter.CreateHistogram("governed_execution.execution.duration", "s", "Duration of a governed call (run, dry run, issue, refusal), by mode and outcome, and reason when denied.", null, Seconds));
+
     internal static readonly GuardedCounter LineageDenials = new(Meter.CreateCounter<long>("governed_execution.lineage.denials", description: "Executions denied because a required lineage sink did not accept their records."));
 }

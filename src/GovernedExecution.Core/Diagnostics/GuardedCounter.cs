@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 
 namespace GovernedExecution.Diagnostics;
@@ -42,6 +43,73 @@ internal sealed class GuardedUpDownCounter(UpDownCounter<long> inner)
         catch (Exception)
         {
             // As for GuardedCounter: the lineage writer's loop must not die of a listener's fault.
+        }
+    }
+}
+
+/// <summary>A duration histogram whose measurements a faulty <see cref="MeterListener"/> cannot turn into an exception.</summary>
+internal sealed class GuardedHistogram(Histogram<double> inner)
+{
+    /// <summary>Whether anyone listens: read before taking a timestamp or building tags, so that nobody listening costs nothing.</summary>
+    internal bool Enabled => inner.Enabled;
+
+    internal void Record(double seconds, KeyValuePair<string, object?> tag)
+    {
+        try
+        {
+            inner.Record(seconds, tag);
+        }
+        catch (Exception)
+        {
+            // As for GuardedCounter.
+        }
+    }
+
+    internal void Record(double seconds, in TagList tags)
+    {
+        try
+        {
+            inner.Record(seconds, in tags);
+        }
+        catch (Exception)
+        {
+            // As for GuardedCounter.
+        }
+    }
+
+    /// <summary>A timestamp of <paramref name="time"/> to measure from, or -1 when nobody listens or the clock failed.</summary>
+    internal long Start(TimeProvider time)
+    {
+        if (!inner.Enabled)
+        {
+            return -1;
+        }
+
+        try
+        {
+            return time.GetTimestamp();
+        }
+        catch (Exception)
+        {
+            return -1;
+        }
+    }
+
+    /// <summary>Seconds since <paramref name="started"/> (from <see cref="Start"/>), or null when there is nothing to record.</summary>
+    internal static double? Elapsed(TimeProvider time, long started)
+    {
+        if (started < 0)
+        {
+            return null;
+        }
+
+        try
+        {
+            return time.GetElapsedTime(started).TotalSeconds;
+        }
+        catch (Exception)
+        {
+            return null;
         }
     }
 }

@@ -1,4 +1,5 @@
 using GovernedExecution.Execution;
+using GovernedExecution.Intents;
 using Microsoft.Extensions.Logging;
 
 namespace GovernedExecution.Diagnostics;
@@ -7,7 +8,7 @@ namespace GovernedExecution.Diagnostics;
 internal static partial class Log
 {
     [LoggerMessage(EventId = 1000, Level = LogLevel.Debug, Message = "Execution {ExecutionId} permitted for {Principal} -> {Action} on {Resource}")]
-    internal static partial void ExecutionPermitted(ILogger logger, Guid executionId, string principal, string action, string resource);
+    internal static partial void ExecutionPermitted(ILogger logger, Guid executionId, EntityReference principal, EntityReference action, EntityReference resource);
 
     [LoggerMessage(EventId = 1001, Level = LogLevel.Information, Message = "Execution {ExecutionId} denied ({Reason}): {Detail}")]
     internal static partial void ExecutionDenied(ILogger logger, Guid executionId, DenialReason reason, string detail);

@@ -105,6 +105,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
     private async ValueTask<ArtifactIssuance> IssueCoreAsync(ExecutionIntent intent, string? audience, DelegationScope? scope, GovernedContext? parent, bool namesAnotherParent, CancellationToken cancellationToken)
     {
         var run = new Run(this, intent, LineageEventKind.ArtifactIssued);
+        using var root = run.StartCall("governed.issue ");
         try
         {
             if (_issuer is null)
@@ -135,6 +136,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                     await run.AppendAsync(required: true, cancellationToken).ConfigureAwait(false);
                     if (run.Denial is null)
                     {
+                        run.EndCall("succeeded");
                         return new ArtifactIssuance(parent is null ? artifact : artifact!.WithParent(parent.Artifact), null);
                     }
                 }
@@ -146,6 +148,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         }
 
         await run.RecordDenialAsync().ConfigureAwait(false);
+        run.EndCall("denied");
         return new ArtifactIssuance(null, run.Denial);
     }
 
@@ -153,6 +156,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
     {
         ArgumentNullException.ThrowIfNull(intent);
         var run = new Run(this, ResolveParent(intent), LineageEventKind.DryRun);
+        using var root = run.StartCall("governed.authorize ");
         PolicyDecision? decision = null;
         try
         {
@@ -165,6 +169,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
 
         run.Add(LineageEventKind.DryRun, [new("allowed", run.Denial is null ? "true" : "false"), .. DenialAttributes(run.Denial)]);
         await run.AppendAsync(required: false, CancellationToken.None).ConfigureAwait(false);
+        run.EndCall(run.Denial is null ? "succeeded" : "denied");
         return new AuthorizationResult(run.ExecutionId, decision, run.Denial);
     }
 
@@ -183,6 +188,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
     private async ValueTask<ExecutionDenial> RefuseCoreAsync(ExecutionIntent intent, DenialReason reason, string detail)
     {
         var run = new Run(this, intent, LineageEventKind.ExecutionDenied);
+        using var root = run.StartCall("governed.refuse ");
         try
         {
             run.SubmitRefusal();
@@ -194,6 +200,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
 
         run.Deny(reason, detail);
         await run.RecordDenialAsync().ConfigureAwait(false);
+        run.EndCall("denied");
         return run.Denial!;
     }
 
@@ -205,9 +212,8 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         Func<TState, GovernedContext, CancellationToken, ValueTask<TResult>> operation,
         CancellationToken cancellationToken)
     {
-        using var activity = GovernedSpan.Start("governed ", intent.Action.Id);
         var run = new Run(this, ResolveParent(intent), LineageEventKind.IntentSubmitted);
-        activity.SetTag("governed.execution_id", run.ExecutionId.ToString());
+        using var root = run.StartCall("governed ");
         GovernedContext? context = null;
         try
         {
@@ -236,17 +242,18 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 run.Deny(DenialReason.GovernanceFault, "no verified context");
             }
 
-            activity.SetError(run.Denial!.Reason.ToString());
             await run.RecordDenialAsync().ConfigureAwait(false);
+            run.EndCall("denied");
             return GovernedOutcome<TResult>.Denied(run.Denial!);
         }
 
         // Every check passed: the only place the operation is invoked.
+        run.LogPermitted();
         var started = run.Timestamp();
         GovernedOutcome<TResult> outcome;
         var previous = context.Enter();
         // The span is outside the try: only what the operation throws is the operation's exception.
-        var invoke = GovernedSpan.Start("governed.invoke");
+        var invoke = GovernedPhase.Start("governed.invoke", "operation", _time);
         try
         {
             var result = await operation(state, context, cancellationToken).ConfigureAwait(false);
@@ -261,11 +268,17 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             context.End(previous);
         }
 
+        if (outcome.Exception is { } thrown)
+        {
+            invoke.Span.RecordException(thrown);
+        }
+
         invoke.Dispose();
 
         var micros = run.MicrosecondsSince(started);
         await run.RecordOutcomeAsync(outcome.IsSuccess, outcome.Exception, micros).ConfigureAwait(false);
         GovernedTelemetry.Executions.Add(1, new KeyValuePair<string, object?>("outcome", outcome.IsSuccess ? "succeeded" : "faulted"));
+        run.EndCall(outcome.IsSuccess ? "succeeded" : "faulted", outcome.Exception);
         return outcome;
     }
 
@@ -295,6 +308,8 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         private readonly DateTimeOffset _startTime;
         private readonly string _mode;
         private string _phase = "clock";
+        private GovernedSpan _root;
+        private long _callStarted = -1;
 
         internal Run(GovernedExecutor owner, ExecutionIntent intent, LineageEventKind mode)
         {
@@ -334,6 +349,74 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             _pending.Add(new LineageEvent(kind, ExecutionId, Intent.ParentExecutionId, Now(), attributes));
 
         internal void Deny(DenialReason reason, string detail) => Denial ??= new ExecutionDenial(reason, detail, ExecutionId, Decision);
+
+        /// <summary>
+        /// Starts the root span of the call, named <paramref name="name"/> and the action's id, and times the call.
+        /// Only what is bounded and not personal goes on spans: the principal's type, never its id; no argument.
+        /// </summary>
+        internal GovernedSpan StartCall(string name)
+        {
+            _callStarted = GovernedTelemetry.ExecutionDuration.Start(_owner._time);
+            _root = GovernedSpan.Start(name, Intent.Action.Id);
+            if (_root.IsRecording)
+            {
+                _root.SetTag(GovernedTelemetry.ExecutionIdTag, ExecutionId.ToString("D"));
+                _root.SetTag(GovernedTelemetry.ModeTag, _mode);
+                _root.SetTag(GovernedTelemetry.ActionTag, Intent.Action.ToString());
+                _root.SetTag(GovernedTelemetry.PrincipalTypeTag, Intent.Principal.Type);
+            }
+
+            return _root;
+        }
+
+        /// <summary>
+        /// Describes how the call ended on its root span and records its duration. A denied run, issue or refusal is an
+        /// error (the caller did not get what it asked for); a dry run answers either way and never is.
+        /// </summary>
+        internal void EndCall(string outcome, Exception? exception = null)
+        {
+            var seconds = GuardedHistogram.Elapsed(_owner._time, _callStarted);
+            // Named only for a listener: nothing is formatted when nobody listens.
+            var reason = Denial is { } denial && (_root.IsRecording || seconds is not null) ? denial.Reason.ToString() : null;
+            if (_root.IsRecording)
+            {
+                _root.SetTag(GovernedTelemetry.DecisionTag, Denial is null ? "permit" : "deny");
+                if (Decision is { } decision)
+                {
+                    _root.SetTag(GovernedTelemetry.DeterminingPoliciesTag, decision.DeterminingPolicies.ToArray());
+                    _root.SetTag(GovernedTelemetry.PolicySetDigestTag, decision.PolicySetDigest);
+                }
+
+                _root.SetTag(GovernedTelemetry.OutcomeTag, outcome);
+                if (reason is not null)
+                {
+                    _root.SetTag(GovernedTelemetry.DenialReasonTag, reason);
+                    if (_mode != "dry_run")
+                    {
+                        _root.SetError(reason, reason);
+                    }
+                }
+
+                if (exception is not null)
+                {
+                    _root.RecordException(exception);
+                }
+            }
+
+            if (seconds is not null)
+            {
+                var tags = new TagList { { GovernedTelemetry.ModeTag, _mode }, { GovernedTelemetry.OutcomeTag, outcome } };
+                if (reason is not null)
+                {
+                    tags.Add(GovernedTelemetry.DenialReasonTag, reason);
+                }
+
+                GovernedTelemetry.ExecutionDuration.Record(seconds.Value, in tags);
+            }
+        }
+
+        /// <summary>Event 1000, just before the operation runs (the entities are formatted only when debug logging is on).</summary>
+        internal void LogPermitted() => Log.ExecutionPermitted(_owner._logger, ExecutionId, Intent.Principal, Intent.Action, Intent.Resource);
 
         internal void Fault(Exception ex, CancellationToken cancellationToken)
         {
@@ -396,7 +479,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             SubmitIntent(_mode, null, cancellationToken);
 
             _phase = "policy";
-            using var span = GovernedSpan.Start("governed.policy");
+            using var phase = GovernedPhase.Start("governed.policy", "evaluate", _owner._time);
             if (_owner._evaluator is null)
             {
                 Deny(DenialReason.NotPermitted, "this executor has no policies: it only runs presented artifacts");
@@ -406,6 +489,13 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             var decision = await _owner.GuardAsync(_owner._evaluator.EvaluateAsync(Intent, _startTime, cancellationToken), cancellationToken).ConfigureAwait(false)
                 ?? throw new InvalidOperationException("The policy evaluator returned no decision.");
             Decision = decision;
+            if (phase.Span.IsRecording)
+            {
+                phase.Span.SetTag(GovernedTelemetry.DecisionTag, decision.IsPermitted ? "permit" : "deny");
+                phase.Span.SetTag(GovernedTelemetry.DeterminingPoliciesTag, decision.DeterminingPolicies.ToArray());
+                phase.Span.SetTag(GovernedTelemetry.PolicySetDigestTag, decision.PolicySetDigest);
+            }
+
             Add(LineageEventKind.PolicyEvaluated,
             [
                 new("decision", decision.Kind.ToString()),
@@ -476,7 +566,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             }
 
             _phase = "issuer";
-            using var span = GovernedSpan.Start("governed.artifact.mint");
+            using var phase = GovernedPhase.Start("governed.artifact.mint", "issue", _owner._time);
             // The earliest end of the parent and every approval; none when there is neither (Min skips nulls).
             DateTimeOffset?[] ends = [parent?.Claims.ExpiresAt, .. approvals.Select(a => (DateTimeOffset?)a.ExpiresAt)];
             var notLaterThan = ends.Min();
@@ -509,7 +599,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 }
 
                 _phase = "approval";
-                using var span = GovernedSpan.Start("governed.approval");
+                using var phase = GovernedPhase.Start("governed.approval", "approval", _owner._time);
                 if (_owner._approvals is null)
                 {
                     Deny(DenialReason.ApprovalRequired, $"policy '{obligation.PolicyId}' requires approval by '{obligation.Value}' and no approver is configured");
@@ -598,7 +688,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         internal async ValueTask AppendAsync(bool required, CancellationToken cancellationToken)
         {
             _phase = "lineage";
-            using var span = GovernedSpan.Start("governed.lineage");
+            using var phase = GovernedPhase.Start("governed.lineage", "lineage", _owner._time);
             var events = _pending.ToArray();
             _pending.Clear();
             // Read-only: a sink cannot change the batch the sinks after it record.
@@ -649,7 +739,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         private async ValueTask<GovernedContext?> VerifyAsync(AuthorizationArtifact artifact, PolicyDecision? decision, CancellationToken cancellationToken)
         {
             _phase = "verifier";
-            using var span = GovernedSpan.Start("governed.artifact.verify");
+            using var phase = GovernedPhase.Start("governed.artifact.verify", "verify", _owner._time);
             string? acceptedPolicySet = null;
             if (_owner._policySet is { } policies)
             {
@@ -677,6 +767,11 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 new("checks", string.Join(",", result.Checks)),
                 new("artifact_digest", artifact.ComputeDigest()),
             ]);
+            if (phase.Span.IsRecording)
+            {
+                phase.Span.SetTag(GovernedTelemetry.DecisionTag, result.IsVerified && result.Claims is not null ? "permit" : "deny");
+            }
+
             if (!result.IsVerified || result.Claims is null)
             {
                 Deny(result.Reason == DenialReason.Unspecified ? DenialReason.GovernanceFault : result.Reason, result.Detail);

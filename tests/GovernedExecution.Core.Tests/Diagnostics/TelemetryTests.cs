@@ -29,7 +29,7 @@ public sealed class TelemetryTests
             all = [.. seen];
         }
 
-        var root = Assert.Single(all, a => a.DisplayName == "governed read" && (string?)a.GetTagItem("governed.execution_id") == outcome.ExecutionId.ToString("D"));
+        var root = Assert.Single(all, a => a.DisplayName == "governed read" && (string?)a.GetTagItem("governed_execution.execution_id") == outcome.ExecutionId.ToString("D"));
         var phases = all.Where(a => a.ParentSpanId == root.SpanId).Select(a => a.DisplayName).ToHashSet();
         Assert.Superset(new HashSet<string> { "governed.policy", "governed.artifact.mint", "governed.artifact.verify", "governed.lineage", "governed.invoke" }, phases);
         var intentRecord = host.Lineage.Records.First(r => r.Event.ExecutionId == outcome.ExecutionId);

@@ -143,6 +143,41 @@ public sealed class ThrowingTelemetryListenerTests
         Assert.Equal(30, result.Records - result.Checkpoints);
     }
 
+    [Fact]
+    public async Task A_listener_whose_exception_recorder_throws_leaves_the_operations_exception_and_its_record_unchanged()
+    {
+        using var host = new GovernedTestHost();
+        using var marker = new Activity("exception-recorder-test").SetParentId(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom()).Start();
+        var trace = marker.TraceId;
+        var threw = 0;
+        using var spans = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == GovernedExecution.Diagnostics.GovernedExecutionTelemetry.ActivitySourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> options) =>
+                options.Parent.TraceId == trace ? ActivitySamplingResult.AllDataAndRecorded : ActivitySamplingResult.None,
+            ExceptionRecorder = (Activity activity, Exception exception, ref TagList tags) =>
+            {
+                if (activity.TraceId == trace)
+                {
+                    Interlocked.Increment(ref threw);
+                    throw new InvalidOperationException("listener fault: exception recorder");
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(spans);
+        var thrown = new FormatException("the operation's own failure");
+
+        var outcome = await host.Executor.RunOutcomeAsync<int>(GovernedTestHost.Intent("read"), (ctx, ct) => throw thrown);
+        var rethrown = await Assert.ThrowsAsync<FormatException>(async () =>
+            await host.Executor.RunAsync<int>(GovernedTestHost.Intent("read"), (ctx, ct) => throw thrown));
+
+        Assert.True(Volatile.Read(ref threw) > 0, "the listener never threw: the test proves nothing");
+        Assert.Same(thrown, outcome.Exception);
+        Assert.Same(thrown, rethrown);
+        Assert.Single(host.Lineage.Records, r => r.Event.ExecutionId == outcome.ExecutionId && r.Event.Kind == LineageEventKind.ExecutionFailed);
+        Assert.Same(marker, Activity.Current);
+    }
+
     /// <summary>Where the listener throws.</summary>
     public enum TelemetryFault
     {
@@ -158,8 +193,11 @@ public sealed class ThrowingTelemetryListenerTests
         /// <summary>A handler of <see cref="Activity.CurrentChanged"/>.</summary>
         CurrentChanged,
 
-        /// <summary>The measurement callback of a <see cref="MeterListener"/>.</summary>
+        /// <summary>The measurement callback of a <see cref="MeterListener"/> (the counters).</summary>
         Measurement,
+
+        /// <summary>The measurement callback of a <see cref="MeterListener"/> for the duration histograms.</summary>
+        HistogramMeasurement,
     }
 
     /// <summary>Listeners to the <c>GovernedExecution</c> source and meter that throw inside the test's own trace.</summary>
@@ -180,7 +218,7 @@ public sealed class ThrowingTelemetryListenerTests
             // A random remote parent gives this test a trace id nobody else uses.
             _marker = new Activity("throwing-listener-test").SetParentId(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom()).Start();
             _trace = _marker.TraceId;
-            if (fault == TelemetryFault.Measurement)
+            if (fault is TelemetryFault.Measurement or TelemetryFault.HistogramMeasurement)
             {
                 _meters = new MeterListener
                 {
@@ -192,7 +230,15 @@ public sealed class ThrowingTelemetryListenerTests
                         }
                     },
                 };
-                _meters.SetMeasurementEventCallback<long>((instrument, value, tags, state) => ThrowIfMine(Activity.Current));
+                if (fault == TelemetryFault.Measurement)
+                {
+                    _meters.SetMeasurementEventCallback<long>((instrument, value, tags, state) => ThrowIfMine(Activity.Current));
+                }
+                else
+                {
+                    _meters.SetMeasurementEventCallback<double>((instrument, value, tags, state) => ThrowIfMine(Activity.Current));
+                }
+
                 _meters.Start();
             }
             else

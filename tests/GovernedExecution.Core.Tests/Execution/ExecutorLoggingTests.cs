@@ -14,6 +14,7 @@ namespace GovernedExecution.Tests.Execution;
 /// <summary>What the executor logs for denials, governance faults and failing lineage sinks.</summary>
 public sealed class ExecutorLoggingTests
 {
+    private const int ExecutionPermitted = 1000;
     private const int ExecutionDenied = 1001;
     private const int GovernanceFault = 1002;
     private const int LineageSinkFailed = 1003;
@@ -35,6 +36,39 @@ public sealed class ExecutorLoggingTests
 
     private static ValueTask<GovernedOutcome<int>> RunAsync(GovernedTestHost host, string action = "read") =>
         host.Executor.RunOutcomeAsync(GovernedTestHost.Intent(action), (ctx, ct) => ValueTask.FromResult(1));
+
+    [Fact]
+    public async Task A_permitted_run_is_logged_as_debug_with_its_execution_principal_action_and_resource_before_the_operation()
+    {
+        using var host = Host();
+        var loggedBefore = false;
+
+        var outcome = await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, ct) =>
+        {
+            loggedBefore = _logs.Entries.Any(e => e.EventId == ExecutionPermitted);
+            return ValueTask.FromResult(1);
+        });
+
+        Assert.True(outcome.IsSuccess);
+        Assert.True(loggedBefore, "event 1000 is logged before the operation runs");
+        var permitted = Assert.Single(_logs.Entries);
+        Assert.Equal(ExecutionPermitted, permitted.EventId);
+        Assert.Equal(LogLevel.Debug, permitted.Level);
+        Assert.Equal(outcome.ExecutionId, permitted.State["ExecutionId"]);
+        Assert.Equal("Agent::\"support-bot\"", permitted.State["Principal"]?.ToString());
+        Assert.Equal("Action::\"read\"", permitted.State["Action"]?.ToString());
+        Assert.Equal("Ticket::\"ticket-1\"", permitted.State["Resource"]?.ToString());
+    }
+
+    [Fact]
+    public async Task A_denied_run_is_not_logged_as_permitted()
+    {
+        using var host = Host();
+
+        await RunAsync(host, "delete");
+
+        Assert.DoesNotContain(_logs.Entries, e => e.EventId == ExecutionPermitted);
+    }
 
     [Fact]
     public async Task A_policy_denial_is_logged_as_information_with_its_reason_and_is_not_a_fault()
@@ -188,7 +222,7 @@ public sealed class ExecutorLoggingTests
         var outcome = await RunAsync(host);
 
         Assert.True(outcome.IsSuccess);
-        var failed = Assert.Single(_logs.Entries);
+        var failed = Assert.Single(_logs.Entries, e => e.EventId != ExecutionPermitted);
         Assert.Equal(LineageSinkFailed, failed.EventId);
         Assert.Equal("Required", failed.State["Mode"]);
     }

@@ -47,7 +47,7 @@ public sealed class ExecutorTelemetryTests
         var spans = telemetry.Spans();
         var root = Assert.Single(spans, s => s.ParentSpanId == telemetry.MarkerSpanId);
         Assert.Equal("governed refund", root.DisplayName);
-        Assert.Equal(outcome.ExecutionId.ToString("D"), root.GetTagItem("governed.execution_id"));
+        Assert.Equal(outcome.ExecutionId.ToString("D"), root.GetTagItem("governed_execution.execution_id"));
         Assert.Equal(ActivityStatusCode.Unset, root.Status);
         var phases = spans.Where(s => s.ParentSpanId == root.SpanId).Select(s => s.DisplayName).ToHashSet();
         Assert.Equal(
@@ -66,7 +66,7 @@ public sealed class ExecutorTelemetryTests
         Assert.Equal(DenialReason.PolicyDenied, outcome.Denial!.Reason);
         var root = Assert.Single(telemetry.Spans(), s => s.ParentSpanId == telemetry.MarkerSpanId);
         Assert.Equal("governed delete", root.DisplayName);
-        Assert.Equal(outcome.ExecutionId.ToString("D"), root.GetTagItem("governed.execution_id"));
+        Assert.Equal(outcome.ExecutionId.ToString("D"), root.GetTagItem("governed_execution.execution_id"));
         Assert.Equal(ActivityStatusCode.Error, root.Status);
         Assert.Equal("PolicyDenied", root.StatusDescription);
     }
