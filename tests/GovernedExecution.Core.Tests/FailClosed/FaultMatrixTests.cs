@@ -17,7 +17,7 @@ namespace GovernedExecution.Tests.FailClosed;
 /// </summary>
 public sealed class FaultMatrixTests
 {
-    public enum Seam { EntityProvider, PolicyEvaluator, SigningKeyProvider, TrustedKeyStore, ReplayGuard, RequiredSink, BestEffortSink, Clock, Cancellation, Delegate, ActivityListener, MeterListener }
+    public enum Seam { EntityProvider, PolicyEvaluator, SigningKeyProvider, TrustedKeyStore, ReplayGuard, RequiredSink, BestEffortSink, Clock, Cancellation, Delegate, ActivityListener, MeterListener, HistogramListener }
 
     /// <summary>The matrix: seam, fault, expected denial and its detail (null: the delegate runs).</summary>
     public static TheoryData<Seam, FaultKind, DenialReason?, string?> Matrix { get; } = new()
@@ -57,6 +57,7 @@ public sealed class FaultMatrixTests
         { Seam.Delegate, FaultKind.Throws, null, null },
         { Seam.ActivityListener, FaultKind.Throws, null, null },
         { Seam.MeterListener, FaultKind.Throws, null, null },
+        { Seam.HistogramListener, FaultKind.Throws, null, null },
     };
 
     [Theory]
@@ -139,6 +140,7 @@ public sealed class FaultMatrixTests
         {
             Seam.ActivityListener => new Diagnostics.ThrowingTelemetryListenerTests.ThrowingTelemetry(Diagnostics.ThrowingTelemetryListenerTests.TelemetryFault.ActivityStarted),
             Seam.MeterListener => new Diagnostics.ThrowingTelemetryListenerTests.ThrowingTelemetry(Diagnostics.ThrowingTelemetryListenerTests.TelemetryFault.Measurement),
+            Seam.HistogramListener => new Diagnostics.ThrowingTelemetryListenerTests.ThrowingTelemetry(Diagnostics.ThrowingTelemetryListenerTests.TelemetryFault.HistogramMeasurement),
             _ => null,
         };
         var intent = new ExecutionIntent(new("Agent", "support-bot"), new("Action", "read"), new("Ticket", "t-1"));
