@@ -116,7 +116,7 @@ public sealed class CedarSchema
     internal string Describe()
     {
         var sb = new StringBuilder();
-        foreach (var ns in Namespaces.OrderBy(n => n.Name, StringComparer.Ordinal))
+        foreach (var ns in Namespaces.Where(n => n.Name.Length > 0).OrderBy(n => n.Name, StringComparer.Ordinal))
         {
             sb.Append("namespace ").Append(ns.Name).Append(' ');
             SchemaType.DescribeAnnotations(sb, ns.Annotations);

@@ -7,8 +7,8 @@ internal sealed class CedarSchemaTextReader
 {
     private const int MaxNesting = 128;
 
-    /// <summary>Identifiers Cedar reserves; they cannot be bare names of attributes, types or actions.</summary>
-    private static readonly HashSet<string> ReservedIdentifiers = new(StringComparer.Ordinal) { "true", "false", "if", "then", "else", "in", "is", "like", "has", "__cedar" };
+    /// <summary>Identifiers Cedar reserves; they cannot be bare names of attributes, types or actions (<c>__cedar</c> is checked by the resolver, since it may start a type name).</summary>
+    private static readonly HashSet<string> ReservedIdentifiers = new(StringComparer.Ordinal) { "true", "false", "if", "then", "else", "in", "is", "like", "has" };
 
     private readonly List<Token> _t;
     private int _pos;
@@ -107,7 +107,7 @@ internal sealed class CedarSchemaTextReader
         {
             _pos++;
             var keyTok = Cur;
-            var key = ReadIdent("an annotation name");
+            var key = Expect(TokenKind.Ident, "an annotation name").Text; // any identifier, reserved words included
             var value = string.Empty;
             if (Accept(TokenKind.LParen))
             {
