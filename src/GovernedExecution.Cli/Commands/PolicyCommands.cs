@@ -18,7 +18,7 @@ internal static class PolicyCommands
 
         var policies = new Option<string>("--policies") { Description = "A .cedar file, a folder of them, or a JSON policy file.", Required = true };
         var entities = new Option<string?>("--entities") { Description = "Entities in Cedar's entity JSON format." };
-        var schema = new Option<string?>("--schema") { Description = "A .cedarschema file (used to read entity and context JSON; policies are not validated against it)." };
+        var schema = new Option<string?>("--schema") { Description = "A .cedarschema file, or a JSON schema (.json): entity and context JSON are read with its types and its actions and action groups are added to the entities (policies are not validated against it)." };
         var request = new Option<string>("--request") { Description = "The request JSON file, or - for standard input.", Required = true };
         var authorize = new Command("authorize", "Evaluate one request; print the decision JSON; exit 0 for allow, 3 for deny.") { policies, entities, schema, request };
         authorize.SetAction(result => Authorize(result.GetValue(policies)!, result.GetValue(entities), result.GetValue(schema), result.GetValue(request)!, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error));
@@ -42,14 +42,22 @@ internal static class PolicyCommands
 
     internal static CedarEntities LoadEntities(string? entitiesPath, string? schemaPath)
     {
-        if (entitiesPath is null)
+        var schema = LoadSchema(schemaPath);
+        return entitiesPath is null
+            ? (schema is null ? CedarEntities.Empty : CedarEntities.FromSchema(schema))
+            : CedarEntities.ParseJson(File.ReadAllText(entitiesPath), entitiesPath, schema);
+    }
+
+    /// <summary>Reads a schema in Cedar's format, or in its JSON format when the file name ends in .json.</summary>
+    internal static CedarSchema? LoadSchema(string? schemaPath)
+    {
+        if (schemaPath is null)
         {
-            return CedarEntities.Empty;
+            return null;
         }
 
-        var schema = schemaPath is null ? null : CedarSchema.TryParse(File.ReadAllText(schemaPath))
-            ?? throw new CedarParseException($"{schemaPath}: the schema could not be read");
-        return CedarEntities.ParseJson(File.ReadAllText(entitiesPath), entitiesPath, schema);
+        var text = File.ReadAllText(schemaPath);
+        return schemaPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? CedarSchema.ParseJson(text, schemaPath) : CedarSchema.Parse(text, schemaPath);
     }
 
     private static int Validate(string[] paths, TextWriter output, TextWriter error)
@@ -104,7 +112,7 @@ internal static class PolicyCommands
             var set = LoadPolicies(policiesPath);
             var entities = LoadEntities(entitiesPath, schemaPath);
             var text = requestPath == "-" ? Console.In.ReadToEnd() : File.ReadAllText(requestPath);
-            var request = ReadRequest(text);
+            var request = ReadRequest(text, LoadSchema(schemaPath));
             var response = set.Evaluate(request, entities);
             var buffer = new System.Buffers.ArrayBufferWriter<byte>();
             using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
@@ -156,7 +164,7 @@ internal static class PolicyCommands
     }
 
     /// <summary>Reads <c>{"principal":{"type":..,"id":..},"action":..,"resource":..,"context":{..}}</c>; entity references may also be Cedar text.</summary>
-    internal static CedarRequest ReadRequest(string json)
+    internal static CedarRequest ReadRequest(string json, CedarSchema? schema = null)
     {
         using var document = JsonDocument.Parse(json, new JsonDocumentOptions { MaxDepth = 64, AllowDuplicateProperties = false });
         var root = document.RootElement;
@@ -174,7 +182,7 @@ internal static class PolicyCommands
         }
 
         var context = root.TryGetProperty("context", out var c) && c.ValueKind != JsonValueKind.Null ? c.GetRawText() : null;
-        return CedarRequest.Create(Entity("principal"), Entity("action"), Entity("resource"), context);
+        return CedarRequest.Create(Entity("principal"), Entity("action"), Entity("resource"), context, schema);
     }
 
     private static int Conformance(string path, TextWriter output, TextWriter error)

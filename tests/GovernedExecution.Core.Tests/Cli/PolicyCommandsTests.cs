@@ -72,6 +72,25 @@ public sealed class PolicyCommandsTests : IDisposable
     }
 
     [Fact]
+    public async Task Authorize_with_a_schema_adds_its_action_groups_and_types_the_context()
+    {
+        var schema = Write("s.cedarschema", "entity User; entity Doc; action readOps; action archive in [\"readOps\"] appliesTo { principal: User, resource: Doc, context: { at: datetime } };");
+        var policies = Write("p.cedar", "permit(principal, action in Action::\"readOps\", resource) when { context.at > datetime(\"2024-01-01\") };");
+        var entities = Write("e.json", "[]");
+        var request = Write("r.json", "{\"principal\":{\"type\":\"User\",\"id\":\"a\"},\"action\":{\"type\":\"Action\",\"id\":\"archive\"},\"resource\":{\"type\":\"Doc\",\"id\":\"d\"},\"context\":{\"at\":\"2024-06-01\"}}");
+
+        var (withSchema, output, _) = await InvokeAsync("authorize", "--policies", policies, "--entities", entities, "--schema", schema, "--request", request);
+        var (withoutSchema, _, _) = await InvokeAsync("authorize", "--policies", policies, "--entities", entities, "--request", request);
+        var (badSchema, _, error) = await InvokeAsync("authorize", "--policies", policies, "--schema", Write("bad.cedarschema", "entity A in [B];"), "--request", request);
+
+        Assert.Equal(0, withSchema);
+        Assert.Contains("\"allow\"", output, StringComparison.Ordinal);
+        Assert.Equal(3, withoutSchema);
+        Assert.Equal(1, badSchema);
+        Assert.Contains("bad.cedarschema:1:14:", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Authorize_reports_a_malformed_request_with_exit_1()
     {
         var (code, _, error) = await InvokeAsync("authorize", "--policies", Write("p.cedar", Policies), "--request", Write("r.json", "{\"principal\":"));

@@ -281,7 +281,7 @@ internal sealed class CedarConformanceRunner
         if (!_cache.TryGetValue(key, out var cached))
         {
             var path = key["schema:".Length..];
-            cached = path.EndsWith(".cedarschema", StringComparison.Ordinal) ? CedarSchema.TryParse(_files[path]) : null;
+            cached = path.EndsWith(".cedarschema", StringComparison.Ordinal) ? CedarSchema.Parse(_files[path], path) : CedarSchema.ParseJson(_files[path], path);
             _cache[key] = cached;
         }
 

@@ -23,6 +23,28 @@ public sealed class CedarEntities
     /// <exception cref="CedarParseException">When the JSON is malformed or holds invalid values.</exception>
     public static CedarEntities ParseJson(string json, string sourceName = "entities.json") => ParseJson(json, sourceName, null);
 
+    /// <summary>
+    /// Reads entities from Cedar's entity JSON format with a schema, as Cedar does: attribute and tag values are read by
+    /// their declared types (extension values and entity references may leave out <c>__extn</c> and <c>__entity</c>),
+    /// and the schema's actions and action groups are added. An action the file also lists must have the parents the
+    /// schema declares for it (and no attributes); an action the schema does not declare is refused.
+    /// </summary>
+    /// <param name="json">The JSON text.</param>
+    /// <param name="schema">The schema.</param>
+    /// <param name="sourceName">The name used in diagnostics.</param>
+    /// <returns>The entity store, with the schema's action entities.</returns>
+    /// <exception cref="ArgumentNullException">When <paramref name="json"/> or <paramref name="schema"/> is null.</exception>
+    /// <exception cref="CedarParseException">When the JSON is malformed, holds invalid values, or lists an action that
+    /// does not match the schema.</exception>
+    public static CedarEntities ParseJson(string json, CedarSchema schema, string sourceName = "entities.json")
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        return ParseJson(json, sourceName, schema);
+    }
+
+    /// <summary>Gets the schema's action entities alone (for a request that has no other entities).</summary>
+    internal static CedarEntities FromSchema(CedarSchema schema) => new(new CedarEntityStore(WithSchemaActions([], schema)));
+
     internal static CedarEntities ParseJson(string json, string sourceName, CedarSchema? schema)
     {
         ArgumentNullException.ThrowIfNull(json);
@@ -30,7 +52,8 @@ public sealed class CedarEntities
         try
         {
             using var doc = JsonDocument.Parse(json, CedarJsonValues.DocumentOptions);
-            return new CedarEntities(new CedarEntityStore(CedarJsonValues.ParseEntities(doc.RootElement, schema)));
+            var list = CedarJsonValues.ParseEntities(doc.RootElement, schema);
+            return new CedarEntities(new CedarEntityStore(schema is null ? list : WithSchemaActions(list, schema)));
         }
         catch (JsonException e)
         {
@@ -40,6 +63,54 @@ public sealed class CedarEntities
         {
             throw new CedarParseException([new CedarDiagnostic(sourceName, 0, 0, e.Message)]);
         }
+    }
+
+    /// <summary>Adds the schema's action entities; an action also listed in the data must match its declaration, as in Cedar.</summary>
+    private static List<CedarEntity> WithSchemaActions(List<CedarEntity> entities, CedarSchema schema)
+    {
+        var listed = new HashSet<EntityUid>();
+        foreach (var e in entities)
+        {
+            var declared = schema.GetAction(e.Uid);
+            if (declared is null)
+            {
+                if (e.Uid.Type == "Action" || e.Uid.Type.EndsWith("::Action", StringComparison.Ordinal))
+                {
+                    throw new CedarEvaluationException($"found action entity {e.Uid}, but it was not declared as an action in the schema");
+                }
+
+                continue;
+            }
+
+            // Compare the ancestors: the data may list only direct parents, or the whole closure.
+            var ancestors = new HashSet<EntityUid>();
+            foreach (var p in e.Parents)
+            {
+                ancestors.Add(p);
+                if (schema.GetAction(p) is { } parent)
+                {
+                    ancestors.UnionWith(parent.Ancestors);
+                }
+            }
+
+            if (e.Attrs.Count > 0 || e.Tags is { Count: > 0 } || !ancestors.SetEquals(declared.Ancestors))
+            {
+                throw new CedarEvaluationException($"the definition of action {e.Uid} does not match its schema declaration (leave it out of the entity data to use the schema's)");
+            }
+
+            listed.Add(e.Uid);
+        }
+
+        var all = new List<CedarEntity>(entities);
+        foreach (var action in schema.ActionEntities())
+        {
+            if (!listed.Contains(action.Uid))
+            {
+                all.Add(action);
+            }
+        }
+
+        return all;
     }
 }
 
@@ -70,18 +141,32 @@ public sealed class CedarRequest
     /// <returns>The request.</returns>
     /// <exception cref="ArgumentNullException">When an entity reference is null.</exception>
     /// <exception cref="CedarParseException">When an entity reference or the context cannot be read.</exception>
-    public static CedarRequest Create(string principal, string action, string resource, string? contextJson = null)
+    public static CedarRequest Create(string principal, string action, string resource, string? contextJson = null) =>
+        Create(principal, action, resource, contextJson, null);
+
+    /// <summary>Creates a request whose context is read by the context type the schema declares for the action
+    /// (extension values and entity references may then leave out <c>__extn</c> and <c>__entity</c>).</summary>
+    /// <param name="principal">The principal, for example <c>User::"alice"</c>.</param>
+    /// <param name="action">The action, for example <c>Action::"view"</c>.</param>
+    /// <param name="resource">The resource, for example <c>Photo::"a.jpg"</c>.</param>
+    /// <param name="contextJson">The context as a JSON object (Cedar's value JSON format), or null for an empty context.</param>
+    /// <param name="schema">The schema, or null to read the context without types.</param>
+    /// <returns>The request.</returns>
+    /// <exception cref="ArgumentNullException">When an entity reference is null.</exception>
+    /// <exception cref="CedarParseException">When an entity reference or the context cannot be read.</exception>
+    public static CedarRequest Create(string principal, string action, string resource, string? contextJson, CedarSchema? schema)
     {
         ArgumentNullException.ThrowIfNull(principal);
         ArgumentNullException.ThrowIfNull(action);
         ArgumentNullException.ThrowIfNull(resource);
         var context = RecordValue.Empty;
+        var actionUid = Uid(action, "action");
         if (contextJson is not null)
         {
             try
             {
                 using var doc = JsonDocument.Parse(contextJson, CedarJsonValues.DocumentOptions);
-                context = CedarJsonValues.ParseRecord(doc.RootElement, null);
+                context = CedarJsonValues.ParseRecord(doc.RootElement, schema?.GetActionContext(actionUid));
             }
             catch (JsonException e)
             {
@@ -93,7 +178,7 @@ public sealed class CedarRequest
             }
         }
 
-        return new CedarRequest(Uid(principal, "principal"), Uid(action, "action"), Uid(resource, "resource"), context);
+        return new CedarRequest(Uid(principal, "principal"), actionUid, Uid(resource, "resource"), context);
     }
 
     internal static CedarRequest FromValues(EntityUid principal, EntityUid action, EntityUid resource, RecordValue? context) =>

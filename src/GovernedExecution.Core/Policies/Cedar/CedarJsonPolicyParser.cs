@@ -266,7 +266,7 @@ internal static class CedarJsonPolicyParser
         switch (key)
         {
             case "Value":
-                return new LiteralExpr(CedarJsonValues.ParseValue(v, null, implicitEntities: false));
+                return new LiteralExpr(CedarJsonValues.ParseValue(v, null));
             case "Var":
                 return v.GetString() switch
                 {

@@ -2,38 +2,6 @@ using System.Text.Json;
 
 namespace GovernedExecution.Policies.Cedar;
 
-/// <summary>A type from a schema, used only to read JSON values that leave out the <c>__entity</c>/<c>__extn</c> escapes.</summary>
-internal sealed class SchemaType
-{
-    public static readonly SchemaType Unknown = new(SchemaTypeKind.Unknown);
-    public static readonly SchemaType Bool = new(SchemaTypeKind.Bool);
-    public static readonly SchemaType Long = new(SchemaTypeKind.Long);
-    public static readonly SchemaType String = new(SchemaTypeKind.String);
-
-    public SchemaType(SchemaTypeKind kind) => Kind = kind;
-
-    public SchemaTypeKind Kind { get; }
-
-    public SchemaType? Element { get; init; }
-
-    public Dictionary<string, SchemaType>? Attributes { get; init; }
-
-    /// <summary>The entity type name or the extension function name (ip, decimal, datetime, duration).</summary>
-    public string? Name { get; init; }
-}
-
-internal enum SchemaTypeKind
-{
-    Unknown,
-    Bool,
-    Long,
-    String,
-    Set,
-    Record,
-    Entity,
-    Extension,
-}
-
 /// <summary>Reads Cedar values, entity references and entities from JSON.</summary>
 internal static class CedarJsonValues
 {
@@ -61,7 +29,7 @@ internal static class CedarJsonValues
         return new EntityUid(t.GetString()!, id.GetString()!);
     }
 
-    public static CedarValue ParseValue(JsonElement e, SchemaType? hint, bool implicitEntities = true)
+    public static CedarValue ParseValue(JsonElement e, SchemaType? hint)
     {
         hint ??= SchemaType.Unknown;
         switch (e.ValueKind)
@@ -75,9 +43,9 @@ internal static class CedarJsonValues
             case JsonValueKind.String:
                 {
                     var s = e.GetString()!;
-                    if (hint.Kind == SchemaTypeKind.Extension && hint.Name is not null)
+                    if (hint.ExtensionConstructor is { } constructor)
                     {
-                        var info = CedarFunctionInfo.Lookup(hint.Name);
+                        var info = CedarFunctionInfo.Lookup(constructor);
                         if (info is not null)
                         {
                             return CallExpr.Construct(info.Function, s);
@@ -92,20 +60,20 @@ internal static class CedarJsonValues
                     var list = new List<CedarValue>();
                     foreach (var item in e.EnumerateArray())
                     {
-                        list.Add(ParseValue(item, hint.Element, implicitEntities));
+                        list.Add(ParseValue(item, hint.Element));
                     }
 
                     return SetValue.Create(list);
                 }
 
             case JsonValueKind.Object:
-                return ParseObject(e, hint, implicitEntities);
+                return ParseObject(e, hint);
             default:
                 throw new CedarEvaluationException("unsupported JSON value " + e.ValueKind);
         }
     }
 
-    public static RecordValue ParseRecord(JsonElement e, SchemaType? hint, bool implicitEntities = true)
+    public static RecordValue ParseRecord(JsonElement e, SchemaType? hint)
     {
         if (e.ValueKind != JsonValueKind.Object)
         {
@@ -115,9 +83,9 @@ internal static class CedarJsonValues
         var d = new Dictionary<string, CedarValue>(StringComparer.Ordinal);
         foreach (var p in e.EnumerateObject())
         {
-            SchemaType? attrHint = null;
-            hint?.Attributes?.TryGetValue(p.Name, out attrHint);
-            if (!d.TryAdd(p.Name, ParseValue(p.Value, attrHint, implicitEntities)))
+            SchemaAttribute? attr = null;
+            hint?.Attributes?.TryGetValue(p.Name, out attr);
+            if (!d.TryAdd(p.Name, ParseValue(p.Value, attr?.Type)))
             {
                 throw new CedarEvaluationException("duplicate key " + CedarText.Quote(p.Name));
             }
@@ -126,7 +94,7 @@ internal static class CedarJsonValues
         return new RecordValue(d);
     }
 
-    private static CedarValue ParseObject(JsonElement e, SchemaType hint, bool implicitEntities)
+    private static CedarValue ParseObject(JsonElement e, SchemaType hint)
     {
         if (e.TryGetProperty("__entity", out _))
         {
@@ -138,25 +106,13 @@ internal static class CedarJsonValues
             return ParseExtension(extn);
         }
 
-        bool looksLikeUid = CountProperties(e) == 2 && e.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String
-            && e.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String;
-        if (hint.Kind == SchemaTypeKind.Entity || (hint.Kind == SchemaTypeKind.Unknown && looksLikeUid && implicitEntities))
+        // Without a schema type saying so, Cedar reads an object holding only "type" and "id" as a record, not an entity reference.
+        if (hint.Kind == SchemaTypeKind.Entity)
         {
             return ParseUid(e);
         }
 
-        return ParseRecord(e, hint.Kind == SchemaTypeKind.Record ? hint : null, implicitEntities);
-    }
-
-    private static int CountProperties(JsonElement e)
-    {
-        int n = 0;
-        foreach (var unused in e.EnumerateObject())
-        {
-            n++;
-        }
-
-        return n;
+        return ParseRecord(e, hint.Kind == SchemaTypeKind.Record ? hint : null);
     }
 
     private static CedarValue ParseExtension(JsonElement extn)

@@ -68,9 +68,13 @@ public sealed class CedarConformanceTests
             }
 
             count++;
-            if (CedarSchema.TryParse(text) is null)
+            try
             {
-                failed.Add(name);
+                CedarSchema.Parse(text, name);
+            }
+            catch (CedarParseException e)
+            {
+                failed.Add(e.ToString());
             }
         }
 
