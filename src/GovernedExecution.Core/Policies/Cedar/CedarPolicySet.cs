@@ -235,6 +235,13 @@ public sealed class CedarPolicySet
         return sb.ToString();
     }
 
+    /// <summary>
+    /// Writes the set in Cedar's JSON policy format: <c>staticPolicies</c>, <c>templates</c> and <c>templateLinks</c>
+    /// (linked policies are written as links to their template), as the official Cedar engine writes it.
+    /// </summary>
+    /// <returns>The JSON text, indented.</returns>
+    public string ToJson() => CedarJsonPolicyWriter.WritePolicySet(_policies);
+
     /// <summary>Evaluates directly from in-memory values (no JSON); see <see cref="CedarValues"/> to build them.</summary>
     internal CedarResponse Evaluate(EntityUid principal, EntityUid action, EntityUid resource, RecordValue? context, CedarEntities entities) =>
         CedarResponse.From(Authorize(principal, action, resource, context, entities.Store));
