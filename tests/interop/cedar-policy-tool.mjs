@@ -1,6 +1,6 @@
 // Formats and translates Cedar policies with the official engine (@cedar-policy/cedar-wasm), for the interop tests.
 // Usage: node cedar-policy-tool.mjs --modules DIR < requests.json > answers.json
-// requests.json is an array of {"op": "format" | "toJson" | "toText" | "check", "text"?: string, "json"?: object};
+// requests.json is an array of {"op": "format" | "toJson" | "setToJson" | "toText" | "check", "text"?: string, "json"?: object};
 // each answer is {"ok": true, "result": ...} or {"ok": false, "errors": [message, ...]}, in the same order.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -38,6 +38,24 @@ function run(request) {
         a = cedar.templateToText(request.json);
       }
       return a.type === 'success' ? { ok: true, result: a.text } : { ok: false, errors: errors(a) };
+    }
+    case 'setToJson': {
+      // Every policy and template of a policy set, each in the JSON policy format, in text order.
+      const parts = cedar.policySetTextToParts(request.text);
+      if (parts.type !== 'success') {
+        return { ok: false, errors: errors(parts) };
+      }
+      const convert = (texts, fn) => texts.map((t) => {
+        const a = fn(t);
+        if (a.type !== 'success') {
+          throw new Error(errors(a).join('; '));
+        }
+        return a.json;
+      });
+      return {
+        ok: true,
+        result: { policies: convert(parts.policies, cedar.policyToJson), templates: convert(parts.policy_templates, cedar.templateToJson) },
+      };
     }
     case 'check': {
       const a = cedar.checkParsePolicySet(request.text !== undefined ? { staticPolicies: request.text } : request.json);
