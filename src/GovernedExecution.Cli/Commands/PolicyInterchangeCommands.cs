@@ -45,20 +45,30 @@ internal static class PolicyInterchangeCommands
     }
 
     /// <summary>Reads a policy file in either format (by extension) or a folder of .cedar files; templates alone are allowed.</summary>
+    /// <exception cref="ArgumentException">There is neither a policy nor a template: nothing to work on.</exception>
     internal static CedarPolicySet ReadPolicies(string path)
     {
+        CedarPolicySet set;
         if (Directory.Exists(path))
         {
-            return CedarPolicySet.FromDirectory(path);
+            set = CedarPolicySet.FromDirectory(path);
+        }
+        else
+        {
+            var text = File.ReadAllText(path);
+            set = path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? CedarPolicySet.ParseJson(text, path) : CedarPolicySet.Parse(text, path);
         }
 
-        var text = File.ReadAllText(path);
-        return path.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? CedarPolicySet.ParseJson(text, path) : CedarPolicySet.Parse(text, path);
+        return NotEmpty(set, path);
     }
+
+    private static CedarPolicySet NotEmpty(CedarPolicySet set, string path) =>
+        set.PolicyIds.Count + set.TemplateIds.Count > 0 ? set : throw new ArgumentException($"{path}: no policies or templates; nothing was done");
 
     private static int Format(string path, bool check, TextWriter output, TextWriter error)
     {
         var text = File.ReadAllText(path);
+        NotEmpty(CedarPolicySet.Parse(text, path), path);
         var formatted = CedarPolicySet.Format(text, path);
         if (!check)
         {

@@ -115,4 +115,15 @@ public sealed class PolicyInterchangeCommandsTests : IDisposable
         var (code, _, _) = await InvokeAsync("policy", "link", templates, "--template", "policy0", "--slot", "?principal");
         Assert.Equal(2, code);
     }
+
+    [Theory]
+    [InlineData("format")]
+    [InlineData("translate", "--to", "json")]
+    [InlineData("link", "--template", "policy0", "--slot", "?principal=User::\"a\"")]
+    public async Task A_file_without_policies_is_an_error_with_exit_1(string command, params string[] rest)
+    {
+        var (code, output, error) = await InvokeAsync(["policy", command, Write("empty.cedar", "// only a comment\n"), .. rest]);
+        Assert.Equal((1, string.Empty), (code, output));
+        Assert.Contains("no policies or templates", error, StringComparison.Ordinal);
+    }
 }
