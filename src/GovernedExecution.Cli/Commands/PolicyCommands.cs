@@ -14,6 +14,7 @@ internal static class PolicyCommands
         var validate = new Command("validate", "Parse Cedar policy files; print diagnostics as file:line:col: message; exit 1 on any error.") { files };
         validate.SetAction(result => CliGuard.Run(result, () => Validate(result.GetValue(files)!, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error)));
         var policy = new Command("policy", "Work with Cedar policy files.") { validate };
+        PolicyInterchangeCommands.Register(policy);
         root.Subcommands.Add(policy);
 
         var policies = new Option<string>("--policies") { Description = "A .cedar file, a folder of them, or a JSON policy file.", Required = true };

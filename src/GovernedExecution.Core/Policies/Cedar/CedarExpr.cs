@@ -454,25 +454,64 @@ internal sealed class BinaryExpr : CedarExpr
 
 internal sealed class HasExpr : CedarExpr
 {
+    private readonly CedarExpr? _expanded;
+
     public HasExpr(CedarExpr target, string attr)
+        : this(target, [attr])
     {
+    }
+
+    /// <summary>
+    /// <c>target has a.b.c</c>: Cedar defines it as <c>target has a &amp;&amp; target.a has b &amp;&amp; target.a.b has c</c>;
+    /// the path is kept so that it is written back as it was read, and evaluated (and written canonically) as defined.
+    /// </summary>
+    public HasExpr(CedarExpr target, IReadOnlyList<string> path)
+    {
+        if (path.Count == 0)
+        {
+            throw new ArgumentException("a has path needs at least one attribute", nameof(path));
+        }
+
         Target = target;
-        Attr = attr;
+        Path = path;
         Over(target);
+        if (path.Count > 1)
+        {
+            CedarExpr result = new HasExpr(target, path[0]);
+            CedarExpr prefix = new GetAttrExpr(target, path[0]);
+            for (int i = 1; i < path.Count; i++)
+            {
+                result = new AndExpr(result, new HasExpr(prefix, path[i]));
+                prefix = new GetAttrExpr(prefix, path[i]);
+            }
+
+            _expanded = result;
+            Over(result);
+        }
     }
 
     public CedarExpr Target { get; }
 
-    public string Attr { get; }
+    /// <summary>Gets the attribute path; one element for the plain form.</summary>
+    public IReadOnlyList<string> Path { get; }
 
-    public override CedarValue Eval(EvalEnv env) => BoolValue.Of(HasAttr(Target.Eval(env), Attr, env));
+    public string Attr => Path[0];
+
+    public override CedarValue Eval(EvalEnv env) =>
+        _expanded is not null ? _expanded.Eval(env) : BoolValue.Of(HasAttr(Target.Eval(env), Path[0], env));
 
     public override void Write(StringBuilder sb)
     {
+        if (_expanded is not null)
+        {
+            _expanded.Write(sb);
+            return;
+        }
+
         sb.Append('(');
         Target.Write(sb);
         sb.Append(" has ");
-        CedarText.WriteString(sb, Attr);
+        CedarText.WriteString(sb, Path[0]);
         sb.Append(')');
     }
 }

@@ -85,13 +85,15 @@ internal static class CedarLexer
                     i++;
                     lineStart = i;
                 }
-                else if (c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v')
+                else if (char.IsWhiteSpace(c))
                 {
+                    // Cedar skips every Unicode White_Space character, not only the ASCII ones.
                     i++;
                 }
                 else if (c == '/' && i + 1 < text.Length && text[i + 1] == '/')
                 {
-                    while (i < text.Length && text[i] != '\n')
+                    // A comment ends at a line feed or a carriage return.
+                    while (i < text.Length && text[i] != '\n' && text[i] != '\r')
                     {
                         i++;
                     }

@@ -212,6 +212,7 @@ internal sealed class CedarParser
     private CedarPolicy ParsePolicy(string id)
     {
         var annotations = new List<KeyValuePair<string, string>>();
+        var valueless = new HashSet<string>(StringComparer.Ordinal);
         while (Is(TokenKind.At))
         {
             Next();
@@ -221,6 +222,10 @@ internal sealed class CedarParser
             {
                 value = ExpectString("annotation value (a string literal)");
                 Expect(TokenKind.RParen, "')'");
+            }
+            else
+            {
+                valueless.Add(key.Text);
             }
 
             foreach (var a in annotations)
@@ -275,7 +280,7 @@ internal sealed class CedarParser
         }
 
         Expect(TokenKind.Semi, "';' (or 'when'/'unless')");
-        return new CedarPolicy(id, effect, annotations, principal, action, resource, conditions);
+        return new CedarPolicy(id, effect, annotations, principal, action, resource, conditions) { ValuelessAnnotations = valueless };
     }
 
     private ScopeConstraint ParseScope(bool isPrincipal)
@@ -351,7 +356,7 @@ internal sealed class CedarParser
                     {
                         list.Add(ParseActionEntity());
                     }
-                    while (Accept(TokenKind.Comma));
+                    while (Accept(TokenKind.Comma) && !Is(TokenKind.RBracket));
                 }
 
                 Expect(TokenKind.RBracket, "']'");
@@ -507,17 +512,14 @@ internal sealed class CedarParser
             }
 
             var first = Expect(TokenKind.Ident, "attribute name (identifier or string) after 'has'");
-            CedarExpr result = new HasExpr(left, first.Text);
-            CedarExpr path = new GetAttrExpr(left, first.Text);
+            var path = new List<string> { AttributeName(first) };
             while (Is(TokenKind.Dot) && _tokens[_pos + 1].Kind == TokenKind.Ident)
             {
                 Next();
-                var attr = Next().Text;
-                result = Check(new AndExpr(result, new HasExpr(path, attr)));
-                path = new GetAttrExpr(path, attr);
+                path.Add(AttributeName(Next()));
             }
 
-            return result;
+            return Check(new HasExpr(left, path));
         }
 
         if (AcceptIdent("like"))
@@ -640,6 +642,7 @@ internal sealed class CedarParser
             if (Accept(TokenKind.Dot))
             {
                 var name = Expect(TokenKind.Ident, "attribute or method name after '.'");
+                AttributeName(name);
                 if (Is(TokenKind.LParen))
                 {
                     var info = CedarFunctionInfo.Lookup(name.Text);
@@ -682,6 +685,10 @@ internal sealed class CedarParser
         }
     }
 
+    /// <summary>An identifier used as an attribute name or record key: Cedar refuses the reserved words there.</summary>
+    private static string AttributeName(Token t) =>
+        IsReserved(t.Text) ? throw Error(t, "'" + t.Text + "' is reserved and cannot be used as an attribute name (write it as a string: [\"" + t.Text + "\"])") : t.Text;
+
     private void ParseArgs(List<CedarExpr> args)
     {
         if (!Is(TokenKind.RParen))
@@ -690,7 +697,7 @@ internal sealed class CedarParser
             {
                 args.Add(ParseExpr());
             }
-            while (Accept(TokenKind.Comma));
+            while (Accept(TokenKind.Comma) && !Is(TokenKind.RParen));
         }
 
         Expect(TokenKind.RParen, "')' or ','");
@@ -725,7 +732,7 @@ internal sealed class CedarParser
                         {
                             items.Add(ParseExpr());
                         }
-                        while (Accept(TokenKind.Comma));
+                        while (Accept(TokenKind.Comma) && !Is(TokenKind.RBracket));
                     }
 
                     Expect(TokenKind.RBracket, "']' or ','");
@@ -760,7 +767,7 @@ internal sealed class CedarParser
                 }
                 else if (kt.Kind == TokenKind.Ident)
                 {
-                    key = Next().Text;
+                    key = AttributeName(Next());
                 }
                 else
                 {
@@ -776,7 +783,7 @@ internal sealed class CedarParser
 
                 fields.Add(new(key, value));
             }
-            while (Accept(TokenKind.Comma));
+            while (Accept(TokenKind.Comma) && !Is(TokenKind.RBrace));
         }
 
         Expect(TokenKind.RBrace, "'}' or ','");

@@ -178,18 +178,53 @@ internal sealed class CedarPolicy
 
     public IReadOnlyList<CedarCondition> Conditions { get; }
 
+    /// <summary>Gets the names of the annotations written without a value (<c>@name</c>); they read as the empty string.</summary>
+    public IReadOnlySet<string> ValuelessAnnotations { get; init; } = EmptyNames;
+
+    /// <summary>Gets the template this policy was linked from, or null for a static policy or a template.</summary>
+    public string? TemplateId { get; private init; }
+
+    /// <summary>Gets the slot values of a linked policy (<c>?principal</c>, <c>?resource</c>).</summary>
+    public IReadOnlyDictionary<string, EntityUid>? SlotValues { get; private init; }
+
     public bool IsTemplate => Principal.IsSlot || Resource.IsSlot;
 
-    public CedarPolicy WithId(string id) => new(id, Effect, Annotations, Principal, Action, Resource, Conditions);
+    private static readonly IReadOnlySet<string> EmptyNames = new HashSet<string>(StringComparer.Ordinal);
 
-    public CedarPolicy Link(string newId, EntityUid? principal, EntityUid? resource) => new(
-        newId,
-        Effect,
-        Annotations,
-        principal is null ? Principal : Principal.Link(principal),
-        Action,
-        resource is null ? Resource : Resource.Link(resource),
-        Conditions);
+    public CedarPolicy WithId(string id) => new(id, Effect, Annotations, Principal, Action, Resource, Conditions)
+    {
+        ValuelessAnnotations = ValuelessAnnotations,
+        TemplateId = TemplateId,
+        SlotValues = SlotValues,
+    };
+
+    public CedarPolicy Link(string newId, EntityUid? principal, EntityUid? resource)
+    {
+        var values = new Dictionary<string, EntityUid>(StringComparer.Ordinal);
+        if (principal is not null)
+        {
+            values["?principal"] = principal;
+        }
+
+        if (resource is not null)
+        {
+            values["?resource"] = resource;
+        }
+
+        return new(
+            newId,
+            Effect,
+            Annotations,
+            principal is null ? Principal : Principal.Link(principal),
+            Action,
+            resource is null ? Resource : Resource.Link(resource),
+            Conditions)
+        {
+            ValuelessAnnotations = ValuelessAnnotations,
+            TemplateId = Id,
+            SlotValues = values,
+        };
+    }
 
     /// <summary>Evaluates the policy: true when it applies; raises <see cref="CedarEvaluationException"/> on error.</summary>
     public bool Evaluate(EvalEnv env)

@@ -235,6 +235,30 @@ public sealed class CedarPolicySet
         return sb.ToString();
     }
 
+    /// <summary>
+    /// Writes the set in Cedar's JSON policy format: <c>staticPolicies</c>, <c>templates</c> and <c>templateLinks</c>
+    /// (linked policies are written as links to their template), as the official Cedar engine writes it.
+    /// </summary>
+    /// <returns>The JSON text, indented.</returns>
+    public string ToJson() => CedarJsonPolicyWriter.WritePolicySet(_policies);
+
+    /// <summary>
+    /// Formats Cedar policy text as the official <c>cedar format</c> lays it out (line width 80, indentation 2):
+    /// comments, annotations, literals and parentheses are kept as written; trailing commas are dropped.
+    /// </summary>
+    /// <param name="text">The policy text.</param>
+    /// <param name="sourceName">The name used in diagnostics.</param>
+    /// <returns>The formatted text, ending with a line feed (empty when there is no policy and no comment).</returns>
+    /// <exception cref="ArgumentNullException">When an argument is null.</exception>
+    /// <exception cref="CedarParseException">When the text is not valid Cedar; nothing is formatted then.</exception>
+    public static string Format(string text, string sourceName = "policies.cedar")
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(sourceName);
+        CedarParser.ParsePolicies(text, sourceName, PositionalId);
+        return CedarFormatter.Format(text);
+    }
+
     /// <summary>Evaluates directly from in-memory values (no JSON); see <see cref="CedarValues"/> to build them.</summary>
     internal CedarResponse Evaluate(EntityUid principal, EntityUid action, EntityUid resource, RecordValue? context, CedarEntities entities) =>
         CedarResponse.From(Authorize(principal, action, resource, context, entities.Store));

@@ -117,8 +117,8 @@ internal static class CedarText
                             return "invalid \\x escape: value above 0x7f";
                         }
 
-                        sb.Append((char)v);
                         i += 2;
+                        AppendDecoded(sb, v, pattern);
                         break;
                     }
 
@@ -155,8 +155,8 @@ internal static class CedarText
                             return "invalid \\u escape: not a Unicode scalar value";
                         }
 
-                        sb.Append(new Rune(v).ToString());
                         i = close;
+                        AppendDecoded(sb, v, pattern);
                         break;
                     }
 
@@ -172,5 +172,23 @@ internal static class CedarText
 
         result = sb.ToString();
         return null;
+    }
+
+    // In a pattern, a star written as an escape (\x2a, \u{2a}) is a wildcard like a bare star; only \* is a literal star.
+    private static void AppendDecoded(StringBuilder sb, int codePoint, List<string?>? pattern)
+    {
+        if (codePoint == '*' && pattern is not null)
+        {
+            if (sb.Length > 0)
+            {
+                pattern.Add(sb.ToString());
+                sb.Clear();
+            }
+
+            pattern.Add(null);
+            return;
+        }
+
+        sb.Append(new Rune(codePoint).ToString());
     }
 }
