@@ -138,25 +138,14 @@ internal static class CedarJsonValues
             return ParseExtension(extn);
         }
 
-        bool looksLikeUid = CountProperties(e) == 2 && e.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String
-            && e.TryGetProperty("id", out var id) && id.ValueKind == JsonValueKind.String;
-        if (hint.Kind == SchemaTypeKind.Entity || (hint.Kind == SchemaTypeKind.Unknown && looksLikeUid && implicitEntities))
+        // An object is an entity reference without the __entity escape only where the schema says so. Without a schema
+        // {"type": .., "id": ..} is a record with two string fields, as in Cedar.
+        if (hint.Kind == SchemaTypeKind.Entity)
         {
             return ParseUid(e);
         }
 
         return ParseRecord(e, hint.Kind == SchemaTypeKind.Record ? hint : null, implicitEntities);
-    }
-
-    private static int CountProperties(JsonElement e)
-    {
-        int n = 0;
-        foreach (var unused in e.EnumerateObject())
-        {
-            n++;
-        }
-
-        return n;
     }
 
     private static CedarValue ParseExtension(JsonElement extn)
