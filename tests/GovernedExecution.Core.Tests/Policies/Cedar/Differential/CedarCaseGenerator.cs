@@ -53,6 +53,7 @@ internal sealed class CedarCaseGenerator
 
     private static readonly string[] BadDatetimes = ["2024-02-30", "2024-01-01T00:00:00", "2024-10-15Z", "2024-1-01", "2016-12-31T23:59:60.000Z", "2024-01-01T24:00:00Z", "2024-01-01T00:00:00+2400"];
     private static readonly string[] Durations = ["1h", "2h30m", "-1d12h", "1d2h3m4s5ms", "0ms", "90m", "-5s", "1d", "500ms", "9223372036854775807ms", "-9223372036854775808ms", "1h30m", "5400000ms", "-1ms", "106751991167d", "2562047788015215h", "0d0h0m0s0ms"];
+    private static readonly string[] DataDurations = ["1h", "2h30m", "-1d12h", "1d2h3m4s5ms", "0ms", "90m", "-5s", "1d", "500ms", "1h30m", "-1ms", "5400000ms"];
     private static readonly string[] BadDurations = ["1s1d", "", "d", "1s1s", "1d9223372036854775807ms", "1.5h", "1h ", "-1d-1s", "9223372036854775808ms"];
 
     private readonly Random _r;
@@ -216,7 +217,8 @@ internal sealed class CedarCaseGenerator
         _ => GenValue.OfExtension(kind, Chance(Bad) ? Pick(BadDurations) : PickJsonDuration()),
     };
 
-    private string PickJsonDuration() => Pick(Durations);
+    /// <summary>Durations for entity and context data: the extremes of <see cref="Durations"/> would refuse whole inputs.</summary>
+    private string PickJsonDuration() => Chance(0.01) ? Pick(Durations) : Pick(DataDurations);
 
     private GenKind SetElementKind(string hint) => hint switch
     {
@@ -493,7 +495,7 @@ internal sealed class CedarCaseGenerator
 
         var d = depth - 1;
         const GenKind B = GenKind.Bool;
-        switch (_r.Next(32))
+        switch (_r.Next(33))
         {
             case 0:
                 return GenExpr.Leaf(B, Chance(0.6) ? "true" : "false");
@@ -602,10 +604,53 @@ internal sealed class CedarCaseGenerator
                     return Node(B, GenExpr.Rel, M(0) + (Chance(0.7) ? " == " : " != ") + M(1), (Literal(kind), GenExpr.Add), (Literal(kind), GenExpr.Add));
                 }
 
+            case 29:
+                {
+                    // A value against an equal one written differently: sets reordered with duplicates, record fields
+                    // reordered, extension values in another spelling.
+                    var v = Value(Pick(new[] { GenKind.Set, GenKind.Record, GenKind.Set, GenKind.Decimal, GenKind.Ip, GenKind.Datetime, GenKind.Duration }), 2);
+                    var w = Chance(0.8) ? Variant(v) : Value(v.Kind, 2);
+                    return Node(B, GenExpr.Rel, M(0) + (Chance(0.8) ? " == " : " != ") + M(1), (GenExpr.Leaf(v.Kind, v.ToCedar()), GenExpr.Add), (GenExpr.Leaf(w.Kind, w.ToCedar()), GenExpr.Add));
+                }
+
             case 25:
                 return Node(B, GenExpr.Rel, M(0) + " in " + M(1), (GenExpr.Leaf(GenKind.Entity, "action"), GenExpr.Add), (GenExpr.Leaf(GenKind.Set, "[" + string.Join(", ", _actions.Take(_r.Next(1, 3)).Select(a => a.ToCedar())) + "]"), GenExpr.Add));
             default:
                 return Attribute(B, depth);
+        }
+    }
+
+    private static readonly Dictionary<string, string[]> Spellings = new(StringComparer.Ordinal)
+    {
+        ["1.5"] = ["1.5000", "01.50", "1.50"], ["0.0"] = ["-0.0", "00.000", "0.0000"], ["1.0"] = ["1.0000", "001.0"], ["-2.25"] = ["-2.250", "-02.25"],
+        ["10.0.0.1"] = ["10.0.0.1/32", "10.0.0.1/24"], ["::1"] = ["0:0:0:0:0:0:0:1", "::1/128", "::0:1"], ["ff02::1"] = ["FF02::1", "ff02:0::1"],
+        ["10.0.0.0/8"] = ["10.1.2.3/8", "10.0.0.0/08"], ["192.168.1.0/24"] = ["192.168.1.7/24"],
+        ["2024-10-15T11:35:00Z"] = ["2024-10-15T12:35:00+0100", "2024-10-15T11:35:00.000Z", "2024-10-15T10:35:00-0100"], ["2024-01-01"] = ["2024-01-01T00:00:00Z", "2024-01-01T00:00:00.000+0000"],
+        ["1970-01-01"] = ["1969-12-31T23:00:00-0100", "1970-01-01T00:00:00.000Z"],
+        ["1h"] = ["60m", "3600s", "3600000ms", "0d1h"], ["2h30m"] = ["150m", "1h90m", "9000s"], ["1d"] = ["24h", "86400000ms"], ["0ms"] = ["0s", "0d", "-0ms"], ["90m"] = ["1h30m", "5400s"],
+    };
+
+    private GenValue Variant(GenValue v)
+    {
+        switch (v.Kind)
+        {
+            case GenKind.Set:
+                {
+                    var items = v.Items.Select(Variant).ToList();
+                    if (items.Count > 0 && Chance(0.5))
+                    {
+                        items.Add(Variant(Pick(v.Items)));
+                    }
+
+                    return GenValue.OfSet(items.OrderBy(_ => _r.Next()).ToList());
+                }
+
+            case GenKind.Record:
+                return GenValue.OfRecord(v.Fields.Select(f => new KeyValuePair<string, GenValue>(f.Key, Variant(f.Value))).OrderBy(_ => _r.Next()).ToList());
+            case GenKind.Decimal or GenKind.Ip or GenKind.Datetime or GenKind.Duration:
+                return Spellings.TryGetValue(v.Text, out var other) ? GenValue.OfExtension(v.Kind, Pick(other)) : v;
+            default:
+                return v;
         }
     }
 
