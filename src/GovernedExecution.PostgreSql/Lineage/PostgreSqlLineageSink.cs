@@ -50,6 +50,7 @@ public sealed class PostgreSqlLineageSink : ILineageSink, IAsyncDisposable, IDis
     private Exception? _fault;
     private string? _unavailable;
     private int _disposed;
+    private long _commits;
 
     private PostgreSqlLineageSink(NpgsqlDataSource dataSource, PostgreSqlLineageSinkOptions options)
     {
@@ -86,6 +87,12 @@ public sealed class PostgreSqlLineageSink : ILineageSink, IAsyncDisposable, IDis
 
     /// <summary>The log id written into every record (<see cref="WriterId"/> as text).</summary>
     internal string LogId { get; }
+
+    /// <summary>How many statements wrote records (each one round trip and one commit).</summary>
+    internal long Commits => Volatile.Read(ref _commits);
+
+    /// <summary>How many appends wait in the queue.</summary>
+    internal int Queued => _queue.Reader.Count;
 
     /// <summary>
     /// Opens a writer: registers a new chain in the database (the schema must exist: the package's migration creates
@@ -360,13 +367,12 @@ public sealed class PostgreSqlLineageSink : ILineageSink, IAsyncDisposable, IDis
             foreach (var e in item.Events)
             {
                 Add(e, rows);
+                item.LastSequence = _chain.Sequence;
                 if (_chain.SinceCheckpoint >= _options.CheckpointEveryRecords)
                 {
                     AddCheckpoint(rows);
                 }
             }
-
-            item.LastSequence = _chain.Sequence;
         }
 
         if (_chain.SinceCheckpoint > 0 && (checkpoint || _time.GetUtcNow() - _chain.LastCheckpoint >= _options.CheckpointEvery))
@@ -505,6 +511,7 @@ public sealed class PostgreSqlLineageSink : ILineageSink, IAsyncDisposable, IDis
         ((NpgsqlParameter<byte[][]>)p[9]).TypedValue = hashes;
         ((NpgsqlParameter<byte[][]>)p[10]).TypedValue = lines;
         await _insert.ExecuteNonQueryAsync().ConfigureAwait(false);
+        Interlocked.Increment(ref _commits);
     }
 
     private async Task CloseWriterAsync()
