@@ -299,6 +299,13 @@ public sealed class PostgreSqlLineageSink : ILineageSink, IAsyncDisposable, IDis
             return Refusing(fault);
         }
 
+        // A timer tick with nothing to sign touches nothing: an idle sink neither registers nor reconnects.
+        var checkpointDue = _chain.SinceCheckpoint > 0 && (checkpoint || closing || _time.GetUtcNow() - _chain.LastCheckpoint >= _options.CheckpointEvery);
+        if (!checkpointDue && batch.TrueForAll(p => p.Completion is null && p.Events.Length == 0))
+        {
+            return null;
+        }
+
         try
         {
             await EnsureReadyAsync().ConfigureAwait(false);
@@ -351,8 +358,7 @@ public sealed class PostgreSqlLineageSink : ILineageSink, IAsyncDisposable, IDis
 
     private IOException Unavailable(Exception ex)
     {
-        var cause = ex is NpgsqlException or TimeoutException or IOException or System.Net.Sockets.SocketException ? ex.GetType().Name : ex.GetType().Name;
-        if (Interlocked.Exchange(ref _unavailable, cause) is null)
+        if (Interlocked.Exchange(ref _unavailable, ex.GetType().Name) is null)
         {
             PostgreSqlLineageLog.Unavailable(_logger, LogId, ex);
         }

@@ -235,4 +235,17 @@ public sealed class PostgreSqlLineageSinkTests(PostgresServer server)
         Assert.Equal(await db.CountAsync(), seen.Count);
         Assert.Equal(seen.Count, seen.Select(r => (r.WriterId, r.Sequence)).Distinct().Count());
     }
+
+    [Fact]
+    public async Task An_idle_sink_touches_nothing_on_its_checkpoint_timer_and_registers_only_when_it_writes()
+    {
+        await using var db = await LineageTestDatabase.CreateAsync(server);
+        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var sink = PostgreSqlLineageSink.Create(db.DataSource, db.Options(o => o.TimeProvider = time));
+        time.Advance(TimeSpan.FromMinutes(1));
+        await sink.DisposeAsync();
+
+        await using var writers = db.DataSource.CreateCommand("SELECT count(*) FROM govexec.lineage_writers");
+        Assert.Equal(0L, (long)(await writers.ExecuteScalarAsync())!);
+    }
 }
