@@ -13,10 +13,10 @@ namespace GovernedExecution.Benchmarks;
 /// writers, each appending one record at a time and awaiting its acknowledgement (committed with synchronous_commit on,
 /// or fsync'ed) before the next. Concurrent appends share commits (group commit) in both sinks. The database is the one
 /// GOVEXEC_TEST_POSTGRES names, or a throwaway cluster started with .ci/postgres on this machine (a local server).
-/// Times are per record; records per second = 1 / time.
+/// Times are per record; records per second = 1 / time. Run it alone, in a short configuration:
+/// <c>dotnet run -c Release --project benchmarks/GovernedExecution.Benchmarks -- --filter '*PostgreSqlLineage*' --inProcess --warmupCount 1 --iterationCount 3</c>.
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 6)]
 public class PostgreSqlLineageBenchmarks
 {
     private const int RecordsPerInvoke = 2048;
