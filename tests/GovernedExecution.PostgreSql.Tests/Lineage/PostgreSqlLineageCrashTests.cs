@@ -102,7 +102,7 @@ public sealed class PostgreSqlLineageCrashTests(PostgresServer server, ITestOutp
         return (Guid.Parse(lines[0]["writer ".Length..]), acks);
     }
 
-    private static string CrashWriterPath()
+    internal static string CrashWriterPath()
     {
         // Built beside the tests, in the same configuration (the test project references it).
         var configuration = new DirectoryInfo(AppContext.BaseDirectory).Parent!.Name;

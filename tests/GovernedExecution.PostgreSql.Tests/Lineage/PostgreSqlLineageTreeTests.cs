@@ -1,6 +1,5 @@
 using GovernedExecution.Artifacts;
 using GovernedExecution.Cli;
-using GovernedExecution.DependencyInjection;
 using GovernedExecution.Execution;
 using GovernedExecution.Intents;
 using GovernedExecution.Lineage;
@@ -26,42 +25,59 @@ public sealed class PostgreSqlLineageTreeTests(PostgresServer server)
     private static readonly EntityReference Flight = new("Flight", "f-1");
 
     [Fact]
-    public async Task A_child_run_by_another_writer_links_to_its_parent_and_show_follows_it_across_writers()
+    public async Task A_child_run_by_a_worker_process_links_to_its_parent_and_show_follows_it_across_writers()
     {
         await using var db = await LineageTestDatabase.CreateAsync(server);
         var orchestratorSink = await db.OpenAsync(o => o.WriterName = "orchestrator");
-        var workerSink = await db.OpenAsync(o => o.WriterName = "worker");
         using var host = new GovernedTestHost(policies: new RulePolicyEvaluator([PolicyRule.Permit("agents", i => i.Principal.Type == "Agent")]), time: TimeProvider.System, lineage: orchestratorSink);
-        var worker = new GovernedExecutorBuilder()
-            .Configure(o => { o.Audience = GovernedTestHost.Audience; o.VerifyOnly = true; })
-            .UseTrustedKeys(host.SigningKey.ToTrustedKey())
-            .AddLineageSink(workerSink)
-            .Build();
 
         var parentIntent = new ExecutionIntent(Planner, Plan, Trip);
         var parentArtifact = (await host.Executor.IssueAsync(parentIntent, GovernedTestHost.Audience, new DelegationScope([Plan, Search], [Trip, Flight]))).Artifact!;
         Guid parentExecution = default;
         AuthorizationArtifact? child = null;
-        ExecutionIntent? childIntent = null;
         var parentRun = await host.Executor.RunOutcomeAsync(parentIntent, parentArtifact, 0, async (s, ctx, ct) =>
         {
             parentExecution = ctx.ExecutionId;
-            childIntent = new ExecutionIntent(Planner, Search, Flight) { ParentExecutionId = ctx.ExecutionId };
+            var childIntent = new ExecutionIntent(Planner, Search, Flight) { ParentExecutionId = ctx.ExecutionId };
             child = (await ctx.DelegateAsync(childIntent, new DelegationScope([Search], [Flight]), cancellationToken: ct)).Artifact;
             return s;
         });
         Assert.True(parentRun.IsSuccess, parentRun.Denial?.ToString());
 
-        Guid childExecution = default;
-        var childRun = await worker.RunOutcomeAsync(childIntent!, child!, 0, (s, ctx, ct) => { childExecution = ctx.ExecutionId; return ValueTask.FromResult(s); });
-        Assert.True(childRun.IsSuccess, childRun.Denial?.ToString());
+        // A verify-only worker in a process of its own runs the child (presented with its parent), with a chain of its own.
+        var files = Path.Combine(Path.GetTempPath(), "govexec-pgchild-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(files);
+        Guid childExecution;
+        try
+        {
+            await File.WriteAllTextAsync(Path.Combine(files, "trusted.pem"), host.SigningKey.ToTrustedKey().ExportPublicKeyPem());
+            await File.WriteAllBytesAsync(Path.Combine(files, "child.cose"), child!.Encoded.ToArray());
+            await File.WriteAllBytesAsync(Path.Combine(files, "parent.cose"), parentArtifact.Encoded.ToArray());
+            var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (var arg in (string[])[PostgreSqlLineageCrashTests.CrashWriterPath(), "child", db.ConnectionString, Path.Combine(files, "trusted.pem"), Path.Combine(files, "child.cose"), Path.Combine(files, "parent.cose"), parentExecution.ToString("D")])
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            using var process = System.Diagnostics.Process.Start(start)!;
+            var stdout = process.StandardOutput.ReadToEndAsync();
+            var stderr = process.StandardError.ReadToEndAsync();
+            await process.WaitForExitAsync();
+            Assert.True(process.ExitCode == 0, await stderr);
+            childExecution = Guid.Parse((await stdout).Trim());
+        }
+        finally
+        {
+            Directory.Delete(files, recursive: true);
+        }
+
         await orchestratorSink.DisposeAsync();
-        await workerSink.DisposeAsync();
 
         // The worker's records name the parent execution and the artifact the orchestrator issued for it, which names the parent's.
         var store = db.Store;
         var childRows = (await store.QueryAsync(new() { ExecutionId = childExecution })).Rows;
-        Assert.All(childRows, r => Assert.Equal(workerSink.WriterId, r.WriterId));
+        Assert.All(childRows, r => Assert.NotEqual(orchestratorSink.WriterId, r.WriterId));
+        Assert.Single(childRows.Select(r => r.WriterId).Distinct());
         Assert.All(childRows, r => Assert.Equal(parentExecution, r.ParentExecutionId));
         var verified = childRows.Select(r => LineageRecordLine.TryParse(r.Record, out _)!).Single(r => r.Kind == LineageEventKind.ArtifactVerified);
         var issued = (await store.QueryAsync(new() { ParentExecutionId = parentExecution })).Rows
@@ -75,7 +91,7 @@ public sealed class PostgreSqlLineageTreeTests(PostgresServer server)
         Assert.StartsWith(parentExecution.ToString("D"), lines[0], StringComparison.Ordinal);
         Assert.Contains(lines, l => l.Contains(childExecution.ToString("D"), StringComparison.Ordinal) && l.Contains("search", StringComparison.Ordinal) && (l.StartsWith("├─ ", StringComparison.Ordinal) || l.StartsWith("└─ ", StringComparison.Ordinal)));
         Assert.Contains("orchestrator", error, StringComparison.Ordinal);
-        Assert.Contains("worker", error, StringComparison.Ordinal);
+        Assert.Contains("worker process", error, StringComparison.Ordinal);
     }
 
     [Fact]
