@@ -76,8 +76,9 @@ internal static partial class PostgreSqlMigrations
             """),
     ];
 
-    // ---- Lineage sink: steps 100 and above (reserved; appended here by the lineage sink). -------------------------
-    private static readonly Step[] LineageSteps = [];
+    // ---- Lineage sink: steps 100 and above (Lineage/LineageMigrationSteps.cs). --------------------------------------
+    private static readonly Step[] LineageSteps =
+        [.. Lineage.LineageMigrationSteps.Steps.Select(step => new Step(step.Number, step.Description, s => step.Sql.Replace(Lineage.LineageMigrationSteps.SchemaPlaceholder, s, StringComparison.Ordinal)))];
 
     /// <summary>Every step, in order.</summary>
     internal static IReadOnlyList<Step> Steps { get; } = [.. GuardAndWitnessSteps, .. LineageSteps];
@@ -96,13 +97,17 @@ internal static partial class PostgreSqlMigrations
     [GeneratedRegex("^[a-z_][a-z0-9_]{0,62}$", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex SchemaPattern();
 
+    /// <summary>Whether a schema name is acceptable (see <see cref="SchemaPattern"/>).</summary>
+    internal static bool IsValidSchema(string? schema) =>
+        schema is not null && SchemaPattern().IsMatch(schema) && !schema.StartsWith("pg_", StringComparison.Ordinal);
+
     /// <summary>Returns the schema name quoted for SQL, or throws when it is not an acceptable name.</summary>
     /// <exception cref="ArgumentNullException"><paramref name="schema"/> is <see langword="null"/>.</exception>
     /// <exception cref="ArgumentException"><paramref name="schema"/> is not an acceptable schema name.</exception>
     internal static string QuoteSchema(string schema, string parameterName = "schema")
     {
         ArgumentNullException.ThrowIfNull(schema, parameterName);
-        if (!SchemaPattern().IsMatch(schema) || schema.StartsWith("pg_", StringComparison.Ordinal))
+        if (!IsValidSchema(schema))
         {
             throw new ArgumentException(
                 "A schema name is 1 to 63 characters among lowercase letters, digits and underscores, starts with a letter or an underscore, and does not start with 'pg_'.",

@@ -28,6 +28,16 @@ internal static class LineageCommands
         AllowMultipleArgumentsPerToken = false,
     };
 
+    private static Option<string?> PostgresOption() => new("--postgres")
+    {
+        Description = "Read the lineage from PostgreSQL (an Npgsql connection string) instead of files: every writer's chain.",
+    };
+
+    private static Option<string?> SchemaOption() => new("--schema")
+    {
+        Description = "The schema of the lineage tables, with --postgres (govexec by default).",
+    };
+
     private static Option<bool> NoSignaturesOption() => new("--no-signatures")
     {
         Description = "Accept the log without checking checkpoint signatures (no --trust).",
@@ -35,16 +45,39 @@ internal static class LineageCommands
 
     private static Command Verify()
     {
-        var files = new Argument<string[]>("FILE") { Arity = ArgumentArity.OneOrMore, Description = "The log's files, oldest first." };
+        var files = new Argument<string[]>("FILE") { Arity = ArgumentArity.ZeroOrMore, Description = "The log's files, oldest first (or --postgres)." };
         var trust = TrustOption();
         var noSignatures = NoSignaturesOption();
         var witness = new Option<string?>("--witness") { Description = "A checkpoint witness directory: the log must consistently contain the checkpoint it holds for it (not truncated, rolled back or forked)." };
         var partial = new Option<bool>("--partial") { Description = "Accept files that start with a later file of the log (earlier ones archived), verified from the signed checkpoint it starts with." };
-        var command = new Command("verify", "Check JSON, sequence, hash chain, Merkle roots of every checkpoint, and checkpoint signatures.") { files, trust, noSignatures, witness, partial };
+        var postgres = PostgresOption();
+        var schema = SchemaOption();
+        var command = new Command("verify", "Check JSON, sequence, hash chain, Merkle roots of every checkpoint, and checkpoint signatures.") { files, trust, noSignatures, witness, partial, postgres, schema };
+        command.Validators.Add(CliGuard.Validator(result =>
+        {
+            var database = result.GetValue(postgres) is not null;
+            if (database == (result.GetValue(files) is { Length: > 0 }))
+            {
+                result.AddError("Give either the log's FILEs or --postgres CONNECTION-STRING.");
+            }
+            else if (database && (result.GetValue(witness) is not null || result.GetValue(partial)))
+            {
+                result.AddError("--witness and --partial apply to files, not to --postgres.");
+            }
+            else if (!database && result.GetValue(schema) is not null)
+            {
+                result.AddError("--schema applies to --postgres.");
+            }
+        }));
         command.SetAction(parse => WithKeys(parse, parse.GetValue(trust), keys =>
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
+            if (parse.GetValue(postgres) is { } connectionString)
+            {
+                return PostgreSqlLineageCommands.Verify(connectionString, parse.GetValue(schema), keys, parse.GetValue(noSignatures), output, error);
+            }
+
             var paths = parse.GetValue(files)!;
             if (parse.GetValue(witness) is { } missing && !Directory.Exists(missing))
             {
@@ -171,11 +204,34 @@ internal static class LineageCommands
 
     private static Command Show()
     {
-        var files = new Argument<string[]>("FILE") { Arity = ArgumentArity.OneOrMore, Description = "The log's files, oldest first." };
-        var execution = new Option<string?>("--execution") { Description = "Show only this execution and its descendants." };
-        var command = new Command("show", "Show the executions as a tree (parents and children) with phase, decision, reason and outcome, as recorded (not verified).") { files, execution };
+        var files = new Argument<string[]>("FILE") { Arity = ArgumentArity.ZeroOrMore, Description = "The log's files, oldest first (or --postgres)." };
+        var execution = new Option<string?>("--execution") { Description = "Show only this execution and its descendants (across every writer, with --postgres)." };
+        var postgres = PostgresOption();
+        var schema = SchemaOption();
+        var command = new Command("show", "Show the executions as a tree (parents and children) with phase, decision, reason and outcome, as recorded (not verified).") { files, execution, postgres, schema };
+        command.Validators.Add(CliGuard.Validator(result =>
+        {
+            var database = result.GetValue(postgres) is not null;
+            if (database == (result.GetValue(files) is { Length: > 0 }))
+            {
+                result.AddError("Give either the log's FILEs or --postgres CONNECTION-STRING.");
+            }
+            else if (database && result.GetValue(execution) is null)
+            {
+                result.AddError("--postgres needs --execution ID: the tree of one execution, across every writer.");
+            }
+            else if (!database && result.GetValue(schema) is not null)
+            {
+                result.AddError("--schema applies to --postgres.");
+            }
+        }));
         command.SetAction(parse => CliGuard.Run(parse, () =>
         {
+            if (parse.GetValue(postgres) is { } connectionString)
+            {
+                return PostgreSqlLineageCommands.Show(connectionString, parse.GetValue(schema), parse.GetValue(execution)!, parse.InvocationConfiguration.Output, parse.InvocationConfiguration.Error);
+            }
+
             LineageExecutionTree.Write(parse.GetValue(files)!, parse.GetValue(execution), parse.InvocationConfiguration.Output);
             parse.InvocationConfiguration.Error.WriteLine("note: shown as recorded; the log was not verified (use 'govexec lineage verify')");
             return ExitCodes.Ok;

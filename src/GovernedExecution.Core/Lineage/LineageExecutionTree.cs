@@ -26,7 +26,13 @@ internal static class LineageExecutionTree
     /// <summary>Writes the tree of the log's executions (or of <paramref name="root"/> and its descendants) to <paramref name="output"/> as the log is read.</summary>
     /// <exception cref="InvalidDataException">A line is not a record (and not a sealed torn or damaged line), or there is no record.</exception>
     /// <exception cref="ArgumentException"><paramref name="root"/> is not an execution of the log.</exception>
-    internal static void Write(IReadOnlyList<string> paths, string? root, TextWriter output, int window = DefaultWindow)
+    internal static void Write(IReadOnlyList<string> paths, string? root, TextWriter output, int window = DefaultWindow) =>
+        Write(ReadFiles(paths), root, output, window);
+
+    /// <summary>Writes the tree of the executions of <paramref name="records"/> (in log order), or of <paramref name="root"/> and its descendants, as they are read.</summary>
+    /// <exception cref="InvalidDataException">There is no record (or reading one fails so).</exception>
+    /// <exception cref="ArgumentException"><paramref name="root"/> is not an execution of the records.</exception>
+    internal static void Write(IEnumerable<LineageRecordLine> records, string? root, TextWriter output, int window = DefaultWindow)
     {
         Guid? only = null;
         if (root is not null)
@@ -35,7 +41,31 @@ internal static class LineageExecutionTree
         }
 
         var forest = new Forest(output, only, window);
-        long records = 0;
+        long count = 0;
+        foreach (var record in records)
+        {
+            count++;
+            if (record.Kind is not (LineageEventKind.Checkpoint or LineageEventKind.Repair or LineageEventKind.RecordsLost))
+            {
+                forest.Add(record);
+            }
+        }
+
+        if (count == 0)
+        {
+            throw new InvalidDataException("the log is empty: no records in the files given");
+        }
+
+        if (!forest.Finish() && root is not null)
+        {
+            throw NotInLog(root);
+        }
+    }
+
+    /// <summary>The records of a log's files, in log order; a torn or damaged line sealed by the repair record after it is skipped, as verify does.</summary>
+    /// <exception cref="InvalidDataException">A line is not a record and is not sealed.</exception>
+    private static IEnumerable<LineageRecordLine> ReadFiles(IReadOnlyList<string> paths)
+    {
         foreach (var path in LineageVerifier.InLogOrder(paths))
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
@@ -47,7 +77,6 @@ internal static class LineageExecutionTree
                 var record = LineageRecordLine.TryParse(line.Span, out var error);
                 if (record is null)
                 {
-                    // A torn or damaged line sealed by the repair record after it is not a record: skipped, as verify does.
                     if (!reader.NextSeals(line.Span))
                     {
                         throw new InvalidDataException($"{path}:{number}: {error}");
@@ -56,22 +85,8 @@ internal static class LineageExecutionTree
                     continue;
                 }
 
-                records++;
-                if (record.Kind is not (LineageEventKind.Checkpoint or LineageEventKind.Repair or LineageEventKind.RecordsLost))
-                {
-                    forest.Add(record);
-                }
+                yield return record;
             }
-        }
-
-        if (records == 0)
-        {
-            throw new InvalidDataException("the log is empty: no records in the files given");
-        }
-
-        if (!forest.Finish() && root is not null)
-        {
-            throw NotInLog(root);
         }
     }
 
