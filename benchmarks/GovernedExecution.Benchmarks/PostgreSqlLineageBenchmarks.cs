@@ -1,10 +1,7 @@
-using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using GovernedExecution.Artifacts.Keys;
 using GovernedExecution.Lineage;
 using GovernedExecution.PostgreSql.Lineage;
-using GovernedExecution.Testing;
-using Npgsql;
 
 namespace GovernedExecution.Benchmarks;
 
@@ -22,9 +19,8 @@ public class PostgreSqlLineageBenchmarks
     private const int RecordsPerInvoke = 2048;
 
     private string _directory = string.Empty;
-    private string? _cluster;
     private SigningKey? _key;
-    private NpgsqlDataSource? _dataSource;
+    private BenchmarkPostgres? _postgres;
     private ILineageSink? _sink;
     private LineageEvent[][] _events = [];
 
@@ -47,36 +43,16 @@ public class PostgreSqlLineageBenchmarks
             return;
         }
 
-        var connectionString = Environment.GetEnvironmentVariable("GOVEXEC_TEST_POSTGRES");
-        if (string.IsNullOrWhiteSpace(connectionString))
-        {
-            _cluster = Path.Combine(_directory, "cluster");
-            connectionString = Script("start", _cluster).Trim().Split('\n')[^1].Trim();
-        }
-
-        var database = "bench_" + Guid.NewGuid().ToString("N")[..12];
-        using (var admin = NpgsqlDataSource.Create(connectionString))
-        using (var create = admin.CreateCommand("CREATE DATABASE " + database))
-        {
-            create.ExecuteNonQuery();
-        }
-
-        _dataSource = NpgsqlDataSource.Create(new NpgsqlConnectionStringBuilder(connectionString) { Database = database }.ConnectionString);
-        GovernedExecution.PostgreSql.GovernedExecutionPostgreSql.MigrateAsync(_dataSource).GetAwaiter().GetResult();
-        _sink = PostgreSqlLineageSink.OpenAsync(_dataSource, new PostgreSqlLineageSinkOptions { CheckpointKey = _key, CheckpointEveryRecords = 1000 }).GetAwaiter().GetResult();
+        _postgres = BenchmarkPostgres.Start(_directory);
+        _sink = PostgreSqlLineageSink.OpenAsync(_postgres.DataSource, new PostgreSqlLineageSinkOptions { CheckpointKey = _key, CheckpointEveryRecords = 1000 }).GetAwaiter().GetResult();
     }
 
     [GlobalCleanup]
     public void Cleanup()
     {
         (_sink as IDisposable)?.Dispose();
-        _dataSource?.Dispose();
+        _postgres?.Dispose();
         _key?.Dispose();
-        if (_cluster is not null)
-        {
-            NpgsqlConnection.ClearAllPools();
-            Script("stop", _cluster);
-        }
 
         Directory.Delete(_directory, recursive: true);
     }
@@ -100,18 +76,5 @@ public class PostgreSqlLineageBenchmarks
         }
 
         return Task.WhenAll(tasks);
-    }
-
-    private static string Script(string verb, string directory)
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(TestPaths.RepositoryRoot, ".ci", "postgres"));
-        start.ArgumentList.Add(verb);
-        start.ArgumentList.Add(directory);
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("bash did not start");
-        var stdout = process.StandardOutput.ReadToEnd();
-        var stderr = process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return process.ExitCode == 0 ? stdout : throw new InvalidOperationException(".ci/postgres " + verb + " failed: " + stderr);
     }
 }
