@@ -181,11 +181,11 @@ internal static class CedarJsonValues
             }
 
             Dictionary<string, CedarValue>? tags = null;
-            if (item.TryGetProperty("tags", out var tagsEl) && tagsEl.ValueKind != JsonValueKind.Null)
+            if (item.TryGetProperty("tags", out var tagsEl))
             {
                 if (tagsEl.ValueKind != JsonValueKind.Object)
                 {
-                    throw new CedarEvaluationException($"the \"tags\" of entity {uid} must be an object");
+                    throw new CedarEvaluationException($"the \"tags\" of entity {uid} must be an object (it may be left out)");
                 }
 
                 tags = new Dictionary<string, CedarValue>(StringComparer.Ordinal);

@@ -88,8 +88,8 @@ public sealed class CedarSchema
 
     /// <summary>
     /// Gets the schema's content digest: lowercase hex SHA-256 over the UTF-8 bytes of a canonical description of the
-    /// resolved schema (declarations sorted by name, common types written out), so that it does not change with the
-    /// format, declaration order, whitespace, comments or the names of common types. An executor deciding under a
+    /// resolved schema (declarations sorted by name, uses of common types written out), so that it does not change with
+    /// the format, declaration order, whitespace or comments. An executor deciding under a
     /// schema joins it to the policy-set digest (docs/artifact-format.md).
     /// </summary>
     public string Digest => _digest ??= Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(Describe())));
