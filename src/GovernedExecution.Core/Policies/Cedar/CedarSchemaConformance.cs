@@ -153,7 +153,8 @@ internal static class CedarSchemaConformance
             case SchemaTypeKind.Record:
                 return value is RecordValue record ? CheckRecord(schema, record.Attrs, type) : $"expected a record, found {Describe(value)}";
             default:
-                return null;
+                // A resolved schema has no other kind; should one appear, nothing conforms to it.
+                return $"the schema type {type.Kind} admits no value";
         }
     }
 
