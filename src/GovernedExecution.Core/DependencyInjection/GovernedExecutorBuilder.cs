@@ -93,6 +93,46 @@ public sealed class GovernedExecutorBuilder
     public GovernedExecutorBuilder UseCedarPolicies(Policies.Cedar.CedarPolicySet policies, IEntityProvider entityProvider) =>
         Set(ref _evaluator, new Policies.Cedar.CedarPolicyEvaluator(policies, entityProvider));
 
+    /// <summary>
+    /// Decides with Cedar policies under a schema, over a fixed entity store. Each intent becomes a request validated
+    /// against the schema before any policy is evaluated (the action declared, principal and resource of types it
+    /// applies to, the context of its context type; context strings are read as the extension values the context type
+    /// declares); a request that does not conform is denied with <see cref="Execution.DenialReason.RequestInvalid"/>.
+    /// The schema's actions and action groups join the entities, and decisions carry the policy-set digest joined to
+    /// the schema's digest, so an artifact decided under another schema is refused here.
+    /// </summary>
+    /// <param name="policies">The policy set.</param>
+    /// <param name="schema">The schema.</param>
+    /// <param name="entities">The entities (best read with <see cref="Policies.Cedar.CedarEntities.ParseJson(string, Policies.Cedar.CedarSchema, string)"/>); none by default.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="policies"/> or <paramref name="schema"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The entities do not conform to the schema.</exception>
+    public GovernedExecutorBuilder UseCedarPolicies(Policies.Cedar.CedarPolicySet policies, Policies.Cedar.CedarSchema schema, Policies.Cedar.CedarEntities? entities = null)
+    {
+        ArgumentNullException.ThrowIfNull(policies);
+        ArgumentNullException.ThrowIfNull(schema);
+        return Set(ref _evaluator, new Policies.Cedar.CedarPolicyEvaluator(policies, schema, entities, null));
+    }
+
+    /// <summary>
+    /// Decides with Cedar policies under a schema, with entities from a provider: as
+    /// <see cref="UseCedarPolicies(Policies.Cedar.CedarPolicySet, Policies.Cedar.CedarSchema, Policies.Cedar.CedarEntities?)"/>,
+    /// and the provider's entities are validated against the schema for each intent; entities that do not conform
+    /// deny the intent (<see cref="Execution.DenialReason.RequestInvalid"/>).
+    /// </summary>
+    /// <param name="policies">The policy set.</param>
+    /// <param name="schema">The schema.</param>
+    /// <param name="entityProvider">The entity provider.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException">A parameter is <see langword="null"/>.</exception>
+    public GovernedExecutorBuilder UseCedarPolicies(Policies.Cedar.CedarPolicySet policies, Policies.Cedar.CedarSchema schema, IEntityProvider entityProvider)
+    {
+        ArgumentNullException.ThrowIfNull(policies);
+        ArgumentNullException.ThrowIfNull(schema);
+        ArgumentNullException.ThrowIfNull(entityProvider);
+        return Set(ref _evaluator, new Policies.Cedar.CedarPolicyEvaluator(policies, schema, null, entityProvider));
+    }
+
     /// <summary>Signs artifacts with a fixed key (the builder does not take ownership).</summary>
     /// <param name="key">The key.</param>
     /// <returns>This builder.</returns>

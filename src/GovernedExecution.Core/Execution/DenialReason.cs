@@ -30,6 +30,12 @@ public enum DenialReason
     /// <summary>No approval arrived within <c>ApprovalTimeout</c>.</summary>
     ApprovalTimedOut = 7,
 
+    /// <summary>
+    /// The request built from the intent (principal, action, resource, context), or the entities it is decided with,
+    /// do not conform to the schema the policies are evaluated under; no policy was evaluated.
+    /// </summary>
+    RequestInvalid = 8,
+
     /// <summary>No authorization artifact was available for the execution.</summary>
     ArtifactMissing = 10,
 

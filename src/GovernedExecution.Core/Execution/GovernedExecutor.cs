@@ -425,6 +425,9 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 case OperationCanceledException when cancellationToken.IsCancellationRequested:
                     Deny(DenialReason.Canceled, "cancellation was requested during " + _phase);
                     break;
+                case Policies.Cedar.CedarSchemaViolationException violation:
+                    Deny(DenialReason.RequestInvalid, violation.IsEntities ? "the entities do not conform to the policy schema" : "the request does not conform to the policy schema");
+                    break;
                 case KeyUnavailableException:
                     Deny(DenialReason.KeyUnavailable, "the signing key is unavailable");
                     Log.GovernanceFault(_owner._logger, ExecutionId, _phase, ex);

@@ -26,6 +26,7 @@ public static class DenialDetails
             "this executor has no policies: it only runs presented artifacts",
         ],
         [DenialReason.PolicyError] = ["a policy could not be evaluated"],
+        [DenialReason.RequestInvalid] = ["the request does not conform to the policy schema", "the entities do not conform to the policy schema"],
         [DenialReason.IntentMismatch] = ["the artifact authorizes another intent", "the artifact's subject is not the intent's principal"],
         [DenialReason.AudienceMismatch] = ["the artifact is for another audience"],
         [DenialReason.Expired] = ["the artifact has expired", "the artifact lives longer than this runtime accepts"],

@@ -17,6 +17,9 @@ internal sealed class CedarConformanceResult
 
     public int Passed { get; set; }
 
+    /// <summary>Gets or sets the number of requests validated against their test's schema (those with <c>validateRequest</c>).</summary>
+    public int ValidatedRequests { get; set; }
+
     public List<CedarConformanceFailure> Failures { get; } = [];
 
     /// <summary>Formats the totals and up to <paramref name="maxFailures"/> failures as plain text, one item per line.</summary>
@@ -198,12 +201,18 @@ internal sealed class CedarConformanceRunner
                         var context = req.TryGetProperty("context", out var c)
                             ? CedarJsonValues.ParseRecord(c, schema?.GetActionContext(action))
                             : RecordValue.Empty;
-                        var r = policies!.Authorize(
-                            CedarJsonValues.ParseUid(req.GetProperty("principal")),
-                            action,
-                            CedarJsonValues.ParseUid(req.GetProperty("resource")),
-                            context,
-                            entities!.Store);
+                        var principal = CedarJsonValues.ParseUid(req.GetProperty("principal"));
+                        var resource = CedarJsonValues.ParseUid(req.GetProperty("resource"));
+                        if (schema is not null && req.TryGetProperty("validateRequest", out var validate) && validate.ValueKind == JsonValueKind.True)
+                        {
+                            result.ValidatedRequests++;
+                            if (CedarSchemaConformance.CheckRequest(schema, principal, action, resource, context) is { } invalid)
+                            {
+                                throw new CedarEvaluationException("request does not conform to the schema: " + invalid);
+                            }
+                        }
+
+                        var r = policies!.Authorize(principal, action, resource, context, entities!.Store);
                         var errorIds = new List<string>();
                         foreach (var e in r.Errors)
                         {

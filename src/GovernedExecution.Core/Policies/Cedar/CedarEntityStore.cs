@@ -36,13 +36,22 @@ internal sealed class CedarEntityStore
         _entities = [];
         foreach (var e in entities)
         {
-            if (!_entities.TryAdd(e.Uid, e))
+            // As in Cedar, an entity listed twice identically is one entity; listed with different contents it is an error.
+            if (!_entities.TryAdd(e.Uid, e) && !SameContents(_entities[e.Uid], e))
             {
-                throw new CedarEvaluationException("duplicate entity " + e.Uid);
+                throw new CedarEvaluationException("duplicate entity entry " + e.Uid);
             }
         }
 
         ComputeClosure();
+        foreach (var e in _entities.Values)
+        {
+            // Cedar refuses a hierarchy with a cycle when it computes the closure.
+            if (e.Ancestors.Contains(e.Uid))
+            {
+                throw new CedarEvaluationException($"the entity hierarchy has a cycle containing {e.Uid}");
+            }
+        }
     }
 
     public int Count => _entities.Count;
@@ -62,9 +71,15 @@ internal sealed class CedarEntityStore
         return _entities.TryGetValue(child, out var e) && e.Ancestors.Contains(ancestor);
     }
 
+    private static bool SameContents(CedarEntity a, CedarEntity b) =>
+        SameValues(a.Attrs, b.Attrs) && SameValues(a.Tags ?? [], b.Tags ?? []) && new HashSet<EntityUid>(a.Parents).SetEquals(b.Parents);
+
+    private static bool SameValues(Dictionary<string, CedarValue> a, Dictionary<string, CedarValue> b) =>
+        a.Count == b.Count && a.All(kv => b.TryGetValue(kv.Key, out var v) && v.Equals(kv.Value));
+
     private void ComputeClosure()
     {
-        // Breadth-first over parents from every entity; tolerant of cycles and of parents missing from the store.
+        // Breadth-first over parents from every entity; terminates on cycles (refused afterwards) and tolerates parents missing from the store.
         var queue = new Queue<EntityUid>();
         foreach (var e in _entities.Values)
         {

@@ -162,24 +162,32 @@ internal static class CedarJsonValues
 
             var uid = ParseUid(uidEl);
             var entityType = schema?.GetEntityType(uid.Type);
-            var attrs = new Dictionary<string, CedarValue>(StringComparer.Ordinal);
-            if (item.TryGetProperty("attrs", out var attrsEl) && attrsEl.ValueKind != JsonValueKind.Null)
+            // Cedar requires both members: an entity without them is refused, not read as having none.
+            if (!item.TryGetProperty("attrs", out var attrsEl) || attrsEl.ValueKind != JsonValueKind.Object)
             {
-                attrs = ParseRecord(attrsEl, entityType?.Attributes).Attrs;
+                throw new CedarEvaluationException($"entity {uid} needs an \"attrs\" object");
+            }
+
+            var attrs = ParseRecord(attrsEl, entityType?.Attributes).Attrs;
+            if (!item.TryGetProperty("parents", out var parentsEl) || parentsEl.ValueKind != JsonValueKind.Array)
+            {
+                throw new CedarEvaluationException($"entity {uid} needs a \"parents\" array");
             }
 
             var parents = new List<EntityUid>();
-            if (item.TryGetProperty("parents", out var parentsEl) && parentsEl.ValueKind == JsonValueKind.Array)
+            foreach (var p in parentsEl.EnumerateArray())
             {
-                foreach (var p in parentsEl.EnumerateArray())
-                {
-                    parents.Add(ParseUid(p));
-                }
+                parents.Add(ParseUid(p));
             }
 
             Dictionary<string, CedarValue>? tags = null;
-            if (item.TryGetProperty("tags", out var tagsEl) && tagsEl.ValueKind == JsonValueKind.Object)
+            if (item.TryGetProperty("tags", out var tagsEl))
             {
+                if (tagsEl.ValueKind != JsonValueKind.Object)
+                {
+                    throw new CedarEvaluationException($"the \"tags\" of entity {uid} must be an object (it may be left out)");
+                }
+
                 tags = new Dictionary<string, CedarValue>(StringComparer.Ordinal);
                 foreach (var p in tagsEl.EnumerateObject())
                 {

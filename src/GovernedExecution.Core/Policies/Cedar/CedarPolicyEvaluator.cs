@@ -19,6 +19,7 @@ public sealed class CedarPolicyEvaluator : IPolicyEvaluator
     private readonly CedarPolicySet _policies;
     private readonly CedarEntities _entities;
     private readonly IEntityProvider? _provider;
+    private readonly CedarSchemaGate? _schema;
     private readonly Dictionary<string, CedarPolicy> _byId;
     private readonly Dictionary<string, string> _names;
 
@@ -60,8 +61,32 @@ public sealed class CedarPolicyEvaluator : IPolicyEvaluator
         _provider = entityProvider;
     }
 
-    /// <inheritdoc />
-    public string PolicySetDigest => _policies.Digest;
+    /// <summary>Creates an evaluator that decides under a schema (see <see cref="CedarSchemaGate"/>).</summary>
+    /// <exception cref="ArgumentException">The fixed entities do not conform to the schema.</exception>
+    internal CedarPolicyEvaluator(CedarPolicySet policies, CedarSchema schema, CedarEntities? entities, IEntityProvider? entityProvider)
+        : this(policies)
+    {
+        ArgumentNullException.ThrowIfNull(schema);
+        _schema = new CedarSchemaGate(schema, policies.Digest);
+        _provider = entityProvider;
+        try
+        {
+            _entities = _schema.Entities(entities ?? CedarEntities.Empty);
+        }
+        catch (CedarSchemaViolationException e)
+        {
+            throw new ArgumentException("The entities do not conform to the schema: " + e.Message, nameof(entities), e);
+        }
+    }
+
+    /// <summary>
+    /// Gets the digest decisions carry: the policy set's <see cref="CedarPolicySet.Digest"/>, or, when the evaluator
+    /// decides under a schema, that digest joined to the schema's (docs/artifact-format.md).
+    /// </summary>
+    public string PolicySetDigest => _schema?.Digest ?? _policies.Digest;
+
+    /// <summary>Gets the schema requests and entities are validated against, or null.</summary>
+    internal CedarSchema? Schema => _schema?.Schema;
 
     /// <summary>The policy set.</summary>
     public CedarPolicySet Policies => _policies;
@@ -70,12 +95,16 @@ public sealed class CedarPolicyEvaluator : IPolicyEvaluator
     public ValueTask<PolicyDecision> EvaluateAsync(ExecutionIntent intent, DateTimeOffset evaluationTime, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(intent);
+        // Under a schema the request is validated before the entities are fetched or any policy is evaluated.
+        var request = _schema is null
+            ? (ToUid(intent.Principal), ToUid(intent.Action), ToUid(intent.Resource), ToRecord(intent.Context))
+            : _schema.Request(intent);
         if (_provider is null)
         {
-            return ValueTask.FromResult(Decide(intent, _entities));
+            return ValueTask.FromResult(Decide(request, _entities));
         }
 
-        return DecideWithProviderAsync(intent, cancellationToken);
+        return DecideWithProviderAsync(intent, request, cancellationToken);
     }
 
     internal static EntityUid ToUid(EntityReference entity) => CedarValues.Entity(entity.Type, entity.Id);
@@ -132,16 +161,16 @@ public sealed class CedarPolicyEvaluator : IPolicyEvaluator
         return names;
     }
 
-    private async ValueTask<PolicyDecision> DecideWithProviderAsync(ExecutionIntent intent, CancellationToken cancellationToken)
+    private async ValueTask<PolicyDecision> DecideWithProviderAsync(ExecutionIntent intent, (EntityUid, EntityUid, EntityUid, RecordValue) request, CancellationToken cancellationToken)
     {
         var entities = await _provider!.GetEntitiesAsync(intent, cancellationToken).ConfigureAwait(false)
             ?? throw new InvalidOperationException("The entity provider returned no entities.");
-        return Decide(intent, entities);
+        return Decide(request, _schema is null ? entities : _schema.Entities(entities));
     }
 
-    private PolicyDecision Decide(ExecutionIntent intent, CedarEntities entities)
+    private PolicyDecision Decide((EntityUid Principal, EntityUid Action, EntityUid Resource, RecordValue Context) request, CedarEntities entities)
     {
-        var result = _policies.Authorize(ToUid(intent.Principal), ToUid(intent.Action), ToUid(intent.Resource), ToRecord(intent.Context), entities.Store);
+        var result = _policies.Authorize(request.Principal, request.Action, request.Resource, request.Context, entities.Store);
         var errors = result.Errors.Count == 0 ? [] : new PolicyEvaluationError[result.Errors.Count];
         for (var i = 0; i < errors.Length; i++)
         {

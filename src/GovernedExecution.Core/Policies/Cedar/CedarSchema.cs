@@ -9,8 +9,8 @@ namespace GovernedExecution.Policies.Cedar;
 /// </summary>
 /// <remarks>
 /// Given to the entity and request readers, the schema types entity and context JSON (extension values without
-/// <c>__extn</c>, entity references without <c>__entity</c>) and adds its action entities and their groups to the entity
-/// store. Policies are not type checked against it.
+/// <c>__extn</c>, entity references without <c>__entity</c>), validates entities and requests against their declared
+/// types as Cedar does, and adds its action entities and their groups to the entity store.
 /// </remarks>
 public sealed class CedarSchema
 {
@@ -21,6 +21,7 @@ public sealed class CedarSchema
     private readonly Dictionary<string, SchemaEntityType> _entityTypes;
     private readonly Dictionary<EntityUid, SchemaAction> _actions;
     private readonly Dictionary<string, SchemaCommonType> _commonTypes;
+    private string? _digest;
 
     internal CedarSchema(IReadOnlyList<SchemaNamespace> namespaces)
     {
@@ -84,6 +85,14 @@ public sealed class CedarSchema
         var source = fileName ?? "schema.json";
         return Build(source, () => CedarSchemaJson.Read(json));
     }
+
+    /// <summary>
+    /// Gets the schema's content digest: lowercase hex SHA-256 over the UTF-8 bytes of a canonical description of the
+    /// resolved schema (declarations sorted by name, uses of common types written out), so that it does not change with
+    /// the format, declaration order, whitespace or comments. An executor deciding under a
+    /// schema joins it to the policy-set digest (docs/artifact-format.md).
+    /// </summary>
+    public string Digest => _digest ??= Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(Describe())));
 
     /// <summary>Writes the schema in Cedar's JSON schema format.</summary>
     /// <returns>The JSON text (indented).</returns>

@@ -64,18 +64,49 @@ public sealed class CedarEntitiesTests
     }
 
     [Fact]
-    public void Ancestors_are_transitive_and_cycles_terminate()
+    public void Ancestors_are_transitive()
     {
         var store = CedarEntities.ParseJson("""
             [
               { "uid": {"type": "G", "id": "a"}, "attrs": {}, "parents": [{"type": "G", "id": "b"}] },
               { "uid": {"type": "G", "id": "b"}, "attrs": {}, "parents": [{"type": "G", "id": "c"}] },
-              { "uid": {"type": "G", "id": "c"}, "attrs": {}, "parents": [{"type": "G", "id": "a"}] }
+              { "uid": {"type": "G", "id": "c"}, "attrs": {}, "parents": [] }
             ]
             """).Store;
         Assert.True(store.IsIn(new EntityUid("G", "a"), new EntityUid("G", "c")));
-        Assert.True(store.IsIn(new EntityUid("G", "c"), new EntityUid("G", "b")));
+        Assert.False(store.IsIn(new EntityUid("G", "c"), new EntityUid("G", "b")));
         Assert.False(store.IsIn(new EntityUid("G", "a"), new EntityUid("G", "z")));
+    }
+
+    [Fact]
+    public void A_hierarchy_with_a_cycle_is_refused_as_Cedar_refuses_it()
+    {
+        var e = Assert.Throws<CedarParseException>(() => CedarEntities.ParseJson("""
+            [
+              { "uid": {"type": "G", "id": "a"}, "attrs": {}, "parents": [{"type": "G", "id": "b"}] },
+              { "uid": {"type": "G", "id": "b"}, "attrs": {}, "parents": [{"type": "G", "id": "c"}] },
+              { "uid": {"type": "G", "id": "c"}, "attrs": {}, "parents": [{"type": "G", "id": "a"}] }
+            ]
+            """, "ents.json"));
+        Assert.Contains("cycle", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_entity_listed_twice_identically_is_one_entity_and_listed_differently_is_refused()
+    {
+        var same = CedarEntities.ParseJson("""
+            [
+              { "uid": {"type": "G", "id": "a"}, "attrs": {"n": 1}, "parents": [{"type": "G", "id": "b"}, {"type": "G", "id": "c"}] },
+              { "uid": {"type": "G", "id": "a"}, "attrs": {"n": 1}, "parents": [{"type": "G", "id": "c"}, {"type": "G", "id": "b"}] }
+            ]
+            """);
+        Assert.Equal(1, same.Count);
+        Assert.Throws<CedarParseException>(() => CedarEntities.ParseJson("""
+            [
+              { "uid": {"type": "G", "id": "a"}, "attrs": {"n": 1}, "parents": [] },
+              { "uid": {"type": "G", "id": "a"}, "attrs": {"n": 2}, "parents": [] }
+            ]
+            """));
     }
 
     [Theory]
@@ -85,6 +116,9 @@ public sealed class CedarEntitiesTests
     [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"a\"}, \"attrs\": {\"x\": 1.5}}]")]
     [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"a\"}, \"attrs\": {\"x\": {\"__extn\": {\"fn\": \"ip\", \"arg\": \"nope\"}}}}]")]
     [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"a\"}}, {\"uid\": {\"type\": \"A\", \"id\": \"a\"}}]")]
+    [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"a\"}, \"parents\": []}]")]
+    [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"a\"}, \"attrs\": {}}]")]
+    [InlineData("[{\"uid\": {\"type\": \"A\", \"id\": \"a\"}, \"attrs\": {}, \"parents\": [], \"tags\": []}]")]
     [InlineData("[{")]
     public void Invalid_entities_are_rejected(string json)
     {
