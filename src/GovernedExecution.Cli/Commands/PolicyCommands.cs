@@ -201,7 +201,15 @@ internal static class PolicyCommands
             output.WriteLine($"  got      {TerminalText.Escape(failure.Actual)}");
         }
 
+        foreach (var d in result.ValidationDisagreements)
+        {
+            output.WriteLine($"VALIDATION {TerminalText.Escape(d.TestFile)}");
+            output.WriteLine($"  expected {TerminalText.Escape(d.Expected)}");
+            output.WriteLine($"  got      {TerminalText.Escape(d.Actual)}");
+        }
+
         output.WriteLine($"cedar conformance: {result.Passed} passed, {result.Failures.Count} failed");
+        output.WriteLine($"cedar validation: {result.ValidationAgree} agree, {result.ValidationDisagreements.Count} disagree");
         if (result.Requests == 0)
         {
             CliGuard.Report(error, $"{path}: no Cedar conformance tests (JSON files with requests) found; nothing was checked");

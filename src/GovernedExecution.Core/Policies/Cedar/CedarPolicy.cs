@@ -141,7 +141,16 @@ internal sealed class CedarCondition
     public bool IsWhen { get; }
 
     public CedarExpr Body { get; }
+
+    /// <summary>Gets the 1-based line of the body's first token (0 when not read from Cedar text).</summary>
+    public int Line { get; init; }
+
+    /// <summary>Gets the 1-based column of the body's first token (0 when not read from Cedar text).</summary>
+    public int Column { get; init; }
 }
+
+/// <summary>Where a policy starts in its source (0 line and column when unknown).</summary>
+internal readonly record struct CedarSpan(string Source, int Line, int Column);
 
 /// <summary>A parsed policy or template.</summary>
 internal sealed class CedarPolicy
@@ -180,7 +189,10 @@ internal sealed class CedarPolicy
 
     public bool IsTemplate => Principal.IsSlot || Resource.IsSlot;
 
-    public CedarPolicy WithId(string id) => new(id, Effect, Annotations, Principal, Action, Resource, Conditions);
+    /// <summary>Gets or sets where the policy starts in its source; set by the text parser, kept by <see cref="WithId"/> and <see cref="Link"/>.</summary>
+    public CedarSpan? Span { get; set; }
+
+    public CedarPolicy WithId(string id) => new(id, Effect, Annotations, Principal, Action, Resource, Conditions) { Span = Span };
 
     public CedarPolicy Link(string newId, EntityUid? principal, EntityUid? resource) => new(
         newId,
@@ -189,7 +201,10 @@ internal sealed class CedarPolicy
         principal is null ? Principal : Principal.Link(principal),
         Action,
         resource is null ? Resource : Resource.Link(resource),
-        Conditions);
+        Conditions)
+    {
+        Span = Span,
+    };
 
     /// <summary>Evaluates the policy: true when it applies; raises <see cref="CedarEvaluationException"/> on error.</summary>
     public bool Evaluate(EvalEnv env)
