@@ -72,7 +72,10 @@ public enum CedarValidationKind
     /// <summary>An extension constructor applied to something other than a string literal (strict mode).</summary>
     NonLitExtConstructor = 12,
 
-    /// <summary>A warning: no action of the schema applies to the principal and resource the policy's scope allows.</summary>
+    /// <summary>
+    /// No action of the schema applies to the principal and resource types the policy's scope allows. An error, as in Cedar up
+    /// to 4.12 and in the conformance corpus (the official engine 4.13 reports it as a warning).
+    /// </summary>
     InvalidActionApplication = 13,
 
     /// <summary>A warning: the policy's condition is false for every request the schema allows.</summary>
@@ -96,9 +99,7 @@ public sealed class CedarValidationDiagnostic
     public CedarValidationKind Kind { get; }
 
     /// <summary>Gets whether the diagnostic is an error (the policies do not validate) or a warning.</summary>
-    public CedarValidationSeverity Severity => Kind is CedarValidationKind.ImpossiblePolicy or CedarValidationKind.InvalidActionApplication
-        ? CedarValidationSeverity.Warning
-        : CedarValidationSeverity.Error;
+    public CedarValidationSeverity Severity => Kind == CedarValidationKind.ImpossiblePolicy ? CedarValidationSeverity.Warning : CedarValidationSeverity.Error;
 
     /// <summary>Gets the id of the policy.</summary>
     public string PolicyId { get; }
