@@ -1565,7 +1565,7 @@ internal sealed class CedarTypechecker
 
         if (!anyTags || !allTags)
         {
-            Error(CedarValidationKind.NoTagsAllowed, $"entity type `{target}` has no tags, so `getTag` cannot succeed");
+            Error(CedarValidationKind.UnsafeTagAccess, $"entity type `{target}` has no tags, so `getTag` cannot succeed");
             return Typed.Failed;
         }
 

@@ -54,11 +54,8 @@ public enum CedarValidationKind
     /// <summary>An optional attribute read without a <c>has</c> guard.</summary>
     UnsafeOptionalAttributeAccess = 6,
 
-    /// <summary>A tag read with <c>getTag</c> without a <c>hasTag</c> guard.</summary>
+    /// <summary>A tag read with <c>getTag</c> without a <c>hasTag</c> guard, or on an entity type that has no tags.</summary>
     UnsafeTagAccess = 7,
-
-    /// <summary>A tag read on an entity type that has no tags.</summary>
-    NoTagsAllowed = 8,
 
     /// <summary>A function or method called with the wrong number of arguments.</summary>
     WrongNumberArguments = 9,
@@ -135,7 +132,6 @@ public sealed class CedarValidationDiagnostic
         CedarValidationKind.UnsafeAttributeAccess => "unsafe attribute access",
         CedarValidationKind.UnsafeOptionalAttributeAccess => "unsafe optional attribute access",
         CedarValidationKind.UnsafeTagAccess => "unsafe tag access",
-        CedarValidationKind.NoTagsAllowed => "no tags allowed",
         CedarValidationKind.WrongNumberArguments => "wrong number of arguments",
         CedarValidationKind.FunctionArgumentValidation => "function argument validation",
         CedarValidationKind.EmptySetForbidden => "empty set forbidden",
