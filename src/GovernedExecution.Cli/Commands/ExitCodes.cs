@@ -14,6 +14,9 @@ internal static class ExitCodes
     /// <summary><c>lineage verify</c>: the log is valid, and records that acknowledged records were lost (records_lost).</summary>
     internal const int RecordsLost = 5;
 
+    /// <summary><c>policy validate --schema</c>: every file was read, and the validator found errors in the policies.</summary>
+    internal const int NotValid = 6;
+
     /// <summary>Interrupted (Ctrl+C) before it finished: nothing was judged.</summary>
     internal const int Interrupted = 130;
 }
