@@ -25,6 +25,9 @@ public sealed class GovernedExecutorBuilder
     private readonly List<(Func<IServiceProvider, ILineageSink> Create, LineageSinkMode Mode)> _sinks = [];
     private readonly string _name = Options.DefaultName;
     private Func<IServiceProvider, IPolicyEvaluator>? _evaluator;
+
+    // The evaluator UseCedarPolicies(policies, schema) made, and its schema: validated when the executor is built.
+    private (Policies.Cedar.CedarPolicyEvaluator Evaluator, Policies.Cedar.CedarSchema Schema)? _schemaChecked;
     private Func<IServiceProvider, ISigningKeyProvider>? _signingKeys;
     private Func<IServiceProvider, ITrustedKeyStore>? _trustedKeys;
     private IReplayGuard? _replayGuard;
@@ -84,6 +87,25 @@ public sealed class GovernedExecutorBuilder
     /// <exception cref="ArgumentNullException"><paramref name="policies"/> is <see langword="null"/>.</exception>
     public GovernedExecutorBuilder UseCedarPolicies(Policies.Cedar.CedarPolicySet policies, Policies.Cedar.CedarEntities? entities = null) =>
         Set(ref _evaluator, new Policies.Cedar.CedarPolicyEvaluator(policies, entities));
+
+    /// <summary>
+    /// Decides with Cedar policies that must validate against <paramref name="schema"/> (Cedar's validator, strict mode):
+    /// when they do not, the executor is not built and a host does not start; the failure lists every validation error
+    /// as <c>file:line:col: error[category] policy ID: message</c>.
+    /// </summary>
+    /// <param name="policies">The policy set.</param>
+    /// <param name="schema">The schema the policies are written against.</param>
+    /// <param name="entities">The entities; none by default.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="policies"/> or <paramref name="schema"/> is <see langword="null"/>.</exception>
+    public GovernedExecutorBuilder UseCedarPolicies(Policies.Cedar.CedarPolicySet policies, Policies.Cedar.CedarSchema schema, Policies.Cedar.CedarEntities? entities = null)
+    {
+        ArgumentNullException.ThrowIfNull(policies);
+        ArgumentNullException.ThrowIfNull(schema);
+        var evaluator = new Policies.Cedar.CedarPolicyEvaluator(policies, entities);
+        _schemaChecked = (evaluator, schema);
+        return Set(ref _evaluator, evaluator);
+    }
 
     /// <summary>Decides with Cedar policies whose entities come from a provider.</summary>
     /// <param name="policies">The policy set.</param>
@@ -376,6 +398,11 @@ public sealed class GovernedExecutorBuilder
             failures.Add(digestFailure);
         }
 
+        if (_schemaChecked is { } check && ReferenceEquals(evaluator, check.Evaluator) && SchemaValidationFailure(check.Evaluator, check.Schema) is { } schemaFailure)
+        {
+            failures.Add(schemaFailure);
+        }
+
         return failures;
     }
 
@@ -482,6 +509,20 @@ public sealed class GovernedExecutorBuilder
         return string.IsNullOrWhiteSpace(digest)
             ? "The policy evaluator has no PolicySetDigest: artifacts could not be checked against the policies in force (the digest of its policy set is required)."
             : null;
+    }
+
+    /// <summary>Why the policies do not validate against the schema (every error, one per line), or null when they do; warnings are not failures.</summary>
+    private static string? SchemaValidationFailure(Policies.Cedar.CedarPolicyEvaluator evaluator, Policies.Cedar.CedarSchema schema)
+    {
+        var result = Policies.Cedar.CedarValidator.Validate(evaluator.Policies, schema);
+        if (result.IsValid)
+        {
+            return null;
+        }
+
+        var errors = result.Diagnostics.Where(d => d.Severity == Policies.Cedar.CedarValidationSeverity.Error).ToList();
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The Cedar policies do not validate against the schema ({errors.Count} error(s)); at run time they would raise errors and be skipped:\n")
+            + string.Join("\n", errors.Select(d => d.ToString()));
     }
 
     internal static int? PolicyCount(IPolicyEvaluator? evaluator) => evaluator switch
