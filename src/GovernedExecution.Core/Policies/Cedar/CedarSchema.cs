@@ -10,7 +10,7 @@ namespace GovernedExecution.Policies.Cedar;
 /// <remarks>
 /// Given to the entity and request readers, the schema types entity and context JSON (extension values without
 /// <c>__extn</c>, entity references without <c>__entity</c>) and adds its action entities and their groups to the entity
-/// store. Policies are not type checked against it.
+/// store. <see cref="CedarValidator"/> type checks policies against it.
 /// </remarks>
 public sealed class CedarSchema
 {
