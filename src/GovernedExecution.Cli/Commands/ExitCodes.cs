@@ -8,11 +8,14 @@ internal static class ExitCodes
     internal const int Usage = 2;
     internal const int Denied = 3;
 
-    /// <summary>govexec itself failed (a bug): nothing was judged, whatever the input.</summary>
-    internal const int Internal = 4;
+    /// <summary><c>policy validate --schema</c>: every file was read, and the validator found errors in the policies.</summary>
+    internal const int NotValid = 4;
 
     /// <summary><c>lineage verify</c>: the log is valid, and records that acknowledged records were lost (records_lost).</summary>
     internal const int RecordsLost = 5;
+
+    /// <summary>govexec itself failed (a bug): nothing was judged, whatever the input (EX_SOFTWARE of sysexits.h).</summary>
+    internal const int Internal = 70;
 
     /// <summary>Interrupted (Ctrl+C) before it finished: nothing was judged.</summary>
     internal const int Interrupted = 130;

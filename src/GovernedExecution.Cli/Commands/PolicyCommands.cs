@@ -11,8 +11,16 @@ internal static class PolicyCommands
     internal static void Register(RootCommand root)
     {
         var files = new Argument<string[]>("files") { Description = "Cedar policy files (.cedar) or folders holding them.", Arity = ArgumentArity.OneOrMore };
-        var validate = new Command("validate", "Parse Cedar policy files; print diagnostics as file:line:col: message; exit 1 on any error.") { files };
-        validate.SetAction(result => CliGuard.Run(result, () => Validate(result.GetValue(files)!, result.InvocationConfiguration.Output, result.InvocationConfiguration.Error)));
+        var validateSchema = new Option<string?>("--schema") { Description = "A .cedarschema file, or a JSON schema (.json): the policies are also type checked against it (Cedar's validator)." };
+        var mode = new Option<string>("--mode") { Description = "The validator's mode with --schema: strict (Cedar's default) or permissive.", DefaultValueFactory = _ => "strict" };
+        mode.AcceptOnlyFromAmong("strict", "permissive");
+        var validate = new Command("validate", "Parse Cedar policy files, and with --schema validate them against it; print diagnostics as file:line:col: message; exit 1 on a read error, 6 when the policies do not validate.") { files, validateSchema, mode };
+        validate.SetAction(result => CliGuard.Run(result, () => Validate(
+            result.GetValue(files)!,
+            result.GetValue(validateSchema),
+            result.GetValue(mode) == "permissive" ? CedarValidationMode.Permissive : CedarValidationMode.Strict,
+            result.InvocationConfiguration.Output,
+            result.InvocationConfiguration.Error)));
         var policy = new Command("policy", "Work with Cedar policy files.") { validate };
         PolicyInterchangeCommands.Register(policy);
         root.Subcommands.Add(policy);
@@ -61,9 +69,30 @@ internal static class PolicyCommands
         return schemaPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? CedarSchema.ParseJson(text, schemaPath) : CedarSchema.Parse(text, schemaPath);
     }
 
-    private static int Validate(string[] paths, TextWriter output, TextWriter error)
+    private static int Validate(string[] paths, string? schemaPath, CedarValidationMode mode, TextWriter output, TextWriter error)
     {
+        CedarSchema? schema;
+        try
+        {
+            schema = LoadSchema(schemaPath);
+        }
+        catch (CedarParseException ex)
+        {
+            foreach (var diagnostic in ex.Diagnostics)
+            {
+                error.WriteLine(TerminalText.Escape(diagnostic.ToString()));
+            }
+
+            return ExitCodes.Error;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            error.WriteLine(TerminalText.Escape($"govexec: {schemaPath}: {ex.Message}"));
+            return ExitCodes.Error;
+        }
+
         var failed = false;
+        var invalid = false;
         foreach (var path in paths)
         {
             var targets = Directory.Exists(path) ? Directory.EnumerateFiles(path, "*.cedar", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray() : [path];
@@ -85,7 +114,22 @@ internal static class PolicyCommands
                         continue;
                     }
 
-                    output.WriteLine($"{TerminalText.Escape(file)}: ok ({set.PolicyIds.Count} policies, {set.TemplateIds.Count} templates)");
+                    if (schema is not null)
+                    {
+                        var validation = CedarValidator.Validate(set, schema, mode);
+                        foreach (var diagnostic in validation.Diagnostics)
+                        {
+                            error.WriteLine(TerminalText.Escape(diagnostic.ToString()));
+                        }
+
+                        if (!validation.IsValid)
+                        {
+                            invalid = true;
+                            continue;
+                        }
+                    }
+
+                    output.WriteLine($"{TerminalText.Escape(file)}: ok ({set.PolicyIds.Count} policies, {set.TemplateIds.Count} templates{(schema is null ? string.Empty : ", valid against the schema")})");
                 }
                 catch (CedarParseException ex)
                 {
@@ -103,7 +147,7 @@ internal static class PolicyCommands
             }
         }
 
-        return failed ? ExitCodes.Error : ExitCodes.Ok;
+        return failed ? ExitCodes.Error : invalid ? ExitCodes.NotValid : ExitCodes.Ok;
     }
 
     private static int Authorize(string policiesPath, string? entitiesPath, string? schemaPath, string requestPath, TextWriter output, TextWriter error)
@@ -202,7 +246,15 @@ internal static class PolicyCommands
             output.WriteLine($"  got      {TerminalText.Escape(failure.Actual)}");
         }
 
+        foreach (var d in result.ValidationDisagreements)
+        {
+            output.WriteLine($"VALIDATION {TerminalText.Escape(d.TestFile)}");
+            output.WriteLine($"  expected {TerminalText.Escape(d.Expected)}");
+            output.WriteLine($"  got      {TerminalText.Escape(d.Actual)}");
+        }
+
         output.WriteLine($"cedar conformance: {result.Passed} passed, {result.Failures.Count} failed");
+        output.WriteLine($"cedar validation: {result.ValidationAgree} agree, {result.ValidationDisagreements.Count} disagree");
         if (result.Requests == 0)
         {
             CliGuard.Report(error, $"{path}: no Cedar conformance tests (JSON files with requests) found; nothing was checked");

@@ -25,6 +25,9 @@ public sealed class GovernedExecutorBuilder
     private readonly List<(Func<IServiceProvider, ILineageSink> Create, LineageSinkMode Mode)> _sinks = [];
     private readonly string _name = Options.DefaultName;
     private Func<IServiceProvider, IPolicyEvaluator>? _evaluator;
+
+    // The evaluator UseCedarPolicies(policies, schema) made, and its schema: validated when the executor is built.
+    private (Policies.Cedar.CedarPolicyEvaluator Evaluator, Policies.Cedar.CedarSchema Schema)? _schemaChecked;
     private Func<IServiceProvider, ISigningKeyProvider>? _signingKeys;
     private Func<IServiceProvider, ITrustedKeyStore>? _trustedKeys;
     private IReplayGuard? _replayGuard;
@@ -99,7 +102,9 @@ public sealed class GovernedExecutorBuilder
     /// applies to, the context of its context type; context strings are read as the extension values the context type
     /// declares); a request that does not conform is denied with <see cref="Execution.DenialReason.RequestInvalid"/>.
     /// The schema's actions and action groups join the entities, and decisions carry the policy-set digest joined to
-    /// the schema's digest, so an artifact decided under another schema is refused here.
+    /// the schema's digest, so an artifact decided under another schema is refused here. The policies must validate
+    /// against the schema (Cedar's validator, strict mode): when they do not, the executor is not built and a host does
+    /// not start; the failure lists every validation error as <c>file:line:col: error[category] policy ID: message</c>.
     /// </summary>
     /// <param name="policies">The policy set.</param>
     /// <param name="schema">The schema.</param>
@@ -111,14 +116,16 @@ public sealed class GovernedExecutorBuilder
     {
         ArgumentNullException.ThrowIfNull(policies);
         ArgumentNullException.ThrowIfNull(schema);
-        return Set(ref _evaluator, new Policies.Cedar.CedarPolicyEvaluator(policies, schema, entities, null));
+        var evaluator = new Policies.Cedar.CedarPolicyEvaluator(policies, schema, entities, null);
+        _schemaChecked = (evaluator, schema);
+        return Set(ref _evaluator, evaluator);
     }
 
     /// <summary>
     /// Decides with Cedar policies under a schema, with entities from a provider: as
     /// <see cref="UseCedarPolicies(Policies.Cedar.CedarPolicySet, Policies.Cedar.CedarSchema, Policies.Cedar.CedarEntities?)"/>,
     /// and the provider's entities are validated against the schema for each intent; entities that do not conform
-    /// deny the intent (<see cref="Execution.DenialReason.RequestInvalid"/>).
+    /// deny the intent (<see cref="Execution.DenialReason.RequestInvalid"/>). The policies are validated at build.
     /// </summary>
     /// <param name="policies">The policy set.</param>
     /// <param name="schema">The schema.</param>
@@ -130,7 +137,9 @@ public sealed class GovernedExecutorBuilder
         ArgumentNullException.ThrowIfNull(policies);
         ArgumentNullException.ThrowIfNull(schema);
         ArgumentNullException.ThrowIfNull(entityProvider);
-        return Set(ref _evaluator, new Policies.Cedar.CedarPolicyEvaluator(policies, schema, null, entityProvider));
+        var evaluator = new Policies.Cedar.CedarPolicyEvaluator(policies, schema, null, entityProvider);
+        _schemaChecked = (evaluator, schema);
+        return Set(ref _evaluator, evaluator);
     }
 
     /// <summary>Signs artifacts with a fixed key (the builder does not take ownership).</summary>
@@ -416,6 +425,11 @@ public sealed class GovernedExecutorBuilder
             failures.Add(digestFailure);
         }
 
+        if (_schemaChecked is { } check && ReferenceEquals(evaluator, check.Evaluator) && SchemaValidationFailure(check.Evaluator, check.Schema) is { } schemaFailure)
+        {
+            failures.Add(schemaFailure);
+        }
+
         return failures;
     }
 
@@ -522,6 +536,20 @@ public sealed class GovernedExecutorBuilder
         return string.IsNullOrWhiteSpace(digest)
             ? "The policy evaluator has no PolicySetDigest: artifacts could not be checked against the policies in force (the digest of its policy set is required)."
             : null;
+    }
+
+    /// <summary>Why the policies do not validate against the schema (every error, one per line), or null when they do; warnings are not failures.</summary>
+    private static string? SchemaValidationFailure(Policies.Cedar.CedarPolicyEvaluator evaluator, Policies.Cedar.CedarSchema schema)
+    {
+        var result = Policies.Cedar.CedarValidator.Validate(evaluator.Policies, schema);
+        if (result.IsValid)
+        {
+            return null;
+        }
+
+        var errors = result.Diagnostics.Where(d => d.Severity == Policies.Cedar.CedarValidationSeverity.Error).ToList();
+        return string.Create(System.Globalization.CultureInfo.InvariantCulture, $"The Cedar policies do not validate against the schema ({errors.Count} error(s)); at run time they would raise errors and be skipped:\n")
+            + string.Join("\n", errors.Select(d => d.ToString()));
     }
 
     internal static int? PolicyCount(IPolicyEvaluator? evaluator) => evaluator switch

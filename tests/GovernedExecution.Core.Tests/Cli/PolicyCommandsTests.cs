@@ -52,6 +52,60 @@ public sealed class PolicyCommandsTests : IDisposable
         Assert.Matches(@"bad\.cedar:2:\d+: ", error);
     }
 
+    private const string Schema = """
+        entity Agent { clearance?: Long };
+        entity Order;
+        action refund appliesTo { principal: Agent, resource: Order, context: { amount: Long } };
+        action delete appliesTo { principal: Agent, resource: Order };
+        """;
+
+    [Fact]
+    public async Task Validate_with_a_schema_exits_0_when_the_policies_type_check()
+    {
+        var good = Write("good.cedar", Policies);
+        var schema = Write("s.cedarschema", Schema);
+
+        var (code, output, error) = await InvokeAsync("policy", "validate", good, "--schema", schema);
+
+        Assert.Equal(0, code);
+        Assert.Contains("good.cedar: ok (2 policies, 0 templates, valid against the schema)", output, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, error);
+    }
+
+    [Theory]
+    [InlineData("strict", 4)]
+    [InlineData("permissive", 4)]
+    public async Task Validate_with_a_schema_prints_one_line_per_diagnostic_and_exits_4_when_the_policies_do_not_validate(string mode, int expected)
+    {
+        var bad = Write("typo.cedar", "permit (principal, action == Action::\"refund\", resource)\nwhen { context.amont <= 100 };\nforbid (principal, action, resource) when { principal.clearance < 2 };");
+        var schema = Write("s.cedarschema", Schema);
+
+        var (code, output, error) = await InvokeAsync("policy", "validate", bad, "--schema", schema, "--mode", mode);
+
+        Assert.Equal(expected, code);
+        Assert.DoesNotContain(": ok", output, StringComparison.Ordinal);
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(2, lines.Length);
+        Assert.Matches(@"typo\.cedar:2:8: error\[unsafe attribute access\] policy typo\.cedar:policy0: .*amont", lines[0]);
+        Assert.Matches(@"typo\.cedar:3:45: error\[unsafe optional attribute access\] policy typo\.cedar:policy1: .*clearance", lines[1]);
+    }
+
+    [Fact]
+    public async Task Validate_with_an_unreadable_schema_exits_1()
+    {
+        var good = Write("good.cedar", Policies);
+        var badSchema = Write("bad.cedarschema", "entity Agent { x: Nope };");
+
+        var (invalidSchema, _, error) = await InvokeAsync("policy", "validate", good, "--schema", badSchema);
+        var (missing, _, _) = await InvokeAsync("policy", "validate", good, "--schema", Path.Combine(_dir, "none.cedarschema"));
+        var (badMode, _, _) = await InvokeAsync("policy", "validate", good, "--schema", badSchema, "--mode", "lenient");
+
+        Assert.Equal(1, invalidSchema);
+        Assert.Matches(@"bad\.cedarschema:1:\d+: ", error);
+        Assert.Equal(1, missing);
+        Assert.NotEqual(0, badMode);
+    }
+
     [Theory]
     [InlineData("refund", 50, 0, "allow", "small-refunds")]
     [InlineData("refund", 500, 3, "deny", null)]
@@ -107,6 +161,6 @@ public sealed class PolicyCommandsTests : IDisposable
         var (code, output, _) = await InvokeAsync("conformance", "cedar", path);
 
         Assert.Equal(0, code);
-        Assert.EndsWith("cedar conformance: 74 passed, 0 failed", output.TrimEnd(), StringComparison.Ordinal);
+        Assert.EndsWith("cedar conformance: 74 passed, 0 failed\ncedar validation: 22 agree, 0 disagree", output.TrimEnd().ReplaceLineEndings("\n"), StringComparison.Ordinal);
     }
 }

@@ -22,11 +22,18 @@ internal sealed class CedarConformanceResult
 
     public List<CedarConformanceFailure> Failures { get; } = [];
 
+    /// <summary>Gets or sets the number of tests with a schema whose <c>shouldValidate</c> the validator agrees with.</summary>
+    public int ValidationAgree { get; set; }
+
+    /// <summary>Gets the tests whose <c>shouldValidate</c> the validator disagrees with: the test file, the expectation and the validator's diagnostics.</summary>
+    public List<CedarConformanceFailure> ValidationDisagreements { get; } = [];
+
     /// <summary>Formats the totals and up to <paramref name="maxFailures"/> failures as plain text, one item per line.</summary>
     public string ToReport(int maxFailures = 50)
     {
         var sb = new StringBuilder();
         sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"test files: {TestFiles}, requests: {Requests}, passed: {Passed}, failed: {Failures.Count}\n");
+        sb.Append(System.Globalization.CultureInfo.InvariantCulture, $"cedar validation: {ValidationAgree} agree, {ValidationDisagreements.Count} disagree\n");
         int shown = 0;
         foreach (var f in Failures)
         {
@@ -180,6 +187,11 @@ internal sealed class CedarConformanceRunner
                 setupError = e is CedarParseException cpe ? cpe.ToString() : e.Message;
             }
 
+            if (setupError is null && schema is not null && root.TryGetProperty("shouldValidate", out var sv) && sv.ValueKind is JsonValueKind.True or JsonValueKind.False)
+            {
+                CheckValidation(name, policies!, schema, sv.GetBoolean(), result);
+            }
+
             foreach (var req in requests.EnumerateArray())
             {
                 result.Requests++;
@@ -237,6 +249,29 @@ internal sealed class CedarConformanceRunner
                 }
             }
         }
+    }
+
+    private static void CheckValidation(string name, CedarPolicySet policies, CedarSchema schema, bool expected, CedarConformanceResult result)
+    {
+        CedarValidationResult validation;
+        try
+        {
+            validation = CedarValidator.Validate(policies, schema);
+        }
+        catch (InsufficientExecutionStackException)
+        {
+            result.ValidationDisagreements.Add(new CedarConformanceFailure(name, "validation", expected ? "valid" : "invalid", "validator ran out of stack"));
+            return;
+        }
+
+        if (validation.IsValid == expected)
+        {
+            result.ValidationAgree++;
+            return;
+        }
+
+        var errors = string.Join("; ", validation.Diagnostics.Where(d => d.Severity == CedarValidationSeverity.Error).Select(d => d.ToString()));
+        result.ValidationDisagreements.Add(new CedarConformanceFailure(name, "validation", expected ? "valid" : "invalid", validation.IsValid ? "valid" : "invalid: " + errors));
     }
 
     private static List<string> ReadIds(JsonElement req, string property)

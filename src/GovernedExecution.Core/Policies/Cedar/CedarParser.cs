@@ -47,7 +47,10 @@ internal sealed class CedarParser
         {
             try
             {
-                list.Add(parser.ParsePolicy(idFor(index)));
+                var start = parser.Cur;
+                var policy = parser.ParsePolicy(idFor(index));
+                policy.Span = new CedarSpan(source, start.Line, start.Column);
+                list.Add(policy);
             }
             catch (CedarSyntaxException e)
             {
@@ -274,9 +277,10 @@ internal sealed class CedarParser
                 throw Error("an expression in the condition");
             }
 
+            var bodyStart = Cur;
             var body = ParseExpr();
             Expect(TokenKind.RBrace, "'}'");
-            conditions.Add(new CedarCondition(isWhen, body));
+            conditions.Add(new CedarCondition(isWhen, body) { Line = bodyStart.Line, Column = bodyStart.Column });
         }
 
         Expect(TokenKind.Semi, "';' (or 'when'/'unless')");

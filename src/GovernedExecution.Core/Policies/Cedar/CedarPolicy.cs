@@ -141,7 +141,16 @@ internal sealed class CedarCondition
     public bool IsWhen { get; }
 
     public CedarExpr Body { get; }
+
+    /// <summary>Gets the 1-based line of the body's first token (0 when not read from Cedar text).</summary>
+    public int Line { get; init; }
+
+    /// <summary>Gets the 1-based column of the body's first token (0 when not read from Cedar text).</summary>
+    public int Column { get; init; }
 }
+
+/// <summary>Where a policy starts in its source (0 line and column when unknown).</summary>
+internal readonly record struct CedarSpan(string Source, int Line, int Column);
 
 /// <summary>A parsed policy or template.</summary>
 internal sealed class CedarPolicy
@@ -191,8 +200,12 @@ internal sealed class CedarPolicy
 
     private static readonly IReadOnlySet<string> EmptyNames = new HashSet<string>(StringComparer.Ordinal);
 
+    /// <summary>Gets or sets where the policy starts in its source; set by the text parser, kept by <see cref="WithId"/> and <see cref="Link"/>.</summary>
+    public CedarSpan? Span { get; set; }
+
     public CedarPolicy WithId(string id) => new(id, Effect, Annotations, Principal, Action, Resource, Conditions)
     {
+        Span = Span,
         ValuelessAnnotations = ValuelessAnnotations,
         TemplateId = TemplateId,
         SlotValues = SlotValues,
@@ -220,6 +233,7 @@ internal sealed class CedarPolicy
             resource is null ? Resource : Resource.Link(resource),
             Conditions)
         {
+            Span = Span,
             ValuelessAnnotations = ValuelessAnnotations,
             TemplateId = Id,
             SlotValues = values,

@@ -10,7 +10,8 @@ namespace GovernedExecution.Policies.Cedar;
 /// <remarks>
 /// Given to the entity and request readers, the schema types entity and context JSON (extension values without
 /// <c>__extn</c>, entity references without <c>__entity</c>), validates entities and requests against their declared
-/// types as Cedar does, and adds its action entities and their groups to the entity store.
+/// types as Cedar does, and adds its action entities and their groups to the entity store. <see cref="CedarValidator"/> type checks policies
+/// against it.
 /// </remarks>
 public sealed class CedarSchema
 {

@@ -13,6 +13,9 @@ public sealed class CedarConformanceTests
 
     private const int CorpusRequests = 62_472;
 
+    /// <summary>The corpus tests that name a schema and say whether their policies validate against it (all of them).</summary>
+    private const int CorpusSchemaTests = 7_809;
+
     private readonly ITestOutputHelper _output;
 
     public CedarConformanceTests(ITestOutputHelper output) => _output = output;
@@ -28,6 +31,7 @@ public sealed class CedarConformanceTests
         Assert.Equal(22, result.TestFiles);
         Assert.Equal(74, result.Requests);
         Assert.Empty(result.Failures);
+        Assert.Empty(result.ValidationDisagreements);
     }
 
     [Fact]
@@ -42,6 +46,20 @@ public sealed class CedarConformanceTests
         Assert.Equal(CorpusRequests, result.Requests);
         Assert.True(result.Passed >= CorpusPassFloor, $"corpus passes {result.Passed}, floor is {CorpusPassFloor}");
         Assert.True(watch.Elapsed < TimeSpan.FromMinutes(2), "the corpus must run in under two minutes");
+    }
+
+    [Fact]
+    public void Validator_agrees_with_should_validate_on_every_corpus_test()
+    {
+        var archive = Path.Combine(CedarRoot, "corpus-tests.tar.gz");
+        var result = CedarConformanceRunner.Run(archive);
+        foreach (var d in result.ValidationDisagreements.Take(20))
+        {
+            _output.WriteLine($"{d.TestFile}: expected {d.Expected}, got {d.Actual}");
+        }
+
+        Assert.Equal((CorpusSchemaTests, 0), (result.ValidationAgree, result.ValidationDisagreements.Count));
+        Assert.Contains($"cedar validation: {CorpusSchemaTests} agree, 0 disagree", result.ToReport(), StringComparison.Ordinal);
     }
 
     [Fact]
