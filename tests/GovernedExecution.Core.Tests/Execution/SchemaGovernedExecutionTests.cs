@@ -76,7 +76,7 @@ public sealed class SchemaGovernedExecutionTests
     [Fact]
     public async Task A_conforming_request_runs_and_its_context_strings_become_the_declared_extension_values()
     {
-        using var host = Host(SchemaA, policies: """permit(principal, action == Action::"read", resource) when { context.amount < 100 && context.from.isInRange(ip("10.0.0.0/8")) };""");
+        using var host = Host(SchemaA, policies: """permit(principal, action == Action::"read", resource) when { context.amount < 100 && context has from && context.from.isInRange(ip("10.0.0.0/8")) };""");
 
         var outcome = await host.Executor.RunOutcomeAsync(Read(("amount", IntentValue.Long(5)), ("from", IntentValue.String("10.1.2.3")), ("region", IntentValue.Entity(new EntityReference("Region", "eu")))), (ctx, ct) => ValueTask.FromResult(1));
 

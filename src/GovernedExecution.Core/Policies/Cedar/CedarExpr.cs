@@ -495,6 +495,9 @@ internal sealed class HasExpr : CedarExpr
     /// <summary>Gets the attribute path; one element for the plain form.</summary>
     public IReadOnlyList<string> Path { get; }
 
+    /// <summary>Gets, for a path of more than one attribute, the <c>&amp;&amp;</c> chain it is defined as; null for the plain form.</summary>
+    public CedarExpr? Expanded => _expanded;
+
     public string Attr => Path[0];
 
     public override CedarValue Eval(EvalEnv env) =>

@@ -861,6 +861,9 @@ internal sealed class CedarTypechecker
 
             case BinaryExpr b:
                 return TypeBinary(b, c);
+            case HasExpr { Expanded: { } chain }:
+                // `e has a.b` is defined as `e has a && e.a has b`: typed (and its guards recorded) as that chain.
+                return TypeOf(chain, c);
             case HasExpr h:
                 return TypeHas(h, c);
             case GetAttrExpr g:
