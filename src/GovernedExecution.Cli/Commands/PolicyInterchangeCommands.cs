@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Text.Json;
 using GovernedExecution.Internal;
 using GovernedExecution.Policies.Cedar;
 
@@ -10,6 +11,15 @@ internal static class PolicyInterchangeCommands
     /// <summary>The formats <c>translate --to</c> writes.</summary>
     private static readonly string[] Formats = ["json", "cedar"];
 
+    /// <summary>What <c>translate --kind</c> reads the input as.</summary>
+    private static readonly string[] Kinds = ["policies", "schema"];
+
+    /// <summary>The top-level members of Cedar's JSON policy format.</summary>
+    private static readonly string[] PolicySetMembers = ["staticPolicies", "templates", "templateLinks"];
+
+    /// <summary>The members of a namespace in Cedar's JSON schema format.</summary>
+    private static readonly string[] NamespaceMembers = ["commonTypes", "entityTypes", "actions", "annotations"];
+
     internal static void Register(Command policy)
     {
         var file = new Argument<string>("file") { Description = "A Cedar policy file (.cedar)." };
@@ -18,11 +28,13 @@ internal static class PolicyInterchangeCommands
         format.SetAction(result => CliGuard.Run(result, () => Format(result.GetValue(file)!, result.GetValue(check), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error)));
         policy.Subcommands.Add(format);
 
-        var input = new Argument<string>("file") { Description = "Policies: a .cedar file, or a .json file in Cedar's JSON policy format." };
-        var to = new Option<string>("--to") { Description = "The output format: json (Cedar's JSON policy format) or cedar (policy text).", Required = true };
+        var input = new Argument<string>("file") { Description = "Policies (a .cedar file, or Cedar's JSON policy format) or a schema (a .cedarschema file, or Cedar's JSON schema format)." };
+        var to = new Option<string>("--to") { Description = "The output format: json (Cedar's JSON policy or schema format) or cedar (Cedar text).", Required = true };
         to.AcceptOnlyFromAmong(Formats);
-        var translate = new Command("translate", "Print policies in the other format: Cedar text to the JSON policy format, or back.") { input, to };
-        translate.SetAction(result => CliGuard.Run(result, () => Translate(result.GetValue(input)!, result.GetValue(to)!, result.InvocationConfiguration.Output)));
+        var kind = new Option<string?>("--kind") { Description = "Read FILE as policies or as a schema (default: by extension, .cedarschema is a schema, .json is told by its top-level members, anything else is policies)." };
+        kind.AcceptOnlyFromAmong(Kinds);
+        var translate = new Command("translate", "Print policies or a schema in the other format: Cedar text to Cedar's JSON format, or back.") { input, to, kind };
+        translate.SetAction(result => CliGuard.Run(result, () => Translate(result.GetValue(input)!, result.GetValue(to)!, result.GetValue(kind), result.InvocationConfiguration.Output, result.InvocationConfiguration.Error)));
         policy.Subcommands.Add(translate);
 
         var templates = new Argument<string>("templates") { Description = "The policies holding the template: a .cedar file, a folder of them, or a JSON policy file." };
@@ -85,17 +97,60 @@ internal static class PolicyInterchangeCommands
         return ExitCodes.Denied;
     }
 
-    private static int Translate(string path, string to, TextWriter output)
+    private static int Translate(string path, string to, string? kind, TextWriter output, TextWriter error)
     {
-        // Each input kind has its translator; schemas (.cedarschema and the JSON schema format) join here.
-        if (path.EndsWith(".cedarschema", StringComparison.OrdinalIgnoreCase))
+        // A file is read once: the text that decided the kind is the text translated.
+        var text = Directory.Exists(path) ? null : File.ReadAllText(path);
+        var json = path.EndsWith(".json", StringComparison.OrdinalIgnoreCase);
+        if (kind is null && json && text is not null)
         {
-            throw new NotSupportedException($"{path}: schema translation is not available; translate accepts policies (.cedar or .json)");
+            kind = KindOfJson(text);
+            if (kind is null)
+            {
+                CliGuard.Report(error, $"{path}: cannot tell a JSON policy set (only {string.Join(", ", PolicySetMembers)}) from a JSON schema (namespaces holding entityTypes and actions, and only {string.Join(", ", NamespaceMembers)}); pass --kind policies or --kind schema");
+                return ExitCodes.Usage;
+            }
         }
 
-        var set = ReadPolicies(path);
+        kind ??= path.EndsWith(".cedarschema", StringComparison.OrdinalIgnoreCase) ? "schema" : "policies";
+        if (kind == "schema")
+        {
+            if (text is null)
+            {
+                throw new ArgumentException($"{path}: a folder; a schema is one file");
+            }
+
+            var schema = json ? CedarSchema.ParseJson(text, path) : CedarSchema.Parse(text, path);
+            output.Write(to == "json" ? schema.ToJson() + "\n" : schema.ToCedarText());
+            return ExitCodes.Ok;
+        }
+
+        var set = text is null ? ReadPolicies(path) : NotEmpty(json ? CedarPolicySet.ParseJson(text, path) : CedarPolicySet.Parse(text, path), path);
         output.Write(to == "json" ? set.ToJson() + "\n" : CedarPolicySet.Format(set.ToCedarText(), path));
         return ExitCodes.Ok;
+    }
+
+    /// <summary>
+    /// Tells the two JSON formats apart by their top-level members: a policy set has only <c>staticPolicies</c>,
+    /// <c>templates</c> and <c>templateLinks</c>; a schema is an object of namespaces, each an object holding
+    /// <c>entityTypes</c> and <c>actions</c> and no other member than those, <c>commonTypes</c> and <c>annotations</c>. Null when the JSON fits both (<c>{}</c>, a namespace named <c>templates</c>) or neither.
+    /// </summary>
+    /// <exception cref="JsonException">The file is not JSON.</exception>
+    private static string? KindOfJson(string text)
+    {
+        using var document = JsonDocument.Parse(text);
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        var members = root.EnumerateObject().ToList();
+        var policies = members.TrueForAll(m => PolicySetMembers.Contains(m.Name, StringComparer.Ordinal));
+        var schema = members.TrueForAll(m => m.Value.ValueKind == JsonValueKind.Object
+            && m.Value.TryGetProperty("entityTypes", out _) && m.Value.TryGetProperty("actions", out _)
+            && m.Value.EnumerateObject().All(n => NamespaceMembers.Contains(n.Name, StringComparer.Ordinal)));
+        return policies == schema ? null : policies ? "policies" : "schema";
     }
 
     private static int Link(string path, string templateId, string[] slots, string? newId, TextWriter output)
