@@ -646,6 +646,12 @@ internal sealed class CedarTypechecker
         }
     }
 
+    /// <summary>
+    /// Whether the typechecker can type the entity literal: its type is declared (an id that an enumerated type does not
+    /// list is reported by CheckEntities, but still typed by its type, as Cedar does), or it is a declared action.
+    /// </summary>
+    private bool IsTypedUid(EntityUid uid) => _schema.EntityTypes.ContainsKey(uid.Type) || _schema.Actions.ContainsKey(uid);
+
     private bool IsValidUid(EntityUid uid) =>
         _schema.EntityTypes.TryGetValue(uid.Type, out var et)
             ? et.EnumIds is null || et.EnumIds.Contains(uid.Id, StringComparer.Ordinal)
@@ -697,14 +703,14 @@ internal sealed class CedarTypechecker
                     return new Typed(VType.AnyBool, Caps.Empty);
                 }
 
-                return !IsValidUid(scope.Entity!) ? Typed.Failed : new Typed(DescendentOf(varType, scope.Entity!.Type) ? VType.AnyBool : VType.False, Caps.Empty);
+                return !IsTypedUid(scope.Entity!) ? Typed.Failed : new Typed(DescendentOf(varType, scope.Entity!.Type) ? VType.AnyBool : VType.False, Caps.Empty);
             default:
                 if (scope.IsSlot)
                 {
                     return new Typed(VType.AnyBool, Caps.Empty);
                 }
 
-                return !IsValidUid(scope.Entity!) ? Typed.Failed : new Typed(scope.Entity!.Type == varType ? VType.AnyBool : VType.False, Caps.Empty);
+                return !IsTypedUid(scope.Entity!) ? Typed.Failed : new Typed(scope.Entity!.Type == varType ? VType.AnyBool : VType.False, Caps.Empty);
         }
     }
 
@@ -934,7 +940,7 @@ internal sealed class CedarTypechecker
             case StringValue:
                 return VType.String;
             case EntityUid uid:
-                return IsValidUid(uid) ? VType.Entity(uid.Type) : null; // reported by CheckEntities
+                return IsTypedUid(uid) ? VType.Entity(uid.Type) : null; // reported by CheckEntities
             case IpValue:
                 return VType.ExtType("ipaddr");
             case DecimalValue:

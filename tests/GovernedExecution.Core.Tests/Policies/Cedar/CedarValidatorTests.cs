@@ -174,4 +174,18 @@ public sealed class CedarValidatorTests
         Assert.False(r.IsValid);
         Assert.Equal(kinds, string.Join(",", r.Diagnostics.Where(d => d.Severity == CedarValidationSeverity.Error).Select(d => d.Category).Distinct().Order(StringComparer.Ordinal)));
     }
+
+    // Found by the differential tests with schemas: an id an enumerated type does not list is an error of its own, but
+    // the literal is still typed as an entity of that type (Cedar checks the ids apart from the typechecker), so
+    // `resource == Color::"purple"` is false for a Photo and short-circuits what follows.
+    [Theory]
+    [InlineData("if resource == Color::\"purple\" then principal.name > 1 else true", "invalid enum entity")]
+    [InlineData("resource == Color::\"purple\" && principal.age > 1", "invalid enum entity")]
+    [InlineData("(resource in Color::\"purple\" && principal.name > 1) || principal.age > 1", "invalid enum entity,unsafe optional attribute access")]
+    public void An_undeclared_enumerated_id_is_still_typed_by_its_entity_type(string condition, string kinds)
+    {
+        var r = Validate("permit(principal, action == Action::\"view\", resource) when { " + condition + " };");
+        Assert.False(r.IsValid);
+        Assert.Equal(kinds, string.Join(",", r.Diagnostics.Where(d => d.Severity == CedarValidationSeverity.Error).Select(d => d.Category).Distinct().Order(StringComparer.Ordinal)));
+    }
 }
