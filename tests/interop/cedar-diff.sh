@@ -7,6 +7,8 @@
 # each case has 2 to 5 requests). Every disagreement is shrunk, printed, and written to OUTDIR (default
 # ${TMPDIR:-/tmp}/cedar-diff) as a regression case with the official engine's outcome, ready to be added to
 # tests/GovernedExecution.Core.Tests/Policies/Cedar/Differential/regressions.json; the batches go there too.
+# Half of the cases come with a random schema (decided with it, and their policies validated against it); set
+# GOVEXEC_DIFF_SCHEMAS (0 to 1) to change the share.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 

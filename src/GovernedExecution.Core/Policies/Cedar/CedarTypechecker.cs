@@ -280,9 +280,18 @@ internal sealed class Caps
 }
 
 /// <summary>The type of an expression with the capabilities it grants when true; <see cref="Type"/> is null when it did not typecheck (the error is recorded).</summary>
-internal readonly record struct Typed(VType? Type, Caps Caps)
+/// <summary>
+/// A typed expression, or a failure (no type). A Boolean expression that failed keeps the singleton type it would have
+/// had (<see cref="Recovery"/>, Cedar's recovery type): an operand that has an error still short-circuits by it.
+/// </summary>
+internal readonly record struct Typed(VType? Type, Caps Caps, BoolT Recovery = BoolT.Any)
 {
     public static readonly Typed Failed = new(null, Caps.Empty);
+
+    /// <summary>Gets the singleton Boolean type (or <see cref="BoolT.Any"/>) of a typed or failed expression.</summary>
+    public BoolT BoolType => Type is null ? Recovery : Type.Kind == TKind.Bool ? Type.Bool : BoolT.Any;
+
+    public static Typed FailedAs(BoolT recovery) => new(null, Caps.Empty, recovery);
 
     public bool IsFalse => Type is { Kind: TKind.Bool, Bool: BoolT.False };
 }
@@ -637,6 +646,12 @@ internal sealed class CedarTypechecker
         }
     }
 
+    /// <summary>
+    /// Whether the typechecker can type the entity literal: its type is declared (an id that an enumerated type does not
+    /// list is reported by CheckEntities, but still typed by its type, as Cedar does), or it is a declared action.
+    /// </summary>
+    private bool IsTypedUid(EntityUid uid) => _schema.EntityTypes.ContainsKey(uid.Type) || _schema.Actions.ContainsKey(uid);
+
     private bool IsValidUid(EntityUid uid) =>
         _schema.EntityTypes.TryGetValue(uid.Type, out var et)
             ? et.EnumIds is null || et.EnumIds.Contains(uid.Id, StringComparer.Ordinal)
@@ -688,14 +703,14 @@ internal sealed class CedarTypechecker
                     return new Typed(VType.AnyBool, Caps.Empty);
                 }
 
-                return !IsValidUid(scope.Entity!) ? Typed.Failed : new Typed(DescendentOf(varType, scope.Entity!.Type) ? VType.AnyBool : VType.False, Caps.Empty);
+                return !IsTypedUid(scope.Entity!) ? Typed.Failed : new Typed(DescendentOf(varType, scope.Entity!.Type) ? VType.AnyBool : VType.False, Caps.Empty);
             default:
                 if (scope.IsSlot)
                 {
                     return new Typed(VType.AnyBool, Caps.Empty);
                 }
 
-                return !IsValidUid(scope.Entity!) ? Typed.Failed : new Typed(scope.Entity!.Type == varType ? VType.AnyBool : VType.False, Caps.Empty);
+                return !IsTypedUid(scope.Entity!) ? Typed.Failed : new Typed(scope.Entity!.Type == varType ? VType.AnyBool : VType.False, Caps.Empty);
         }
     }
 
@@ -842,7 +857,7 @@ internal sealed class CedarTypechecker
                     var t = TypeOf(n.Operand, c);
                     if (t.Type is null)
                     {
-                        return t;
+                        return Typed.FailedAs(Not(t.Recovery));
                     }
 
                     return t.Type.Kind == TKind.Bool ? new Typed(VType.OfBool(Not(t.Type.Bool)), Caps.Empty) : Unexpected("Bool", t.Type);
@@ -928,7 +943,7 @@ internal sealed class CedarTypechecker
             case StringValue:
                 return VType.String;
             case EntityUid uid:
-                return IsValidUid(uid) ? VType.Entity(uid.Type) : null; // reported by CheckEntities
+                return IsTypedUid(uid) ? VType.Entity(uid.Type) : null; // reported by CheckEntities
             case IpValue:
                 return VType.ExtType("ipaddr");
             case DecimalValue:
@@ -1002,10 +1017,19 @@ internal sealed class CedarTypechecker
         var t1 = RequireBool(TypeOf(f.Cond, c));
         if (t1.Type is null)
         {
-            // Still look for errors in the branches.
-            TypeOf(f.Then, c);
-            TypeOf(f.Else, c);
-            return Typed.Failed;
+            // Still look for errors in the branches, but as Cedar does: a condition with an error that is always true
+            // (false) leaves the other branch unchecked.
+            switch (t1.Recovery)
+            {
+                case BoolT.True:
+                    return Typed.FailedAs(TypeOf(f.Then, c).BoolType);
+                case BoolT.False:
+                    return Typed.FailedAs(TypeOf(f.Else, c).BoolType);
+                default:
+                    var a = TypeOf(f.Then, c).BoolType;
+                    var b = TypeOf(f.Else, c).BoolType;
+                    return Typed.FailedAs(a == b ? a : BoolT.Any);
+            }
         }
 
         switch (t1.Type.Bool)
@@ -1024,7 +1048,7 @@ internal sealed class CedarTypechecker
                     var t3 = TypeOf(f.Else, c);
                     if (t2.Type is null || t3.Type is null)
                     {
-                        return Typed.Failed;
+                        return Typed.FailedAs(t2.BoolType == t3.BoolType ? t2.BoolType : BoolT.Any);
                     }
 
                     var lub = VType.Lub(t2.Type, t3.Type, _strict);
@@ -1044,8 +1068,8 @@ internal sealed class CedarTypechecker
         var t1 = RequireBool(TypeOf(left, c));
         if (t1.Type is null)
         {
-            TypeOf(right, c);
-            return Typed.Failed;
+            // Cedar goes on with the left's recovery type: one that is always false leaves the right unchecked.
+            return t1.Recovery == BoolT.False ? t1 : Typed.FailedAs(And(t1.Recovery, RequireBool(TypeOf(right, c)).BoolType));
         }
 
         if (t1.Type.Bool == BoolT.False)
@@ -1056,7 +1080,7 @@ internal sealed class CedarTypechecker
         var t2 = RequireBool(TypeOf(right, c.Union(t1.Caps)));
         if (t2.Type is null)
         {
-            return t2;
+            return Typed.FailedAs(And(t1.Type.Bool, t2.Recovery));
         }
 
         return t2.Type.Bool switch
@@ -1072,8 +1096,8 @@ internal sealed class CedarTypechecker
         var t1 = RequireBool(TypeOf(o.Left, c));
         if (t1.Type is null)
         {
-            TypeOf(o.Right, c);
-            return Typed.Failed;
+            // Cedar goes on with the left's recovery type: one that is always true leaves the right unchecked.
+            return t1.Recovery == BoolT.True ? t1 : Typed.FailedAs(Or(t1.Recovery, RequireBool(TypeOf(o.Right, c)).BoolType));
         }
 
         if (t1.Type.Bool == BoolT.True)
@@ -1084,7 +1108,7 @@ internal sealed class CedarTypechecker
         var t2 = RequireBool(TypeOf(o.Right, c));
         if (t2.Type is null)
         {
-            return t2;
+            return Typed.FailedAs(Or(t1.Type.Bool, t2.Recovery));
         }
 
         if (t1.Type.Bool == BoolT.False)
@@ -1099,6 +1123,12 @@ internal sealed class CedarTypechecker
             _ => new Typed(VType.AnyBool, t1.Caps.Intersect(t2.Caps)),
         };
     }
+
+    /// <summary>The singleton type of <c>l &amp;&amp; r</c> (Cedar's rules, also for recovery types).</summary>
+    private static BoolT And(BoolT l, BoolT r) => l == BoolT.True ? r : r == BoolT.False ? BoolT.False : r == BoolT.True ? l : BoolT.Any;
+
+    /// <summary>The singleton type of <c>l || r</c> (Cedar's rules, also for recovery types).</summary>
+    private static BoolT Or(BoolT l, BoolT r) => l == BoolT.False ? r : r == BoolT.True ? BoolT.True : r == BoolT.False ? l : BoolT.Any;
 
     private Typed TypeIs(IsExpr i, Caps c)
     {

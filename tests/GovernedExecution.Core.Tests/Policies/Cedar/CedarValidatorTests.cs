@@ -152,4 +152,40 @@ public sealed class CedarValidatorTests
         Assert.Throws<ArgumentNullException>(() => CedarValidator.Validate(set, null!));
         Assert.Throws<ArgumentOutOfRangeException>(() => CedarValidator.Validate(set, schema, (CedarValidationMode)7));
     }
+
+    // Found by the differential tests with schemas: Cedar keeps typing an expression after an error with the type it
+    // would have had (its recovery type), so a left operand that is always true (false) still short-circuits the
+    // right of || (&&), and an always-true condition the else branch of an if, even when the left operand itself has
+    // an error; the right is then not checked. Each expected result is what the official engine (cedar-wasm 4.13) reports.
+    [Theory]
+    [InlineData("(principal.age > 1 || true) || principal.name > 1", "unsafe optional attribute access")]
+    [InlineData("(principal.age > 1 && false) && principal.name > 1", "unsafe optional attribute access")]
+    [InlineData("if (principal.age > 1 || true) then true else principal.name > 1", "unsafe optional attribute access")]
+    [InlineData("if (principal.age > 1 && false) then principal.name > 1 else true", "unsafe optional attribute access")]
+    [InlineData("!(principal.age > 1 || true) && principal.name > 1", "unsafe optional attribute access")]
+    [InlineData("((principal.age > 1 || true) && true) || principal.name > 1", "unsafe optional attribute access")]
+    [InlineData("(if principal.age > 1 then true else true) || principal.name > 1", "unsafe optional attribute access")]
+    [InlineData("(principal.name > 1 || true) || principal.age > 1", "unexpected type")]
+    [InlineData("(principal.age > 1 || false) || principal.name > 1", "unexpected type,unsafe optional attribute access")]
+    [InlineData("(principal.age > 1 || principal.name > 1) || principal.name > 2", "unexpected type,unsafe optional attribute access")]
+    public void An_operand_with_an_error_still_short_circuits_by_its_type(string condition, string kinds)
+    {
+        var r = Validate("permit(principal, action == Action::\"view\", resource) when { " + condition + " };");
+        Assert.False(r.IsValid);
+        Assert.Equal(kinds, string.Join(",", r.Diagnostics.Where(d => d.Severity == CedarValidationSeverity.Error).Select(d => d.Category).Distinct().Order(StringComparer.Ordinal)));
+    }
+
+    // Found by the differential tests with schemas: an id an enumerated type does not list is an error of its own, but
+    // the literal is still typed as an entity of that type (Cedar checks the ids apart from the typechecker), so
+    // `resource == Color::"purple"` is false for a Photo and short-circuits what follows.
+    [Theory]
+    [InlineData("if resource == Color::\"purple\" then principal.name > 1 else true", "invalid enum entity")]
+    [InlineData("resource == Color::\"purple\" && principal.age > 1", "invalid enum entity")]
+    [InlineData("(resource in Color::\"purple\" && principal.name > 1) || principal.age > 1", "invalid enum entity,unsafe optional attribute access")]
+    public void An_undeclared_enumerated_id_is_still_typed_by_its_entity_type(string condition, string kinds)
+    {
+        var r = Validate("permit(principal, action == Action::\"view\", resource) when { " + condition + " };");
+        Assert.False(r.IsValid);
+        Assert.Equal(kinds, string.Join(",", r.Diagnostics.Where(d => d.Severity == CedarValidationSeverity.Error).Select(d => d.Category).Distinct().Order(StringComparer.Ordinal)));
+    }
 }

@@ -50,6 +50,12 @@ internal sealed class GenValue
     /// <summary>Gets a value indicating whether a record that looks like an entity reference is written without <c>__entity</c>.</summary>
     public bool BareTypeIdRecord { get; private init; }
 
+    /// <summary>Gets a value indicating whether an entity reference or extension value is written in the form only a schema can read (no <c>__entity</c>/<c>__extn</c>).</summary>
+    public bool Implicit { get; private init; }
+
+    /// <summary>The same value written without <c>__entity</c>/<c>__extn</c> (entity references and extension values only; read by their schema type).</summary>
+    public GenValue AsImplicit() => new(Kind) { Bool = Bool, Long = Long, Text = Text, Uid = Uid, Items = Items, Fields = Fields, Implicit = Kind is not (GenKind.Bool or GenKind.Long or GenKind.String or GenKind.Set or GenKind.Record) };
+
     public static GenValue OfBool(bool b) => new(GenKind.Bool) { Bool = b };
 
     public static GenValue OfLong(long l) => new(GenKind.Long) { Long = l };
@@ -78,9 +84,11 @@ internal sealed class GenValue
         GenKind.Bool => JsonValue.Create(Bool),
         GenKind.Long => JsonValue.Create(Long),
         GenKind.String => JsonValue.Create(Text),
+        GenKind.Entity when Implicit => Uid!.ToJson(),
         GenKind.Entity => new JsonObject { ["__entity"] = Uid!.ToJson() },
         GenKind.Set => new JsonArray(Items.Select(i => i.ToJson()).ToArray()),
         GenKind.Record => RecordJson(),
+        _ when Implicit => JsonValue.Create(Text),
         _ => new JsonObject { ["__extn"] = new JsonObject { ["fn"] = ExtensionName(Kind), ["arg"] = Text } },
     };
 
@@ -259,8 +267,11 @@ internal sealed record GenRequest(GenUid Principal, GenUid Action, GenUid Resour
     }
 }
 
-/// <summary>One generated test: a policy set, entities and requests.</summary>
-internal sealed record GenCase(string Name, List<GenPolicy> Policies, List<GenEntity> Entities, List<GenRequest> Requests)
+/// <summary>
+/// One generated test: a policy set, entities and requests, and optionally a schema (Cedar text): then the policies are
+/// validated against it, and entities and requests are read and validated with it.
+/// </summary>
+internal sealed record GenCase(string Name, List<GenPolicy> Policies, List<GenEntity> Entities, List<GenRequest> Requests, string? Schema = null)
 {
     public string PolicyText => string.Concat(Policies.Select(p => p.ToCedar()));
 
@@ -272,6 +283,7 @@ internal sealed record GenCase(string Name, List<GenPolicy> Policies, List<GenEn
         ["policies"] = PolicyText,
         ["entities"] = EntitiesJson(),
         ["requests"] = new JsonArray(Requests.Select(r => (JsonNode)r.ToJson()).ToArray()),
+        ["schema"] = Schema,
     };
 }
 

@@ -14,6 +14,11 @@ internal sealed record CedarOutcome(string Decision, string[] Reasons, string[] 
 
     public static CedarOutcome Failed(string message) => new(string.Empty, [], [], message);
 
+    /// <summary>A validation result: one entry per policy with errors, <c>policyN: kind, kind</c> (see <see cref="CedarDifferential.ValidationKind"/>).</summary>
+    public static CedarOutcome Validated(IEnumerable<string> policiesWithErrors) => new("validation", policiesWithErrors.Distinct().Order(StringComparer.Ordinal).ToArray(), [], null);
+
+    public bool IsValidation => Decision == "validation";
+
     public static CedarOutcome Of(string decision, IEnumerable<string> reasons, IEnumerable<string> errors) =>
         new(decision, reasons.Distinct().Order(StringComparer.Ordinal).ToArray(), errors.Distinct().Order(StringComparer.Ordinal).ToArray(), null);
 
@@ -106,15 +111,151 @@ internal static class CedarDifferential
             return CedarOutcome.Failed(f.ValueKind == JsonValueKind.String ? f.GetString()! : "refused");
         }
 
+        if (r.TryGetProperty("validation", out var v))
+        {
+            // The official engine's validator output: its messages mapped to this library's categories.
+            return CedarOutcome.Validated(v.EnumerateArray()
+                .Select(e => (Id: e.GetProperty("policyId").GetString()!, Kind: ValidationKind(e.GetProperty("message").GetString()!, e.GetProperty("warning").GetBoolean())))
+                .Where(e => e.Kind is not null)
+                .GroupBy(e => e.Id, StringComparer.Ordinal)
+                .Select(g => ValidationEntry(g.Key, g.Select(e => e.Kind!))));
+        }
+
+        if (r.TryGetProperty("validated", out var recorded))
+        {
+            // A recorded regression: the entries already mapped.
+            return CedarOutcome.Validated(recorded.EnumerateArray().Select(e => e.GetString()!));
+        }
+
         return CedarOutcome.Of(
             r.GetProperty("decision").GetString()!,
             r.GetProperty("reason").EnumerateArray().Select(e => e.GetString()!),
             r.GetProperty("errors").EnumerateArray().Select(e => e.GetString()!));
     }
 
-    /// <summary>Evaluates every request of a case with this library, from the same JSON the oracle reads.</summary>
-    public static List<CedarOutcome> RunOurs(GenCase c) =>
-        RunOurs(c.PolicyText, c.EntitiesJson().ToJsonString(), c.Requests.Select(r => r.ToJson().ToJsonString()).ToList());
+    /// <summary>
+    /// The error category (<see cref="CedarValidationDiagnostic.Category"/>) that the official engine's validator message
+    /// stands for, or null for a warning that is not an error here. This is the one place that maps the official
+    /// engine's validation output (cedar-wasm 4.13 gives messages, no error codes) to this library's:
+    /// <list type="bullet">
+    /// <item>its warning "unable to find an applicable action given the policy scope constraints" is the error
+    /// "invalid action application" here (an error in Cedar up to 4.12 and in the conformance corpus; docs/policies.md,
+    /// "Validation");</item>
+    /// <item>its other warnings (an impossible policy) are warnings here too, and not compared;</item>
+    /// <item>an error message that is not recognised maps to "other": the policy is then compared on valid/invalid
+    /// alone (see <see cref="ValidationEntry"/>).</item>
+    /// </list>
+    /// </summary>
+    public static string? ValidationKind(string message, bool warning)
+    {
+        if (warning)
+        {
+            return message.Contains("unable to find an applicable action", StringComparison.Ordinal) ? "invalid action application" : null;
+        }
+
+        (string Text, string Kind)[] known =
+        [
+            ("unable to guarantee safety of access to optional attribute", "unsafe optional attribute access"),
+            ("unable to guarantee safety of access to tag", "unsafe tag access"),
+            ("not found", "unsafe attribute access"),
+            ("unexpected type", "unexpected type"),
+            ("are not compatible", "incompatible types"),
+            ("unrecognized entity type", "unrecognized entity type"),
+            ("unrecognized action", "unrecognized action"),
+            ("is of an enumerated entity type", "invalid enum entity"),
+            ("wrong number of arguments", "wrong number of arguments"),
+            ("extension function argument validation", "function argument validation"),
+            ("empty set literals are forbidden", "empty set forbidden"),
+            ("non-literal", "non-literal extension constructor"),
+            ("unable to find an applicable action", "invalid action application"),
+        ];
+        foreach (var (text, kind) in known)
+        {
+            if (message.Contains(text, StringComparison.Ordinal))
+            {
+                return kind;
+            }
+        }
+
+        return "other";
+    }
+
+    /// <summary>
+    /// One policy's validation entry: <c>policyN: kind, kind</c>, or <c>policyN: invalid</c> when a kind is "other"
+    /// (not recognised in the official engine's message: then only valid/invalid is compared).
+    /// </summary>
+    public static string ValidationEntry(string policyId, IEnumerable<string> kinds)
+    {
+        var set = kinds.Distinct().Order(StringComparer.Ordinal).ToList();
+        return policyId + ": " + (set.Contains("other") ? "invalid" : string.Join(", ", set));
+    }
+
+    /// <summary>Evaluates every request of a case with this library, from the same JSON the oracle reads (and validates its policies when it has a schema).</summary>
+    public static List<CedarOutcome> RunOurs(GenCase c) => c.Schema is null
+        ? RunOurs(c.PolicyText, c.EntitiesJson().ToJsonString(), c.Requests.Select(r => r.ToJson().ToJsonString()).ToList())
+        : RunOursWithSchema(c.PolicyText, c.Schema, c.EntitiesJson().ToJsonString(), c.Requests.Select(r => r.ToJson().ToJsonString()).ToList());
+
+    /// <summary>
+    /// With a schema, as the official engine's isAuthorized with validateRequest: entities and each request read and
+    /// validated with the schema (a refusal is a failure), then evaluated; the validation result (strict mode) follows
+    /// the requests.
+    /// </summary>
+    public static List<CedarOutcome> RunOursWithSchema(string policyText, string schemaText, string entitiesJson, IReadOnlyList<string> requestsJson)
+    {
+        CedarPolicySet policies;
+        CedarSchema schema;
+        try
+        {
+            policies = CedarPolicySet.Parse(policyText);
+            schema = CedarSchema.Parse(schemaText);
+        }
+        catch (CedarParseException e)
+        {
+            return requestsJson.Select(_ => CedarOutcome.Failed(e.Message)).Append(CedarOutcome.Failed(e.Message)).ToList();
+        }
+
+        var outcomes = new List<CedarOutcome>();
+        CedarEntities? entities = null;
+        string? refused = null;
+        try
+        {
+            entities = CedarEntities.ParseJson(entitiesJson, schema);
+        }
+        catch (CedarParseException e)
+        {
+            refused = e.Message;
+        }
+
+        foreach (var json in requestsJson)
+        {
+            if (entities is null)
+            {
+                outcomes.Add(CedarOutcome.Failed(refused!));
+                continue;
+            }
+
+            var r = JsonNode.Parse(json)!;
+            try
+            {
+                var request = CedarRequest.Create(Uid(r["principal"]!), Uid(r["action"]!), Uid(r["resource"]!), r["context"]?.ToJsonString(), schema);
+                var result = policies.Authorize(request.Principal, request.Action, request.Resource, request.Context, entities.Store);
+                outcomes.Add(CedarOutcome.Of(result.Allowed ? "allow" : "deny", result.Reasons, result.Errors.Select(e => e.PolicyId)));
+            }
+            catch (Exception e) when (e is CedarParseException or CedarEvaluationException)
+            {
+                outcomes.Add(CedarOutcome.Failed(e.Message));
+            }
+        }
+
+        var validation = CedarValidator.Validate(policies, schema, CedarValidationMode.Strict);
+        outcomes.Add(CedarOutcome.Validated(validation.Diagnostics
+            .Where(d => d.Severity == CedarValidationSeverity.Error)
+            .GroupBy(d => d.PolicyId, StringComparer.Ordinal)
+            .Select(g => ValidationEntry(g.Key, g.Select(d => d.Category)))));
+        return outcomes;
+
+        static string Uid(JsonNode n) => (string)n["type"]! + "::" + CedarText.Quote((string)n["id"]!);
+    }
 
     public static List<CedarOutcome> RunOurs(string policyText, string entitiesJson, IReadOnlyList<string> requestsJson)
     {
@@ -155,12 +296,37 @@ internal static class CedarDifferential
         return outcomes;
     }
 
+    /// <summary>
+    /// Whether two outcomes agree: a request on decision, reasons and errors (two refusals agree whatever their
+    /// messages); a validation result on the set of invalid policies and, for each, on its error categories as far as
+    /// this validator goes: it reports a subset of the categories the official engine reports (the official engine goes
+    /// on after the first error in a policy and reports every one; this validator may stop at the first), never one the
+    /// official engine does not report. A policy whose official message is not recognised ("invalid") is compared on
+    /// valid/invalid alone.
+    /// </summary>
+    public static bool Agrees(CedarOutcome oracle, CedarOutcome ours)
+    {
+        if (!oracle.IsValidation || !ours.IsValidation)
+        {
+            return oracle.Key == ours.Key;
+        }
+
+        var official = oracle.Reasons.ToDictionary(Policy, Kinds, StringComparer.Ordinal);
+        var mine = ours.Reasons.ToDictionary(Policy, Kinds, StringComparer.Ordinal);
+        return official.Keys.ToHashSet(StringComparer.Ordinal).SetEquals(mine.Keys)
+            && mine.All(p => official[p.Key].Contains("invalid") || p.Value.IsSubsetOf(official[p.Key]));
+
+        static string Policy(string entry) => entry[..entry.IndexOf(':', StringComparison.Ordinal)];
+
+        static HashSet<string> Kinds(string entry) => entry[(entry.IndexOf(':', StringComparison.Ordinal) + 2)..].Split(", ").ToHashSet(StringComparer.Ordinal);
+    }
+
     /// <summary>The index of the first request on which the outcomes differ, or -1.</summary>
     public static int FirstDifference(IReadOnlyList<CedarOutcome> oracle, IReadOnlyList<CedarOutcome> ours)
     {
         for (int i = 0; i < oracle.Count; i++)
         {
-            if (i >= ours.Count || oracle[i].Key != ours[i].Key)
+            if (i >= ours.Count || !Agrees(oracle[i], ours[i]))
             {
                 return i;
             }
@@ -177,7 +343,8 @@ internal static class CedarDifferential
     /// </summary>
     public static GenCase Shrink(GenCase c, int request)
     {
-        var current = c with { Requests = [c.Requests[request]] };
+        // The entry after the requests is the validation result: it needs no request.
+        var current = c with { Requests = request < c.Requests.Count ? [c.Requests[request]] : [] };
         for (int round = 0; round < 200; round++)
         {
             var candidates = Candidates(current).Take(400).ToList();
@@ -349,35 +516,57 @@ internal static class CedarDifferential
     {
         var sb = new StringBuilder();
         sb.Append("case ").Append(c.Name).Append('\n');
+        if (c.Schema is not null)
+        {
+            sb.Append("-- schema --\n").Append(c.Schema).Append('\n');
+        }
+
         sb.Append("-- policies --\n").Append(c.PolicyText);
         sb.Append("-- entities --\n").Append(c.EntitiesJson().ToJsonString()).Append('\n');
-        sb.Append("-- request --\n").Append(c.Requests[request].ToJson().ToJsonString()).Append('\n');
+        sb.Append(request < c.Requests.Count ? "-- request --\n" + c.Requests[request].ToJson().ToJsonString() : "-- validation (strict) --").Append('\n');
         sb.Append("official engine: ").Append(oracle).Append('\n');
         sb.Append("this library:    ").Append(ours).Append('\n');
         return sb.ToString();
     }
 
-    /// <summary>A regression case as a JSON object (the oracle's outcome recorded), for the regression data file.</summary>
-    public static JsonObject ToRegression(GenCase c, CedarOutcome oracle)
+    /// <summary>A regression case as a JSON object (the oracle's outcomes recorded), for the regression data file.</summary>
+    public static JsonObject ToRegression(GenCase c, IReadOnlyList<CedarOutcome> oracle)
     {
-        var request = c.Requests[0].ToJson();
-        if (oracle.IsFailure)
+        var entries = new JsonArray();
+        for (int i = 0; i < oracle.Count; i++)
         {
-            request["failure"] = true;
-        }
-        else
-        {
-            request["decision"] = oracle.Decision;
-            request["reason"] = new JsonArray(oracle.Reasons.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray());
-            request["errors"] = new JsonArray(oracle.Errors.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray());
+            var o = oracle[i];
+            var entry = i < c.Requests.Count ? c.Requests[i].ToJson() : new JsonObject();
+            if (o.IsFailure)
+            {
+                entry["failure"] = true;
+            }
+            else if (o.IsValidation)
+            {
+                entry["validated"] = new JsonArray(o.Reasons.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray());
+            }
+            else
+            {
+                entry["decision"] = o.Decision;
+                entry["reason"] = new JsonArray(o.Reasons.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray());
+                entry["errors"] = new JsonArray(o.Errors.Select(r => (JsonNode)JsonValue.Create(r)!).ToArray());
+            }
+
+            entries.Add(entry);
         }
 
-        return new JsonObject
+        var node = new JsonObject
         {
             ["name"] = c.Name,
             ["policies"] = c.PolicyText,
             ["entities"] = c.EntitiesJson(),
-            ["requests"] = new JsonArray(request),
+            ["requests"] = entries,
         };
+        if (c.Schema is not null)
+        {
+            node["schema"] = c.Schema;
+        }
+
+        return node;
     }
 }
