@@ -75,6 +75,29 @@ public sealed class SeamIsolationTests
     }
 
     [Fact]
+    public async Task A_best_effort_sink_is_never_handed_the_callers_token_and_a_required_sink_is_for_the_records_it_must_accept()
+    {
+        // A best-effort sink handed the caller's token would drop the records of a run the caller cancels after it was
+        // permitted; only the records a required sink must accept before the operation may be canceled with the call.
+        var bestEffort = new TokenRecordingSink();
+        var required = new TokenRecordingSink();
+        using var host = new GovernedTestHost(b => b
+            .AddLineageSink(bestEffort, LineageSinkMode.BestEffort)
+            .AddLineageSink(required, LineageSinkMode.Required));
+        using var caller = new CancellationTokenSource();
+
+        var outcome = await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, ct) => ValueTask.FromResult(0), caller.Token);
+        var issued = await host.Executor.IssueAsync(GovernedTestHost.Intent("read"), cancellationToken: caller.Token);
+
+        Assert.True(outcome.IsSuccess);
+        Assert.True(issued.IsIssued);
+        // Run: the records before the operation, then its outcome; issue: its records.
+        Assert.Equal(3, bestEffort.Tokens.Count);
+        Assert.All(bestEffort.Tokens, t => Assert.Equal(CancellationToken.None, t));
+        Assert.Equal([caller.Token, CancellationToken.None, caller.Token], required.Tokens);
+    }
+
+    [Fact]
     public async Task A_delegated_child_cannot_name_another_parent_execution()
     {
         using var host = new GovernedTestHost(policies: new RulePolicyEvaluator([PolicyRule.Permit("agents", i => i.Principal.Type == "Agent")]));
@@ -141,6 +164,21 @@ public sealed class SeamIsolationTests
                         // A read-only batch: nothing to rewrite.
                     }
                 }
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    private sealed class TokenRecordingSink : ILineageSink
+    {
+        public List<CancellationToken> Tokens { get; } = [];
+
+        public ValueTask AppendAsync(IReadOnlyList<LineageEvent> events, CancellationToken cancellationToken)
+        {
+            lock (Tokens)
+            {
+                Tokens.Add(cancellationToken);
             }
 
             return ValueTask.CompletedTask;
