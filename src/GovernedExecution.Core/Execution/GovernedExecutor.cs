@@ -781,10 +781,12 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             var claims = result.Claims;
             Decision = decision ?? new PolicyDecision(claims.Decision, claims.DeterminingPolicies, [], claims.Obligations, claims.PolicySetDigest);
 
-            // A delegated artifact presented alone was verified with a parent the runtime held: keep that chain with it,
-            // so that what it delegates in turn carries the whole chain.
-            if (artifact.Parent is null && !claims.ParentArtifactDigest.IsEmpty
-                && CoseArtifactVerifier.FindParent(artifact, claims.ParentArtifactDigest.Span, verification.KnownArtifacts) is { } parent)
+            // A delegated artifact presented alone, or with another artifact attached as its parent, was verified with a
+            // parent the runtime held: keep it with that parent, so that what it delegates in turn carries the chain
+            // that verified.
+            if (!claims.ParentArtifactDigest.IsEmpty
+                && CoseArtifactVerifier.FindParent(artifact, claims.ParentArtifactDigest.Span, verification.KnownArtifacts) is { } parent
+                && !ReferenceEquals(parent, artifact.Parent))
             {
                 artifact = artifact.WithParent(parent);
             }
