@@ -38,13 +38,13 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         TimeProvider time,
         ILogger logger,
         GovernedExecutionOptions options,
-        IApprovalProvider? approvals = null,
-        IPolicyEvaluator? policySet = null)
+        IApprovalProvider? approvals,
+        IPolicyEvaluator? policySet)
     {
         _evaluator = evaluator;
         // The policies in force here: what an artifact's policy-set digest must equal (a verify-only worker may hold
         // them without deciding with them).
-        _policySet = policySet ?? evaluator;
+        _policySet = policySet;
         _issuer = issuer;
         _verifier = verifier;
         _sinks = [.. sinks];
@@ -237,11 +237,8 @@ internal sealed class GovernedExecutor : IGovernedExecutor
 
         if (run.Denial is not null || context is null)
         {
-            if (run.Denial is null)
-            {
-                run.Deny(DenialReason.GovernanceFault, "no verified context");
-            }
-
+            // Every path that ends without a context has denied already (the first denial stands); should one not, this denies.
+            run.Deny(DenialReason.GovernanceFault, "no verified context");
             await run.RecordDenialAsync().ConfigureAwait(false);
             run.EndCall("denied");
             return GovernedOutcome<TResult>.Denied(run.Denial!);
@@ -360,7 +357,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             _root = GovernedSpan.Start(name, Intent.Action.Id);
             if (_root.IsRecording)
             {
-                _root.SetTag(GovernedTelemetry.ExecutionIdTag, ExecutionId.ToString("D"));
+                _root.SetTag(GovernedTelemetry.ExecutionIdTag, ExecutionId.ToString()); // the "D" format
                 _root.SetTag(GovernedTelemetry.ModeTag, _mode);
                 _root.SetTag(GovernedTelemetry.ActionTag, Intent.Action.ToString());
                 _root.SetTag(GovernedTelemetry.PrincipalTypeTag, Intent.Principal.Type);
@@ -784,10 +781,12 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             var claims = result.Claims;
             Decision = decision ?? new PolicyDecision(claims.Decision, claims.DeterminingPolicies, [], claims.Obligations, claims.PolicySetDigest);
 
-            // A delegated artifact presented alone was verified with a parent the runtime held: keep that chain with it,
-            // so that what it delegates in turn carries the whole chain.
-            if (artifact.Parent is null && !claims.ParentArtifactDigest.IsEmpty
-                && CoseArtifactVerifier.FindParent(artifact, claims.ParentArtifactDigest.Span, verification.KnownArtifacts) is { } parent)
+            // A delegated artifact presented alone, or with another artifact attached as its parent, was verified with a
+            // parent the runtime held: keep it with that parent, so that what it delegates in turn carries the chain
+            // that verified.
+            if (!claims.ParentArtifactDigest.IsEmpty
+                && CoseArtifactVerifier.FindParent(artifact, claims.ParentArtifactDigest.Span, verification.KnownArtifacts) is { } parent
+                && !ReferenceEquals(parent, artifact.Parent))
             {
                 artifact = artifact.WithParent(parent);
             }

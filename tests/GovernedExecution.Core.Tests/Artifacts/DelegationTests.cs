@@ -118,6 +118,45 @@ public sealed class DelegationTests : IDisposable
     }
 
     [Fact]
+    public async Task A_child_presented_with_a_stray_parent_keeps_the_verified_parent_for_what_it_delegates()
+    {
+        var rootIntent = Intent(Plan, Trip);
+        var root = await IssueParentAsync(rootIntent);
+        var stray = await IssueParentAsync(Intent(Plan, FlightTwo));
+        string? keptParent = null;
+        AuthorizationArtifact? grandchild = null;
+        ExecutionIntent? grandchildIntent = null;
+
+        var outcome = await _host.Executor.RunOutcomeAsync(rootIntent, root, 0, async (s, rootContext, ct) =>
+        {
+            var childIntent = new ExecutionIntent(Planner, Search, FlightOne) { ParentExecutionId = rootContext.ExecutionId };
+            var child = await rootContext.DelegateAsync(childIntent, new DelegationScope([Search, Book], [FlightOne]), cancellationToken: ct);
+            // The child's bytes with another valid artifact attached as its parent: the verifier finds the parent the
+            // child names among the artifacts in scope, and that verified parent is the one the context must carry.
+            var strayed = AuthorizationArtifact.FromBytes(child.Artifact!.Encoded.Span).WithParent(stray);
+            var inner = await _host.Executor.RunOutcomeAsync(childIntent, strayed, 0, async (s2, childContext, ct2) =>
+            {
+                keptParent = childContext.Artifact.Parent?.ComputeDigest();
+                grandchildIntent = new ExecutionIntent(Planner, Book, FlightOne) { ParentExecutionId = childContext.ExecutionId };
+                var issued = await childContext.DelegateAsync(grandchildIntent, new DelegationScope([Book], [FlightOne]), cancellationToken: ct2);
+                Assert.True(issued.IsIssued, issued.Denial?.ToString());
+                grandchild = issued.Artifact;
+                return s2;
+            }, ct);
+            Assert.True(inner.IsSuccess, inner.Denial?.ToString());
+            return s;
+        });
+
+        Assert.True(outcome.IsSuccess, outcome.Denial?.ToString());
+        Assert.Equal(root.ComputeDigest(), keptParent);
+        Assert.Equal(root.Encoded.ToArray(), grandchild!.Parent!.Parent!.Encoded.ToArray());
+        var ran = false;
+        var onWorker = await Worker().RunOutcomeAsync(grandchildIntent!, grandchild, 0, (s, c, ct) => { ran = true; return ValueTask.FromResult(s); });
+        Assert.True(onWorker.IsSuccess, onWorker.Denial?.ToString());
+        Assert.True(ran);
+    }
+
+    [Fact]
     public async Task Child_expiry_is_capped_at_the_parent_expiry()
     {
         var parentIntent = Intent(Plan, Trip);

@@ -18,7 +18,11 @@ internal sealed class TraceRecorder : IDisposable
     private readonly List<Activity> _stopped = [];
     private readonly List<Measurement> _measurements = [];
 
-    public TraceRecorder()
+    /// <param name="sampling">
+    /// What the listener asks for the spans of this trace: all data by default; <see cref="ActivitySamplingResult.PropagationData"/>
+    /// creates the spans without recording their attributes (an exporter that samples the trace out).
+    /// </param>
+    public TraceRecorder(ActivitySamplingResult sampling = ActivitySamplingResult.AllDataAndRecorded)
     {
         // A random remote parent gives this test a trace id nobody else uses.
         _marker = new Activity("trace-recorder").SetParentId(ActivityTraceId.CreateRandom(), ActivitySpanId.CreateRandom()).Start();
@@ -27,7 +31,7 @@ internal sealed class TraceRecorder : IDisposable
         {
             ShouldListenTo = source => source.Name == GovernedExecutionTelemetry.ActivitySourceName,
             Sample = (ref ActivityCreationOptions<ActivityContext> options) =>
-                options.Parent.TraceId == trace ? ActivitySamplingResult.AllDataAndRecorded : ActivitySamplingResult.None,
+                options.Parent.TraceId == trace ? sampling : ActivitySamplingResult.None,
             ActivityStarted = activity => Add(_started, activity, trace),
             ActivityStopped = activity => Add(_stopped, activity, trace),
         };

@@ -57,14 +57,17 @@ public sealed class ExecutionPathTests : IDisposable
     public async Task An_executor_with_policies_but_no_issuer_runs_nothing()
     {
         var lineage = new InMemoryLineageSink();
+        var policies = GovernedTestHost.DefaultPolicies();
         var executor = new GovernedExecutor(
-            GovernedTestHost.DefaultPolicies(),
+            policies,
             issuer: null,
             CoseArtifacts.CreateVerifier(_host.TrustStore),
             [new LineageSinkRegistration(lineage)],
             _host.Time,
             NullLogger.Instance,
-            new GovernedExecutionOptions { Audience = GovernedTestHost.Audience });
+            new GovernedExecutionOptions { Audience = GovernedTestHost.Audience },
+            approvals: null,
+            policySet: policies);
 
         var outcome = await executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), Never);
 

@@ -71,6 +71,24 @@ public sealed class RefusalTests : IDisposable
     }
 
     [Fact]
+    public async Task A_refusal_of_an_intent_that_cannot_be_encoded_is_a_governance_fault_recorded_as_a_denial()
+    {
+        // A lone surrogate has no UTF-8 encoding: the intent has no digest, so nothing can record it as the intent.
+        var intent = new ExecutionIntent(GovernedTestHost.Agent(), new("Action", "refund"), new("Tool", "refund\uD800"));
+
+        var denial = await _host.Executor.RefuseAsync(intent, DenialReason.ArgumentsInvalid, Detail);
+
+        DenialDetails.AssertDenied(denial, DenialReason.GovernanceFault);
+        Assert.StartsWith("intent failed: ", denial.Detail, StringComparison.Ordinal);
+        Assert.Empty(_policies.Evaluated);
+        var record = Assert.Single(_host.Lineage.Records).Event;
+        Assert.Equal(LineageEventKind.ExecutionDenied, record.Kind);
+        Assert.Equal(denial.ExecutionId, record.ExecutionId);
+        Assert.Equal(nameof(DenialReason.GovernanceFault), record["reason"]);
+        Assert.Equal(denial.Detail, record["detail"]);
+    }
+
+    [Fact]
     public async Task A_refusal_needs_an_intent_a_detail_and_a_defined_reason()
     {
         await Assert.ThrowsAsync<ArgumentNullException>("intent", async () => await _host.Executor.RefuseAsync(null!, DenialReason.ArgumentsInvalid, Detail));

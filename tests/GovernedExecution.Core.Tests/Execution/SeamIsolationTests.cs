@@ -75,6 +75,54 @@ public sealed class SeamIsolationTests
     }
 
     [Fact]
+    public async Task A_best_effort_sink_is_never_handed_the_callers_token_and_a_required_sink_is_for_the_records_it_must_accept()
+    {
+        // A best-effort sink handed the caller's token would drop the records of a run the caller cancels after it was
+        // permitted; only the records a required sink must accept before the operation may be canceled with the call.
+        var bestEffort = new TokenRecordingSink();
+        var required = new TokenRecordingSink();
+        using var host = new GovernedTestHost(b => b
+            .AddLineageSink(bestEffort, LineageSinkMode.BestEffort)
+            .AddLineageSink(required, LineageSinkMode.Required));
+        using var caller = new CancellationTokenSource();
+
+        var outcome = await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, ct) => ValueTask.FromResult(0), caller.Token);
+        var issued = await host.Executor.IssueAsync(GovernedTestHost.Intent("read"), cancellationToken: caller.Token);
+
+        Assert.True(outcome.IsSuccess);
+        Assert.True(issued.IsIssued);
+        // Run: the records before the operation, then its outcome; issue: its records.
+        Assert.Equal(3, bestEffort.Tokens.Count);
+        Assert.All(bestEffort.Tokens, t => Assert.Equal(CancellationToken.None, t));
+        Assert.Equal([caller.Token, CancellationToken.None, caller.Token], required.Tokens);
+    }
+
+    [Fact]
+    public async Task A_callers_cancellation_does_not_abandon_a_best_effort_sink_mid_write()
+    {
+        // The caller cancels while a best-effort sink is writing the records before the operation: the executor still
+        // waits for that write (bounded by DependencyTimeout, not by the caller) and no lineage failure is recorded.
+        var sink = new BlockingSink();
+        using var host = new GovernedTestHost(b => b.AddLineageSink(sink, LineageSinkMode.BestEffort));
+        using var trace = new GovernedExecution.Tests.Diagnostics.TraceRecorder();
+        using var caller = new CancellationTokenSource();
+        var ran = false;
+
+        var run = host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, ct) => { ran = true; return ValueTask.FromResult(0); }, caller.Token).AsTask();
+        await sink.Entered.Task;
+        await caller.CancelAsync();
+        sink.Release.SetResult();
+        var outcome = await run;
+
+        DenialDetails.AssertDenied(outcome.Denial, DenialReason.Canceled);
+        Assert.Equal("cancellation was requested before the operation started", outcome.Denial!.Detail);
+        Assert.False(ran);
+        Assert.Empty(trace.Measurements("governed_execution.lineage.failures"));
+        Assert.Equal([LineageEventKind.IntentSubmitted, LineageEventKind.PolicyEvaluated, LineageEventKind.ArtifactIssued, LineageEventKind.ArtifactVerified, LineageEventKind.ExecutionStarted, LineageEventKind.ExecutionDenied],
+            sink.Written.Select(e => e.Kind));
+    }
+
+    [Fact]
     public async Task A_delegated_child_cannot_name_another_parent_execution()
     {
         using var host = new GovernedTestHost(policies: new RulePolicyEvaluator([PolicyRule.Permit("agents", i => i.Principal.Type == "Agent")]));
@@ -144,6 +192,41 @@ public sealed class SeamIsolationTests
             }
 
             return ValueTask.CompletedTask;
+        }
+    }
+
+    private sealed class TokenRecordingSink : ILineageSink
+    {
+        public List<CancellationToken> Tokens { get; } = [];
+
+        public ValueTask AppendAsync(IReadOnlyList<LineageEvent> events, CancellationToken cancellationToken)
+        {
+            lock (Tokens)
+            {
+                Tokens.Add(cancellationToken);
+            }
+
+            return ValueTask.CompletedTask;
+        }
+    }
+
+    /// <summary>A sink whose first append waits for <see cref="Release"/>; it keeps what it wrote.</summary>
+    private sealed class BlockingSink : ILineageSink
+    {
+        public TaskCompletionSource Entered { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public TaskCompletionSource Release { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public List<LineageEvent> Written { get; } = [];
+
+        public async ValueTask AppendAsync(IReadOnlyList<LineageEvent> events, CancellationToken cancellationToken)
+        {
+            Entered.TrySetResult();
+            await Release.Task.ConfigureAwait(false);
+            lock (Written)
+            {
+                Written.AddRange(events);
+            }
         }
     }
 }
