@@ -68,7 +68,8 @@ public sealed class PostgresServer : IAsyncLifetime
         }
     }
 
-    private static async Task<(int Code, string Stdout, string Stderr)> RunScriptAsync(string verb, string directory)
+    /// <summary>Runs <c>.ci/postgres VERB DIRECTORY</c> (start, stop, halt, resume).</summary>
+    internal static async Task<(int Code, string Stdout, string Stderr)> RunScriptAsync(string verb, string directory)
     {
         var start = new ProcessStartInfo("bash")
         {

@@ -1,7 +1,5 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using GovernedExecution.Execution;
-using GovernedExecution.Testing;
 using GovernedExecution.Tests.Execution;
 using Npgsql;
 
@@ -66,16 +64,5 @@ public sealed class ReplayGuardOutageTests : IAsyncLifetime
         Assert.Equal(2, runs.Value);
     }
 
-    private async Task<(int Code, string Stdout, string Stderr)> ScriptAsync(string verb)
-    {
-        var start = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        start.ArgumentList.Add(Path.Combine(TestPaths.RepositoryRoot, ".ci", "postgres"));
-        start.ArgumentList.Add(verb);
-        start.ArgumentList.Add(_directory);
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout, await stderr);
-    }
+    private Task<(int Code, string Stdout, string Stderr)> ScriptAsync(string verb) => PostgresServer.RunScriptAsync(verb, _directory);
 }
