@@ -14,6 +14,7 @@ internal static class GovexecApp
         KeyCommands.Register(root);
         ArtifactCommands.Register(root);
         LineageCommands.Register(root);
+        ReplayCommands.Register(root);
         PostgresCommands.Register(root);
         return root;
     }

@@ -14,6 +14,12 @@ internal static class ExitCodes
     /// <summary><c>lineage verify</c>: the log is valid, and records that acknowledged records were lost (records_lost).</summary>
     internal const int RecordsLost = 5;
 
+    /// <summary><c>replay</c>: at least one recorded decision came out differently when decided again.</summary>
+    internal const int Diverged = 6;
+
+    /// <summary><c>replay</c>: none diverged, and at least one recorded decision (or record) could not be replayed.</summary>
+    internal const int NotReplayable = 7;
+
     /// <summary>govexec itself failed (a bug): nothing was judged, whatever the input (EX_SOFTWARE of sysexits.h).</summary>
     internal const int Internal = 70;
 

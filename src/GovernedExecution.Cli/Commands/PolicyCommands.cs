@@ -14,7 +14,7 @@ internal static class PolicyCommands
         var validateSchema = new Option<string?>("--schema") { Description = "A .cedarschema file, or a JSON schema (.json): the policies are also type checked against it (Cedar's validator)." };
         var mode = new Option<string>("--mode") { Description = "The validator's mode with --schema: strict (Cedar's default) or permissive.", DefaultValueFactory = _ => "strict" };
         mode.AcceptOnlyFromAmong("strict", "permissive");
-        var validate = new Command("validate", "Parse Cedar policy files, and with --schema validate them against it; print diagnostics as file:line:col: message; exit 1 on a read error, 6 when the policies do not validate.") { files, validateSchema, mode };
+        var validate = new Command("validate", "Parse Cedar policy files, and with --schema validate them against it; print diagnostics as file:line:col: message; exit 1 on a read error, 4 when the policies do not validate.") { files, validateSchema, mode };
         validate.SetAction(result => CliGuard.Run(result, () => Validate(
             result.GetValue(files)!,
             result.GetValue(validateSchema),

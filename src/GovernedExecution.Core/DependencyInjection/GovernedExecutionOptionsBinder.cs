@@ -47,8 +47,22 @@ internal static class GovernedExecutionOptionsBinder
                 case "ALLOWEDALGORITHMS":
                     Algorithms(child, options, errors);
                     break;
+                case "LINEAGE":
+                    foreach (var item in child.GetChildren())
+                    {
+                        if (item.Key.Equals("RecordEntities", StringComparison.OrdinalIgnoreCase))
+                        {
+                            options.Lineage.RecordEntities = Flag(item, errors) ?? options.Lineage.RecordEntities;
+                        }
+                        else
+                        {
+                            errors.Add($"Configuration key '{item.Path}' is not an option of governed execution (a typo?). The lineage options are RecordEntities.");
+                        }
+                    }
+
+                    break;
                 default:
-                    errors.Add($"Configuration key '{child.Path}' is not an option of governed execution (a typo?). The options are Audience, Issuer, VerifyOnly, ArtifactLifetime, MaxArtifactLifetime, ClockSkew, DependencyTimeout, ApprovalTimeout and AllowedAlgorithms.");
+                    errors.Add($"Configuration key '{child.Path}' is not an option of governed execution (a typo?). The options are Audience, Issuer, VerifyOnly, ArtifactLifetime, MaxArtifactLifetime, ClockSkew, DependencyTimeout, ApprovalTimeout, AllowedAlgorithms and Lineage:RecordEntities.");
                     break;
             }
         }

@@ -41,6 +41,9 @@ public sealed class GovernedExecutionOptions
     /// <summary>The algorithms artifacts may be signed with. ES256 only by default; ES384, ES512 and PS256 may be added.</summary>
     public ISet<ArtifactAlgorithm> AllowedAlgorithms { get; } = new HashSet<ArtifactAlgorithm> { ArtifactAlgorithm.ES256 };
 
+    /// <summary>What lineage records beyond its defaults (<see cref="Lineage.LineageOptions"/>).</summary>
+    public Lineage.LineageOptions Lineage { get; } = new();
+
     /// <summary>Checks the options and returns every failure at once (empty when valid).</summary>
     /// <returns>The failures.</returns>
     internal List<string> Validate()

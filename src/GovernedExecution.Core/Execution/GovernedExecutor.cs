@@ -29,6 +29,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
     private readonly TimeSpan _timeout;
     private readonly TimeSpan _approvalTimeout;
     private readonly IApprovalProvider? _approvals;
+    private readonly bool _recordEntities;
 
     internal GovernedExecutor(
         IPolicyEvaluator? evaluator,
@@ -55,6 +56,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         _timeout = options.DependencyTimeout;
         _approvalTimeout = options.ApprovalTimeout;
         _approvals = approvals;
+        _recordEntities = options.Lineage.RecordEntities;
     }
 
     public ValueTask<GovernedOutcome<TResult>> RunOutcomeAsync<TState, TResult>(
@@ -502,6 +504,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 new("policies", string.Join(",", decision.DeterminingPolicies)),
                 new("errors", string.Join(",", decision.Errors.Select(e => e.PolicyId))),
                 new("policy_set", decision.PolicySetDigest),
+                .. LineageDecisionInputs.Attributes(decision.ConsultedEntities, _owner._recordEntities),
             ]);
             if (!decision.IsPermitted)
             {

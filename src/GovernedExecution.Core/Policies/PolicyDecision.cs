@@ -54,6 +54,9 @@ public sealed class PolicyDecision
     /// <summary>The content digest of the evaluated policy set (lowercase hex SHA-256).</summary>
     public string PolicySetDigest { get; }
 
+    /// <summary>Gets the entity data and context the decision could have consulted (Cedar evaluator only), for lineage.</summary>
+    internal Cedar.CedarEntitySlice? ConsultedEntities { get; init; }
+
     private bool HasForbidError
     {
         get

@@ -22,6 +22,7 @@ public sealed class CedarPolicyEvaluator : IPolicyEvaluator
     private readonly CedarSchemaGate? _schema;
     private readonly Dictionary<string, CedarPolicy> _byId;
     private readonly Dictionary<string, string> _names;
+    private IReadOnlyCollection<EntityUid>? _literals;
 
     /// <summary>Creates an evaluator with a fixed entity store.</summary>
     /// <param name="policies">The policy set.</param>
@@ -168,9 +169,18 @@ public sealed class CedarPolicyEvaluator : IPolicyEvaluator
         return Decide(request, _schema is null ? entities : _schema.Entities(entities));
     }
 
+    /// <summary>Decides a request recorded in lineage again (<c>govexec replay</c>), against the entities given.</summary>
+    internal PolicyDecision Replay(CedarRequest request, CedarEntities entities) =>
+        Decide((request.Principal, request.Action, request.Resource, request.Context), entities);
+
+    /// <summary>Gets the entities the policy set names as literals (computed once).</summary>
+    internal IReadOnlyCollection<EntityUid> Literals => _literals ??= CedarEntitySlice.Literals(_policies);
+
     private PolicyDecision Decide((EntityUid Principal, EntityUid Action, EntityUid Resource, RecordValue Context) request, CedarEntities entities)
     {
         var result = _policies.Authorize(request.Principal, request.Action, request.Resource, request.Context, entities.Store);
+        // Taken from the store this decision was made with, outside the evaluation: what lineage needs to replay it.
+        var slice = CedarEntitySlice.Take(request.Principal, request.Action, request.Resource, request.Context, entities.Store, Literals);
         var errors = result.Errors.Count == 0 ? [] : new PolicyEvaluationError[result.Errors.Count];
         for (var i = 0; i < errors.Length; i++)
         {
@@ -181,12 +191,12 @@ public sealed class CedarPolicyEvaluator : IPolicyEvaluator
 
         if (result.Forbidden)
         {
-            return new PolicyDecision(PolicyDecisionKind.Forbidden, Names(result.Reasons), errors, [], PolicySetDigest);
+            return new PolicyDecision(PolicyDecisionKind.Forbidden, Names(result.Reasons), errors, [], PolicySetDigest) { ConsultedEntities = slice };
         }
 
         if (!result.Allowed)
         {
-            return new PolicyDecision(PolicyDecisionKind.NotPermitted, [], errors, [], PolicySetDigest);
+            return new PolicyDecision(PolicyDecisionKind.NotPermitted, [], errors, [], PolicySetDigest) { ConsultedEntities = slice };
         }
 
         List<PolicyObligation>? obligations = null;
@@ -201,6 +211,6 @@ public sealed class CedarPolicyEvaluator : IPolicyEvaluator
             }
         }
 
-        return new PolicyDecision(PolicyDecisionKind.Permitted, Names(result.Reasons), errors, obligations ?? [], PolicySetDigest);
+        return new PolicyDecision(PolicyDecisionKind.Permitted, Names(result.Reasons), errors, obligations ?? [], PolicySetDigest) { ConsultedEntities = slice };
     }
 }
