@@ -4,6 +4,7 @@
 //
 //   dotnet run --project samples/AgentToolGuard                      (the finance approver says yes)
 //   dotnet run --project samples/AgentToolGuard -- --refuse-approval  (the finance approver says no)
+//   govexec replay LINEAGE.jsonl --policies samples/AgentToolGuard/policies  (every decision decided again: all same)
 using AgentToolGuard;
 using GovernedExecution.Approvals;
 using GovernedExecution.Artifacts;
@@ -19,14 +20,19 @@ using Microsoft.Extensions.AI;
 var refuseApproval = args.Contains("--refuse-approval");
 var folder = Path.Combine(AppContext.BaseDirectory, "agent-run");
 Directory.CreateDirectory(folder);
-var lineagePath = Path.Combine(folder, $"lineage-{DateTime.UtcNow:yyyyMMdd-HHmmss}.jsonl");
+var lineageAt = Array.IndexOf(args, "--lineage"); // where to write the log (a fresh file), for `govexec replay` tests
+var lineagePath = lineageAt >= 0 && lineageAt + 1 < args.Length ? args[lineageAt + 1] : Path.Combine(folder, $"lineage-{DateTime.UtcNow:yyyyMMdd-HHmmss}.jsonl");
 
 using var signingKey = SigningKey.Generate();
 using var trustedKey = signingKey.ToTrustedKey();
 var lineage = FileLineageSink.Open(new FileLineageSinkOptions { Path = lineagePath, CheckpointKey = signingKey, CheckpointEveryRecords = 16 });
 
 var executor = new GovernedExecutorBuilder()
-    .Configure(o => o.Audience = "agent-tools")
+    .Configure(o =>
+    {
+        o.Audience = "agent-tools";
+        o.Lineage.RecordEntities = true; // each decision's inputs go to lineage: `govexec replay LOG --policies samples/AgentToolGuard/policies`
+    })
     .UseCedarPolicies(CedarPolicySet.FromEmbeddedResources(typeof(Story).Assembly, "policies/")) // policies/agent-tools.cedar
     .UseSigningKey(signingKey)
     .UseTrustedKeys(trustedKey)

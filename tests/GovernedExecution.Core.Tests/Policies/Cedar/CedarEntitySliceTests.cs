@@ -130,13 +130,13 @@ public sealed class CedarEntitySliceTests
     }
 
     [Fact]
-    public void An_entity_provider_s_answer_for_the_request_is_what_the_slice_is_taken_from()
+    public async Task An_entity_provider_s_answer_for_the_request_is_what_the_slice_is_taken_from()
     {
         var policies = CedarPolicySet.Parse("permit (principal, action, resource) when { principal.clearance >= resource.level };");
         var provider = new PerIntentProvider();
         var evaluator = new CedarPolicyEvaluator(policies, provider);
         var intent = new ExecutionIntent(new EntityReference("User", "a"), new EntityReference("Action", "read"), new EntityReference("Doc", "d"));
-        var decision = evaluator.EvaluateAsync(intent, DateTimeOffset.UnixEpoch, CancellationToken.None).AsTask().GetAwaiter().GetResult();
+        var decision = await evaluator.EvaluateAsync(intent, DateTimeOffset.UnixEpoch, CancellationToken.None);
         Assert.Equal(PolicyDecisionKind.Permitted, decision.Kind);
         var json = Encoding.UTF8.GetString(decision.ConsultedEntities!.EntitiesJson!);
         Assert.Contains("\"clearance\":5", json, StringComparison.Ordinal); // what this provider answered for this request
