@@ -32,6 +32,8 @@ public sealed class EveryCommandBadInputTests : IClassFixture<EveryCommandBadInp
         "lineage check-proof {proof} --trust {trust}",
         "lineage show {log}",
         "lineage seal {log} --key {key}",
+        "replay {good-log} --policies {policies}",
+        "replay {good-log} --policies {good-policies} --entities {entities}",
     ];
 
     public static TheoryData<string, string, string> Cases()
