@@ -29,21 +29,26 @@ internal static class ReplayCommands
         var logs = new Argument<string[]>("LOG") { Arity = ArgumentArity.OneOrMore, Description = "Lineage files (JSON Lines), oldest first." };
         var policies = new Option<string>("--policies") { Description = "The policies to replay with: a .cedar file, a folder of them, or a JSON policy file.", Required = true };
         var entities = new Option<string?>("--entities") { Description = "Entities in Cedar's entity JSON format, instead of the slices recorded in the log (checked against their recorded digests)." };
+        var schema = new Option<string?>("--schema") { Description = "The schema the decisions were made under (a .cedarschema file, or JSON): its digest is part of theirs." };
         var allowOther = new Option<bool>("--allow-other-policies") { Description = "What if: replay with policies (or entities) whose digest differs from the recorded one; the difference is reported per execution." };
-        var command = new Command("replay", "Decide every recorded decision again; print per execution same, diverged or not replayable; exit 0 only when all are the same, 6 when any diverged, 7 when any could not be replayed.") { logs, policies, entities, allowOther };
+        var command = new Command("replay", "Decide every recorded decision again; print per execution same, diverged or not replayable; exit 0 only when all are the same, 6 when any diverged, 7 when any could not be replayed.") { logs, policies, entities, schema, allowOther };
         command.SetAction(result => CliGuard.Run(result, () => Replay(
             result.GetValue(logs)!,
             result.GetValue(policies)!,
             result.GetValue(entities),
+            result.GetValue(schema),
             result.GetValue(allowOther),
             result.InvocationConfiguration.Output)));
         root.Subcommands.Add(command);
     }
 
-    private static int Replay(string[] logs, string policiesPath, string? entitiesPath, bool allowOther, TextWriter output)
+    private static int Replay(string[] logs, string policiesPath, string? entitiesPath, string? schemaPath, bool allowOther, TextWriter output)
     {
-        var evaluator = new CedarPolicyEvaluator(PolicyCommands.LoadPolicies(policiesPath));
-        var store = entitiesPath is null ? null : PolicyCommands.LoadEntities(entitiesPath, null);
+        var set = PolicyCommands.LoadPolicies(policiesPath);
+        var schema = PolicyCommands.LoadSchema(schemaPath);
+        // Under a schema the evaluator's digest joins the schema's, as the executor's does.
+        var evaluator = schema is null ? new CedarPolicyEvaluator(set) : new CedarPolicyEvaluator(set, schema, null, null);
+        var store = entitiesPath is null ? null : PolicyCommands.LoadEntities(entitiesPath, schemaPath);
         foreach (var log in logs)
         {
             if (!File.Exists(log))

@@ -131,6 +131,49 @@ public sealed class ReplayCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Decisions_made_under_a_schema_replay_with_that_schema_and_only_with_it()
+    {
+        var policies = Path.Combine(_dir, "p.cedar");
+        File.WriteAllText(policies, "permit (principal, action == Action::\"read\", resource) when { principal.level > 2 && context.amount < 10 };");
+        var schemaPath = Path.Combine(_dir, "s.cedarschema");
+        File.WriteAllText(schemaPath, "entity User { level: Long }; entity Doc; action read appliesTo { principal: [User], resource: [Doc], context: { amount: Long } };");
+        var entities = """[{"uid":{"type":"User","id":"a"},"attrs":{"level":3},"parents":[]}]""";
+        var schema = CedarSchema.Parse(File.ReadAllText(schemaPath));
+        var log = Path.Combine(_dir, "schema.jsonl");
+        using (var key = SigningKey.Generate())
+        {
+            await using var sink = FileLineageSink.Open(new FileLineageSinkOptions { Path = log });
+            var executor = new GovernedExecutorBuilder()
+                .Configure(o =>
+                {
+                    o.Audience = "replay-test";
+                    o.Lineage.RecordEntities = true;
+                })
+                .UseCedarPolicies(CedarPolicySet.FromFiles([policies]), schema, CedarEntities.ParseJson(entities, schema))
+                .UseSigningKey(key)
+                .UseTrustedKeys(key.ToTrustedKey())
+                .AddLineageSink(sink)
+                .Build();
+            var intent = new ExecutionIntent(new EntityReference("User", "a"), new EntityReference("Action", "read"), new EntityReference("Doc", "d"))
+            {
+                Context = new Dictionary<string, IntentValue> { ["amount"] = IntentValue.Long(5) },
+            };
+            var outcome = await executor.RunOutcomeAsync(intent, (_, _) => Task.FromResult(1));
+            Assert.False(outcome.IsDenied, outcome.Denial?.ToString());
+        }
+
+        var without = await Govexec.InProcessAsync("replay", log, "--policies", policies);
+        without.AssertNoCrash();
+        Assert.Equal(7, without.Code);
+        Assert.Contains("not replayable: decided by policy set ", without.Output, StringComparison.Ordinal);
+
+        var with = await Govexec.InProcessAsync("replay", log, "--policies", policies, "--schema", schemaPath);
+        with.AssertNoCrash();
+        Assert.Equal(0, with.Code);
+        Assert.Contains(" same: Permitted by [", with.Output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Recorded_entities_altered_after_the_fact_are_reported_not_used()
     {
         var log = await WriteLogAsync(recordEntities: true, contextAmount: 20);

@@ -31,6 +31,30 @@ public sealed class LoggerLineageSinkTests
         Assert.Equal(host.Lineage.Count, logger.Entries.Count);
     }
 
+    [Fact]
+    public async Task Recorded_decision_inputs_never_reach_the_log_only_their_digests()
+    {
+        // With RecordEntities the decision record carries entity data and the context (call arguments): a durable log
+        // is meant to hold them, an application's ordinary log is not.
+        var logger = new RecordingLogger();
+        using var host = new GovernedTestHost(b => b
+            .Configure(o => o.Lineage.RecordEntities = true)
+            .AddLineageSink(new LoggerLineageSink(logger), LineageSinkMode.BestEffort),
+            policies: new GovernedExecution.Policies.Cedar.CedarPolicyEvaluator(GovernedExecution.Policies.Cedar.CedarPolicySet.Parse("permit (principal, action, resource);")));
+        var intent = new GovernedExecution.Intents.ExecutionIntent(GovernedTestHost.Intent().Principal, GovernedTestHost.Intent().Action, GovernedTestHost.Intent().Resource)
+        {
+            Context = new Dictionary<string, GovernedExecution.Intents.IntentValue> { ["card"] = GovernedExecution.Intents.IntentValue.String("4111-secret") },
+        };
+        await host.Executor.AuthorizeAsync(intent);
+        var decided = Assert.Single(host.Lineage.Records, r => r.Event.Kind == LineageEventKind.PolicyEvaluated);
+        Assert.Contains("4111-secret", decided.Event["context"], StringComparison.Ordinal); // the durable record has it
+
+        var entry = Assert.Single(logger.Entries, e => e.State.Any(p => p.Key == "Kind" && (string?)p.Value == "policy_evaluated"));
+        Assert.DoesNotContain(entry.Scope, p => p.Key is "lineage.context" or "lineage.entities");
+        Assert.DoesNotContain(entry.State.Concat(entry.Scope), p => p.Value?.ToString()?.Contains("4111-secret", StringComparison.Ordinal) == true);
+        Assert.Contains(entry.Scope, p => p.Key == "lineage.context_digest");
+    }
+
     private sealed class RecordingLogger : ILogger
     {
         private IReadOnlyList<KeyValuePair<string, object?>> _scope = [];

@@ -1,9 +1,13 @@
+using System.Formats.Tar;
 using System.Globalization;
+using System.IO.Compression;
 using System.Text;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using GovernedExecution.Intents;
 using GovernedExecution.Policies;
 using GovernedExecution.Policies.Cedar;
+using GovernedExecution.Testing;
 using GovernedExecution.Tests.Policies.Cedar.Differential;
 
 namespace GovernedExecution.Tests.Policies.Cedar;
@@ -69,6 +73,86 @@ public sealed class CedarEntitySliceTests
 
         Assert.True(requests > 200, $"only {requests} requests were decided");
         Assert.True(sliced > 0, "no slice was smaller than its store: the test would not notice a slice that is the whole store");
+    }
+
+    [Fact]
+    public void Over_the_conformance_corpus_the_slice_gives_every_request_its_decision()
+    {
+        var files = ReadTarGz(Path.Combine(TestPaths.ConformanceRoot, "cedar", "corpus-tests.tar.gz"));
+        var cache = new Dictionary<string, object>(StringComparer.Ordinal);
+        T Load<T>(string key, Func<T> load)
+            where T : class
+        {
+            if (!cache.TryGetValue(key, out var value))
+            {
+                cache[key] = value = load();
+            }
+
+            return (T)value;
+        }
+
+        var evaluators = new Dictionary<CedarPolicySet, CedarPolicyEvaluator>(ReferenceEqualityComparer.Instance);
+        int requests = 0, sliced = 0;
+        foreach (var name in files.Keys.Where(k => k.EndsWith(".json", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            using var doc = JsonDocument.Parse(files[name], CedarJsonValues.DocumentOptions);
+            var root = doc.RootElement;
+            if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("requests", out var list))
+            {
+                continue;
+            }
+
+            CedarPolicySet policies;
+            CedarEntities store;
+            CedarSchema? schema;
+            try
+            {
+                schema = root.TryGetProperty("schema", out var s) && s.ValueKind == JsonValueKind.String
+                    ? Load("schema:" + s.GetString(), () => Resolve(files, name, s.GetString()!) is var path && path.EndsWith(".cedarschema", StringComparison.Ordinal) ? CedarSchema.Parse(files[path], path) : CedarSchema.ParseJson(files[path], path))
+                    : null;
+                var json = root.TryGetProperty("policyFormat", out var format) && format.GetString() == "json";
+                var policiesPath = Resolve(files, name, root.GetProperty("policies").GetString()!);
+                policies = Load("policies:" + policiesPath, () => json || policiesPath.EndsWith(".json", StringComparison.Ordinal) ? CedarPolicySet.ParseJson(files[policiesPath], policiesPath) : CedarPolicySet.Parse(files[policiesPath], policiesPath));
+                var entitiesPath = Resolve(files, name, root.GetProperty("entities").GetString()!);
+                var schemaKey = schema is null ? string.Empty : "#" + root.GetProperty("schema").GetString();
+                store = Load("entities:" + entitiesPath + schemaKey, () => CedarEntities.ParseJson(files[entitiesPath], entitiesPath, schema));
+            }
+            catch (Exception e) when (e is CedarParseException or FileNotFoundException or KeyNotFoundException)
+            {
+                continue; // a test whose setup the engine refuses decides nothing
+            }
+
+            if (!evaluators.TryGetValue(policies, out var evaluator))
+            {
+                evaluators[policies] = evaluator = new CedarPolicyEvaluator(policies);
+            }
+
+            foreach (var r in list.EnumerateArray())
+            {
+                CedarRequest request;
+                try
+                {
+                    var action = CedarJsonValues.ParseUid(r.GetProperty("action"));
+                    var context = r.TryGetProperty("context", out var c) ? CedarJsonValues.ParseRecord(c, schema?.GetActionContext(action)) : RecordValue.Empty;
+                    request = CedarRequest.FromValues(CedarJsonValues.ParseUid(r.GetProperty("principal")), action, CedarJsonValues.ParseUid(r.GetProperty("resource")), context);
+                }
+                catch (CedarEvaluationException)
+                {
+                    continue;
+                }
+
+                requests++;
+                var whole = evaluator.Replay(request, store);
+                var slice = whole.ConsultedEntities!;
+                sliced += slice.Count < store.Count ? 1 : 0;
+                var alone = evaluator.Replay(request, CedarEntities.ParseJson(Encoding.UTF8.GetString(slice.EntitiesJson!), "slice"));
+                Assert.True(Same(whole, alone), $"{name}: {Describe(whole)} with the store, {Describe(alone)} with the slice");
+                Assert.Equal(slice.EntitiesDigest, alone.ConsultedEntities!.EntitiesDigest);
+            }
+        }
+
+        Assert.True(requests > 60_000, $"only {requests} corpus requests were decided");
+        Assert.True(sliced > 1_000, $"only {sliced} slices were smaller than their store");
     }
 
     [Fact]
@@ -143,6 +227,48 @@ public sealed class CedarEntitySliceTests
         Assert.DoesNotContain("noise", json, StringComparison.Ordinal);
         var alone = new CedarPolicyEvaluator(policies).Replay(CedarRequest.Create("User::\"a\"", "Action::\"read\"", "Doc::\"d\""), CedarEntities.ParseJson(json));
         Assert.Equal(PolicyDecisionKind.Permitted, alone.Kind);
+    }
+
+    /// <summary>Finds a file a corpus test names, as the conformance runner does: as given, then beside the test and up.</summary>
+    private static string Resolve(Dictionary<string, string> files, string testFile, string relative)
+    {
+        if (files.ContainsKey(relative))
+        {
+            return relative;
+        }
+
+        var dir = Path.GetDirectoryName(testFile)?.Replace('\\', '/') ?? string.Empty;
+        while (dir.Length > 0)
+        {
+            if (files.ContainsKey(dir + "/" + relative))
+            {
+                return dir + "/" + relative;
+            }
+
+            var cut = dir.LastIndexOf('/');
+            dir = cut < 0 ? string.Empty : dir[..cut];
+        }
+
+        throw new FileNotFoundException("not in the corpus: " + relative);
+    }
+
+    private static Dictionary<string, string> ReadTarGz(string archive)
+    {
+        var files = new Dictionary<string, string>(StringComparer.Ordinal);
+        using var stream = File.OpenRead(archive);
+        using var gz = new GZipStream(stream, CompressionMode.Decompress);
+        using var tar = new TarReader(gz);
+        while (tar.GetNextEntry() is { } entry)
+        {
+            if (entry.EntryType is TarEntryType.RegularFile or TarEntryType.V7RegularFile && entry.DataStream is not null)
+            {
+                using var reader = new StreamReader(entry.DataStream, Encoding.UTF8);
+                var name = entry.Name.Replace('\\', '/');
+                files[name.StartsWith("./", StringComparison.Ordinal) ? name[2..] : name] = reader.ReadToEnd();
+            }
+        }
+
+        return files;
     }
 
     private static bool Same(PolicyDecision a, PolicyDecision b) =>
