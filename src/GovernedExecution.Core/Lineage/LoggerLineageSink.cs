@@ -7,7 +7,8 @@ namespace GovernedExecution.Lineage;
 /// <summary>
 /// Writes lineage events to an <see cref="ILogger"/> (event id 1102), one log entry per event, with the kind, execution,
 /// parent and time as structured fields and the event's data (digests, ids, names and codes, never argument values or
-/// keys) both as a scope of name-value pairs and as text. Not tamper-evident: register it as best effort, beside a
+/// keys; the decision inputs <see cref="LineageOptions.RecordEntities"/> adds are left out, their digests kept) both
+/// as a scope of name-value pairs and as text. Not tamper-evident: register it as best effort, beside a
 /// durable sink.
 /// </summary>
 public sealed class LoggerLineageSink : ILineageSink
@@ -41,6 +42,11 @@ public sealed class LoggerLineageSink : ILineageSink
             var text = new StringBuilder();
             foreach (var pair in e.Attributes)
             {
+                if (pair.Key is LineageDecisionInputs.Entities or LineageDecisionInputs.Context)
+                {
+                    continue; // a decision's recorded inputs are data (entities, call arguments): the log gets their digests only
+                }
+
                 scope.Add(new("lineage." + pair.Key, pair.Value));
                 text.Append(text.Length == 0 ? string.Empty : ", ").Append(pair.Key).Append('=').Append(pair.Value);
             }

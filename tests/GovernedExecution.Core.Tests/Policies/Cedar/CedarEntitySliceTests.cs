@@ -92,7 +92,7 @@ public sealed class CedarEntitySliceTests
         }
 
         var evaluators = new Dictionary<CedarPolicySet, CedarPolicyEvaluator>(ReferenceEqualityComparer.Instance);
-        int requests = 0, sliced = 0;
+        int requests = 0, sliced = 0, dependent = 0;
         foreach (var name in files.Keys.Where(k => k.EndsWith(".json", StringComparison.Ordinal)).Order(StringComparer.Ordinal))
         {
             using var doc = JsonDocument.Parse(files[name], CedarJsonValues.DocumentOptions);
@@ -148,10 +148,13 @@ public sealed class CedarEntitySliceTests
                 var alone = evaluator.Replay(request, CedarEntities.ParseJson(Encoding.UTF8.GetString(slice.EntitiesJson!), "slice"));
                 Assert.True(Same(whole, alone), $"{name}: {Describe(whole)} with the store, {Describe(alone)} with the slice");
                 Assert.Equal(slice.EntitiesDigest, alone.ConsultedEntities!.EntitiesDigest);
+                dependent += Same(whole, evaluator.Replay(request, CedarEntities.Empty)) ? 0 : 1;
             }
         }
 
         Assert.True(requests > 60_000, $"only {requests} corpus requests were decided");
+        // Not vacuous: these decisions read entity data, so a slice missing what they read would be noticed.
+        Assert.True(dependent > 5_000, $"only {dependent} corpus decisions depend on entity data");
         Assert.True(sliced > 1_000, $"only {sliced} slices were smaller than their store");
     }
 
