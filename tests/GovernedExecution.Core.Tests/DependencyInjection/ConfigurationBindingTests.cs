@@ -62,6 +62,8 @@ public sealed class ConfigurationBindingTests : IDisposable
     [InlineData("GovernedExecution:AllowedAlgorithms:0", "HS256", "GovernedExecution:AllowedAlgorithms:0")]
     [InlineData("GovernedExecution:AllowedAlgorithms:0", "es256", "GovernedExecution:AllowedAlgorithms:0")]
     [InlineData("GovernedExecution:ClockSkew:Seconds", "30", "GovernedExecution:ClockSkew")]
+    [InlineData("GovernedExecution:Lineage:RecordEntitys", "true", "GovernedExecution:Lineage:RecordEntitys")]
+    [InlineData("GovernedExecution:Lineage:RecordEntities", "yes", "GovernedExecution:Lineage:RecordEntities")]
     public void A_key_the_options_do_not_have_or_a_value_that_does_not_convert_fails_at_start(string key, string value, string named)
     {
         using var provider = Provider(new() { ["GovernedExecution:Audience"] = "svc", [key] = value });
@@ -69,6 +71,16 @@ public sealed class ConfigurationBindingTests : IDisposable
         var ex = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IOptions<GovernedExecutionOptions>>().Value);
         Assert.Contains(ex.Failures, f => f.Contains(named, StringComparison.Ordinal));
         Assert.DoesNotContain(ex.Failures, f => f.Contains(value, StringComparison.Ordinal) && value.Length > 3);
+    }
+
+    [Fact]
+    public void Recording_decision_inputs_is_off_unless_the_section_turns_it_on()
+    {
+        using var off = Provider(new() { ["GovernedExecution:Audience"] = "svc" });
+        Assert.False(off.GetRequiredService<IOptions<GovernedExecutionOptions>>().Value.Lineage.RecordEntities);
+
+        using var on = Provider(new() { ["GovernedExecution:Audience"] = "svc", ["GovernedExecution:Lineage:RecordEntities"] = "true" });
+        Assert.True(on.GetRequiredService<IOptions<GovernedExecutionOptions>>().Value.Lineage.RecordEntities);
     }
 
     [Fact]
