@@ -44,11 +44,14 @@ internal static class GovernedExecutionOptionsBinder
                 case "APPROVALTIMEOUT":
                     options.ApprovalTimeout = Duration(child, errors) ?? options.ApprovalTimeout;
                     break;
+                case "ENSUREAUTHORIZEDEVALUATESPOLICY":
+                    options.EnsureAuthorizedEvaluatesPolicy = Flag(child, errors) ?? options.EnsureAuthorizedEvaluatesPolicy;
+                    break;
                 case "ALLOWEDALGORITHMS":
                     Algorithms(child, options, errors);
                     break;
                 default:
-                    errors.Add($"Configuration key '{child.Path}' is not an option of governed execution (a typo?). The options are Audience, Issuer, VerifyOnly, ArtifactLifetime, MaxArtifactLifetime, ClockSkew, DependencyTimeout, ApprovalTimeout and AllowedAlgorithms.");
+                    errors.Add($"Configuration key '{child.Path}' is not an option of governed execution (a typo?). The options are Audience, Issuer, VerifyOnly, ArtifactLifetime, MaxArtifactLifetime, ClockSkew, DependencyTimeout, ApprovalTimeout, EnsureAuthorizedEvaluatesPolicy and AllowedAlgorithms.");
                     break;
             }
         }

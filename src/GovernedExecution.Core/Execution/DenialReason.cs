@@ -74,6 +74,13 @@ public enum DenialReason
     /// </summary>
     ArgumentsInvalid = 20,
 
+    /// <summary>
+    /// The execution, or the execution it is nested in or delegated from, was revoked by the host
+    /// (<see cref="IExecutionRevocation"/>), or has ended; also the reason of a <see cref="GovernedOutcomeKind.Revoked"/>
+    /// outcome for those causes.
+    /// </summary>
+    Revoked = 21,
+
     /// <summary>A required lineage sink did not accept the pre-execution records.</summary>
     LineageUnavailable = 30,
 

@@ -29,6 +29,8 @@ internal sealed class GovernedExecutor : IGovernedExecutor
     private readonly TimeSpan _timeout;
     private readonly TimeSpan _approvalTimeout;
     private readonly IApprovalProvider? _approvals;
+    private readonly AuthorizationMonitor? _monitor;
+    private readonly bool _ensureEvaluatesPolicy;
 
     internal GovernedExecutor(
         IPolicyEvaluator? evaluator,
@@ -39,7 +41,8 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         ILogger logger,
         GovernedExecutionOptions options,
         IApprovalProvider? approvals,
-        IPolicyEvaluator? policySet)
+        IPolicyEvaluator? policySet,
+        IExecutionRevocation? revocation = null)
     {
         _evaluator = evaluator;
         // The policies in force here: what an artifact's policy-set digest must equal (a verify-only worker may hold
@@ -55,6 +58,10 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         _timeout = options.DependencyTimeout;
         _approvalTimeout = options.ApprovalTimeout;
         _approvals = approvals;
+        _ensureEvaluatesPolicy = options.EnsureAuthorizedEvaluatesPolicy;
+        // Only with a source of revocations or reloads: without one, nothing but the bound itself is kept per call.
+        var reloadable = policySet as Policies.Cedar.CedarPolicyDirectory;
+        _monitor = revocation is null && reloadable is null ? null : new AuthorizationMonitor(revocation, reloadable, ReevaluateAsync);
     }
 
     public ValueTask<GovernedOutcome<TResult>> RunOutcomeAsync<TState, TResult>(
@@ -215,6 +222,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         var run = new Run(this, ResolveParent(intent), LineageEventKind.IntentSubmitted);
         using var root = run.StartCall("governed ");
         GovernedContext? context = null;
+        AuthorizationBound? bound = null;
         try
         {
             context = presented
@@ -222,11 +230,21 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 : await run.AuthorizeAndMintAsync(cancellationToken).ConfigureAwait(false);
             if (context is not null)
             {
+                bound = await run.BindAsync(context, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (context is not null && run.Denial is null)
+            {
                 run.Add(LineageEventKind.ExecutionStarted, []);
                 await run.AppendAsync(required: true, cancellationToken).ConfigureAwait(false);
                 if (run.Denial is null && cancellationToken.IsCancellationRequested)
                 {
                     run.Deny(DenialReason.Canceled, "cancellation was requested before the operation started");
+                }
+                else if (bound?.Cause is { } ended)
+                {
+                    // The authorization ended while the records were written: the operation does not start.
+                    run.Deny(ended.Reason, ended.Detail);
                 }
             }
         }
@@ -235,8 +253,9 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             run.Fault(ex, cancellationToken);
         }
 
-        if (run.Denial is not null || context is null)
+        if (run.Denial is not null || context is null || bound is null)
         {
+            bound?.Dispose();
             // Every path that ends without a context has denied already (the first denial stands); should one not, this denies.
             run.Deny(DenialReason.GovernanceFault, "no verified context");
             await run.RecordDenialAsync().ConfigureAwait(false);
@@ -251,18 +270,27 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         var previous = context.Enter();
         // The span is outside the try: only what the operation throws is the operation's exception.
         var invoke = GovernedPhase.Start("governed.invoke", "operation", _time);
+        RevocationCause? revoked = null;
         try
         {
-            var result = await operation(state, context, cancellationToken).ConfigureAwait(false);
-            outcome = GovernedOutcome<TResult>.Success(result, run.ExecutionId);
+            var result = await operation(state, context, bound.Token).ConfigureAwait(false);
+            outcome = bound.TryComplete() ? GovernedOutcome<TResult>.Success(result, run.ExecutionId) : default;
         }
         catch (Exception ex)
         {
-            outcome = GovernedOutcome<TResult>.Faulted(ex, run.ExecutionId);
+            outcome = bound.TryComplete() ? GovernedOutcome<TResult>.Faulted(ex, run.ExecutionId) : GovernedOutcome<TResult>.Faulted(ex, Guid.Empty);
         }
         finally
         {
+            // One swap decided it: a revocation that won is the outcome, whatever the operation did after it.
+            revoked = bound.Cause;
             context.End(previous);
+            bound.Dispose();
+        }
+
+        if (revoked is not null)
+        {
+            outcome = GovernedOutcome<TResult>.Revoked(revoked.ToDenial(run.ExecutionId, run.Decision), outcome.Exception);
         }
 
         if (outcome.Exception is { } thrown)
@@ -273,9 +301,10 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         invoke.Dispose();
 
         var micros = run.MicrosecondsSince(started);
-        await run.RecordOutcomeAsync(outcome.IsSuccess, outcome.Exception, micros).ConfigureAwait(false);
-        GovernedTelemetry.Executions.Add(1, new KeyValuePair<string, object?>("outcome", outcome.IsSuccess ? "succeeded" : "faulted"));
-        run.EndCall(outcome.IsSuccess ? "succeeded" : "faulted", outcome.Exception);
+        var kind = outcome.IsSuccess ? "succeeded" : revoked is null ? "faulted" : "revoked";
+        await run.RecordOutcomeAsync(outcome.IsSuccess, outcome.Exception, micros, revoked).ConfigureAwait(false);
+        GovernedTelemetry.Executions.Add(1, new KeyValuePair<string, object?>("outcome", kind));
+        run.EndCall(kind, outcome.Exception);
         return outcome;
     }
 
@@ -286,7 +315,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         ? []
         : [new("reason", denial.Reason.ToString()), new("reason_code", ((int)denial.Reason).ToString(System.Globalization.CultureInfo.InvariantCulture)), new("detail", denial.Detail)];
 
-    private static DenialReason ReasonFor(PolicyDecision decision)
+    internal static DenialReason ReasonFor(PolicyDecision decision)
     {
         if (decision.Kind == PolicyDecisionKind.Forbidden)
         {
@@ -728,11 +757,27 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             await AppendAsync(required: false, CancellationToken.None).ConfigureAwait(false);
         }
 
-        internal async ValueTask RecordOutcomeAsync(bool succeeded, Exception? exception, long micros)
+        internal async ValueTask RecordOutcomeAsync(bool succeeded, Exception? exception, long micros, RevocationCause? revoked)
         {
             var duration = new KeyValuePair<string, string>("duration_us", micros.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            Add(succeeded ? LineageEventKind.ExecutionCompleted : LineageEventKind.ExecutionFailed,
-                succeeded ? [duration] : [duration, new("exception", exception!.GetType().FullName ?? "Exception")]);
+            if (revoked is not null)
+            {
+                KeyValuePair<string, string>[] attributes =
+                [
+                    new("cause", revoked.Code),
+                    new("reason", revoked.Reason.ToString()),
+                    new("reason_code", ((int)revoked.Reason).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                    new("detail", revoked.Detail),
+                    duration,
+                ];
+                Add(LineageEventKind.ExecutionRevoked, exception is null ? attributes : [.. attributes, new("exception", exception.GetType().FullName ?? "Exception")]);
+            }
+            else
+            {
+                Add(succeeded ? LineageEventKind.ExecutionCompleted : LineageEventKind.ExecutionFailed,
+                    succeeded ? [duration] : [duration, new("exception", exception!.GetType().FullName ?? "Exception")]);
+            }
+
             await AppendAsync(required: false, CancellationToken.None).ConfigureAwait(false);
         }
 
@@ -794,6 +839,65 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             return new GovernedContext(_owner, ExecutionId, Intent, Decision, artifact, claims);
         }
 
+        /// <summary>
+        /// Binds the operation's token to its authorization (docs/architecture.md, "Authorization-bound cancellation"):
+        /// asks the host's revocations about this execution, its parent and its key, and arms the bound. Denies when the
+        /// authorization has already ended.
+        /// </summary>
+        internal async ValueTask<AuthorizationBound> BindAsync(GovernedContext context, CancellationToken cancellationToken)
+        {
+            _phase = "revocation";
+            // The enclosing execution still running on this flow: nested and delegated children end with it.
+            var parent = GovernedContext.Current;
+            var bound = new AuthorizationBound(context, _owner._monitor);
+            try
+            {
+                if (_owner._monitor is { } monitor)
+                {
+                    monitor.Add(bound);
+                    if (await _owner.FindRevocationAsync(context, cancellationToken).ConfigureAwait(false) is { } revoked)
+                    {
+                        Deny(revoked.Reason, revoked.Detail);
+                        return bound;
+                    }
+                }
+
+                TimeSpan? maxDuration = null;
+                var obligations = context.Claims.Obligations;
+                for (var i = 0; i < obligations.Count; i++)
+                {
+                    var obligation = obligations[i];
+                    if (obligation.Name != "max_duration")
+                    {
+                        continue;
+                    }
+
+                    // Also from a verifier that let an unreadable one through: no bound is no permission.
+                    if (!ObligationValues.TryParseDuration(obligation.Value, out var limit) || limit <= TimeSpan.Zero)
+                    {
+                        Deny(DenialReason.ObligationUnsatisfied, $"obligation '{obligation.Name}' of policy '{obligation.PolicyId}' is unknown or cannot be satisfied");
+                        return bound;
+                    }
+
+                    maxDuration = maxDuration is { } earlier && earlier < limit ? earlier : limit;
+                }
+
+                bound.Start(_owner._time, context.Claims.ExpiresAt - Now(), maxDuration, cancellationToken, parent?.AuthorizationToken ?? default);
+                context.Bound = bound;
+                if (bound.Cause is { } ended)
+                {
+                    Deny(ended.Reason, ended.Detail);
+                }
+
+                return bound;
+            }
+            catch
+            {
+                bound.Dispose();
+                throw;
+            }
+        }
+
         /// <summary>A timestamp for the duration of the operation; a failing clock must not lose the outcome record.</summary>
         internal long Timestamp()
         {
@@ -830,6 +934,113 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             {
                 return _startTime;
             }
+        }
+    }
+
+    /// <summary>The host's revocation of this execution, its parent or its key, as the cause it amounts to; null when none.</summary>
+    private async ValueTask<RevocationCause?> FindRevocationAsync(GovernedContext context, CancellationToken cancellationToken)
+    {
+        if (_monitor?.Source is not { } source)
+        {
+            return null;
+        }
+
+        var keyId = context.Claims.KeyId;
+        var notice = await GuardAsync(source.CheckAsync(context.ExecutionId, keyId, cancellationToken), cancellationToken).ConfigureAwait(false);
+        if (notice is null && context.ParentExecutionId is { } parentId)
+        {
+            notice = await GuardAsync(source.CheckAsync(parentId, keyId, cancellationToken), cancellationToken).ConfigureAwait(false);
+        }
+
+        return notice switch
+        {
+            null => null,
+            { KeyId: not null } => RevocationCause.KeyRevoked,
+            _ when notice.ExecutionId == context.ExecutionId => RevocationCause.ExecutionRevoked,
+            _ => RevocationCause.ParentEnded,
+        };
+    }
+
+    /// <summary>The policies in force decide a running operation's intent again (after a reload).</summary>
+    private async ValueTask<PolicyDecision?> ReevaluateAsync(ExecutionIntent intent)
+    {
+        if ((_evaluator ?? _policySet) is not { } policies)
+        {
+            return null;
+        }
+
+        return await GuardAsync(policies.EvaluateAsync(intent, _time.GetUtcNow(), CancellationToken.None), CancellationToken.None).ConfigureAwait(false);
+    }
+
+    /// <summary>The operations the monitor watches now (0 without one): nothing stays registered after a call.</summary>
+    internal int LiveBounds => _monitor?.Count ?? 0;
+
+    internal async ValueTask EnsureAuthorizedAsync(GovernedContext context, CancellationToken cancellationToken)
+    {
+        var denial = await CheckAuthorizationAsync(context, cancellationToken).ConfigureAwait(false);
+        if (denial is not null)
+        {
+            // What the check found ends the authorization for the operation's token too, with the same cause.
+            context.Bound?.TryRevoke(RevocationCause.FromCheck(denial));
+            throw new ExecutionDeniedException(denial);
+        }
+    }
+
+    private async ValueTask<ExecutionDenial?> CheckAuthorizationAsync(GovernedContext context, CancellationToken cancellationToken)
+    {
+        var id = context.ExecutionId;
+        if (context.Bound?.Cause is { } ended)
+        {
+            return ended.ToDenial(id, context.Decision);
+        }
+
+        if (context.HasEnded)
+        {
+            return new ExecutionDenial(DenialReason.Revoked, "the execution has ended: its authorization no longer holds", id, context.Decision);
+        }
+
+        var phase = "verifier";
+        try
+        {
+            var verification = new ArtifactVerificationContext(IntentEncoding.Digest(context.Intent), _audience, context.Intent) { Recheck = true };
+            var result = await _verifier.VerifyAsync(context.Artifact, verification, cancellationToken).ConfigureAwait(false)
+                ?? throw new InvalidOperationException("The verifier returned no result.");
+            if (!result.IsVerified)
+            {
+                return new ExecutionDenial(result.Reason == DenialReason.Unspecified ? DenialReason.GovernanceFault : result.Reason, result.Detail, id, context.Decision);
+            }
+
+            phase = "revocation";
+            if (await FindRevocationAsync(context, cancellationToken).ConfigureAwait(false) is { } revoked)
+            {
+                return revoked.ToDenial(id, context.Decision);
+            }
+
+            if (_ensureEvaluatesPolicy && (_evaluator ?? _policySet) is { } policies)
+            {
+                phase = "policy";
+                var decision = await GuardAsync(policies.EvaluateAsync(context.Intent, _time.GetUtcNow(), cancellationToken), cancellationToken).ConfigureAwait(false)
+                    ?? throw new InvalidOperationException("The policy evaluator returned no decision.");
+                if (!decision.IsPermitted)
+                {
+                    return new ExecutionDenial(ReasonFor(decision), decision.Kind == PolicyDecisionKind.Forbidden ? "a forbid policy applied"
+                        : decision.Errors.Count == 0 ? "no permit policy applied" : "a policy could not be evaluated", id, context.Decision);
+                }
+            }
+
+            return null;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (TimeoutException)
+        {
+            return new ExecutionDenial(DenialReason.GovernanceFault, phase + " timed out", id, context.Decision);
+        }
+        catch (Exception ex)
+        {
+            return new ExecutionDenial(DenialReason.GovernanceFault, phase + " failed: " + ex.GetType().Name, id, context.Decision);
         }
     }
 
