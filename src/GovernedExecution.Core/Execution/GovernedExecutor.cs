@@ -26,6 +26,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
     private readonly ILogger _logger;
     private readonly string _audience;
     private readonly TimeSpan _lifetime;
+    private readonly TimeSpan _skew;
     private readonly TimeSpan _timeout;
     private readonly TimeSpan _approvalTimeout;
     private readonly IApprovalProvider? _approvals;
@@ -55,6 +56,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         _logger = new SafeLogger(logger); // a logger already wrapped is wrapped again, harmlessly
         _audience = options.Audience;
         _lifetime = options.ArtifactLifetime;
+        _skew = options.ClockSkew;
         _timeout = options.DependencyTimeout;
         _approvalTimeout = options.ApprovalTimeout;
         _approvals = approvals;
@@ -241,10 +243,10 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 {
                     run.Deny(DenialReason.Canceled, "cancellation was requested before the operation started");
                 }
-                else if (bound?.Cause is { } ended)
+                else
                 {
-                    // The authorization ended while the records were written: the operation does not start.
-                    run.Deny(ended.Reason, ended.Detail);
+                    // The authorization may have ended while the records were written: then the operation does not start.
+                    run.DenyIfEnded(bound!);
                 }
             }
         }
@@ -882,12 +884,10 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                     maxDuration = maxDuration is { } earlier && earlier < limit ? earlier : limit;
                 }
 
-                bound.Start(_owner._time, context.Claims.ExpiresAt - Now(), maxDuration, cancellationToken, parent?.AuthorizationToken ?? default);
+                // Ends when the check before the start would refuse the artifact: at exp, with the same clock skew.
+                bound.Start(_owner._time, context.Claims.ExpiresAt - Now() + _owner._skew, maxDuration, cancellationToken, parent?.AuthorizationToken ?? default);
                 context.Bound = bound;
-                if (bound.Cause is { } ended)
-                {
-                    Deny(ended.Reason, ended.Detail);
-                }
+                DenyIfEnded(bound);
 
                 return bound;
             }
@@ -895,6 +895,15 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             {
                 bound.Dispose();
                 throw;
+            }
+        }
+
+        /// <summary>Denies a run whose authorization ended before its operation started, with the reason of that cause.</summary>
+        internal void DenyIfEnded(AuthorizationBound bound)
+        {
+            if (bound.Cause is { } ended)
+            {
+                Deny(ended.Reason, ReferenceEquals(ended, RevocationCause.Expired) ? "the artifact has expired" : ended.Detail);
             }
         }
 

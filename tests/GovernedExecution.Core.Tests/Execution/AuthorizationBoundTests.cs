@@ -28,13 +28,17 @@ public sealed class AuthorizationBoundTests : IDisposable
     public async Task An_operation_running_past_its_artifacts_expiry_sees_its_token_canceled_and_lineage_says_why()
     {
         var running = Start(_host.Executor);
-        await running.Started;
+        var context = await running.Started;
 
-        _host.FakeTime!.Advance(TimeSpan.FromSeconds(61));
+        // At exp the start check would still accept the artifact (clock skew, 30 s here); past exp + skew it would not.
+        _host.FakeTime!.Advance(context.Claims.ExpiresAt - _host.Time.GetUtcNow());
+        Assert.False(context.Bound!.Token.IsCancellationRequested);
+        _host.FakeTime.Advance(TimeSpan.FromSeconds(31));
         var outcome = await running.Outcome;
 
         Assert.True(running.SawCancellation);
         AssertRevoked(_host, outcome, "expired", DenialReason.Expired);
+        Assert.Equal("the artifact expired while the operation ran", outcome.Denial!.Detail);
     }
 
     [Fact]
