@@ -37,7 +37,7 @@ internal sealed class AuthorizationBound : IDisposable
 
     /// <summary>
     /// Arms the bound: the caller's token cancels the operation (a cancellation, not a revocation), the parent's ends it,
-    /// and a timer ends it at <paramref name="untilExpiry"/> or <paramref name="maxDuration"/>, whichever is first.
+    /// and a timer ends it just after <paramref name="untilExpiry"/> or <paramref name="maxDuration"/>, whichever is first.
     /// </summary>
     internal void Start(TimeProvider time, TimeSpan untilExpiry, TimeSpan? maxDuration, CancellationToken caller, CancellationToken parent)
     {
@@ -58,16 +58,26 @@ internal sealed class AuthorizationBound : IDisposable
             _timerCause = RevocationCause.MaxDuration;
         }
 
-        if (due <= TimeSpan.Zero)
+        if (due < TimeSpan.Zero)
         {
             TryRevoke(_timerCause);
             return;
         }
 
-        // The timer does not capture the flow: its callback must not run as (or inside) the governed execution.
+        // The end is inclusive, as in the check before the start (expired once now > exp + skew): fire one tick after it.
+        due += TimeSpan.FromTicks(1);
+
+        // The timer does not capture the flow: its callback must not run as (or inside) the governed execution. A
+        // caller may have suppressed the flow already: it stays as the caller left it.
+        if (ExecutionContext.IsFlowSuppressed())
+        {
+            _timer = CreateTimer(time, due);
+            return;
+        }
+
         using (ExecutionContext.SuppressFlow())
         {
-            _timer = time.CreateTimer(static s => ((AuthorizationBound)s!).OnTimer(), this, due, Timeout.InfiniteTimeSpan);
+            _timer = CreateTimer(time, due);
         }
     }
 
@@ -111,6 +121,9 @@ internal sealed class AuthorizationBound : IDisposable
             Release();
         }
     }
+
+    private ITimer CreateTimer(TimeProvider time, TimeSpan due) =>
+        time.CreateTimer(static s => ((AuthorizationBound)s!).OnTimer(), this, due, Timeout.InfiniteTimeSpan);
 
     private void OnTimer() => TryRevoke(_timerCause);
 

@@ -126,6 +126,11 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 // A context kept past its operation (by a timer, a task, a field) delegates nothing.
                 run.Deny(DenialReason.ScopeViolation, "the parent execution has ended: nothing can be delegated from it");
             }
+            else if (parent?.Bound?.Cause is not null)
+            {
+                // An operation that ignores its canceled token cannot hand its authorization on either.
+                run.Deny(DenialReason.ScopeViolation, "the parent execution's authorization has ended: nothing can be delegated from it");
+            }
             else if (namesAnotherParent)
             {
                 run.Deny(DenialReason.ScopeViolation, "the child intent names another parent execution");

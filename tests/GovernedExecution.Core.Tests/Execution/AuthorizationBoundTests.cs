@@ -447,6 +447,52 @@ public sealed class AuthorizationBoundTests : IDisposable
     }
 
     [Fact]
+    public async Task An_operation_that_ignores_its_revocation_can_neither_run_nested_executions_nor_delegate()
+    {
+        var planner = new EntityReference("Agent", "planner");
+        var plan = new EntityReference("Action", "plan");
+        var search = new EntityReference("Action", "search");
+        var trip = new EntityReference("Trip", "t-1");
+        var revocation = new InMemoryExecutionRevocation();
+        using var host = new GovernedTestHost(b => b.UseExecutionRevocation(revocation), policies: new RulePolicyEvaluator([PolicyRule.Permit("agents", i => i.Principal.Type == "Agent")]));
+        var parentIntent = new ExecutionIntent(planner, plan, trip);
+        var parent = await host.Executor.IssueAsync(parentIntent, GovernedTestHost.Audience, new DelegationScope([plan, search], [trip]));
+        var nestedRan = false;
+        ExecutionDenial? nestedDenial = null, delegatedDenial = null;
+
+        var outcome = await host.Executor.RunOutcomeAsync(parentIntent, parent.Artifact, 0, async (s, ctx, ct) =>
+        {
+            revocation.RevokeExecution(ctx.ExecutionId);
+            // Ignores its token and goes on:
+            var nested = await host.Executor.RunOutcomeAsync(new ExecutionIntent(planner, search, trip), (_, _) => { nestedRan = true; return ValueTask.FromResult(1); }, CancellationToken.None);
+            var delegated = await ctx.DelegateAsync(new ExecutionIntent(planner, search, trip), new DelegationScope([search], [trip]), cancellationToken: CancellationToken.None);
+            (nestedDenial, delegatedDenial) = (nested.Denial, delegated.Denial);
+            return s;
+        });
+
+        Assert.Equal(GovernedOutcomeKind.Revoked, outcome.Kind);
+        Assert.False(nestedRan);
+        DenialDetails.AssertDenied(nestedDenial, DenialReason.Revoked);
+        DenialDetails.AssertDenied(delegatedDenial, DenialReason.ScopeViolation);
+    }
+
+    [Fact]
+    public async Task A_bound_armed_where_the_caller_suppressed_the_execution_context_flow_still_arms_its_timer()
+    {
+        var kept = await _host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, _) => ValueTask.FromResult(ctx));
+        using var bound = new AuthorizationBound(kept.Result, null);
+
+        using (ExecutionContext.SuppressFlow())
+        {
+            bound.Start(_host.Time, TimeSpan.FromSeconds(10), null, CancellationToken.None, CancellationToken.None);
+        }
+
+        _host.FakeTime!.Advance(TimeSpan.FromSeconds(11));
+        Assert.True(bound.Token.IsCancellationRequested);
+        Assert.Same(RevocationCause.Expired, bound.Cause);
+    }
+
+    [Fact]
     public async Task The_token_of_a_completed_operation_is_canceled_for_what_it_left_running()
     {
         var outcome = await _host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (_, ct) => ValueTask.FromResult(ct));

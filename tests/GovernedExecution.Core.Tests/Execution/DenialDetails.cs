@@ -67,6 +67,7 @@ public static class DenialDetails
             "the requested scope is not within the parent's",
             "the parent artifact has expired: nothing can be delegated from it",
             "the parent execution has ended: nothing can be delegated from it",
+            "the parent execution's authorization has ended: nothing can be delegated from it",
             "the child intent names another parent execution",
             "the artifact has a delegated scope and the intent is not known to check it",
             "the intent is outside the artifact's delegated scope",
