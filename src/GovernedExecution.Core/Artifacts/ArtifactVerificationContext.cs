@@ -47,6 +47,9 @@ public sealed class ArtifactVerificationContext
     /// </summary>
     public IReadOnlyList<AuthorizationArtifact> KnownArtifacts { get; init; } = [];
 
+    /// <summary>Whether the artifact is already running and checked again: its single use is not spent a second time.</summary>
+    internal bool Recheck { get; init; }
+
     /// <summary>The digest of the intent about to run.</summary>
     public ReadOnlyMemory<byte> IntentDigest { get; }
 

@@ -139,6 +139,12 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
             return Fail(ArtifactVerdict.Rejected, DenialReason.ObligationUnsatisfied, "a required approval is not referenced by the artifact", checks, claims);
         }
 
+        if (context.Recheck)
+        {
+            // A check of an artifact already running (GovernedContext.EnsureAuthorizedAsync): its single use was spent then.
+            return new ArtifactVerificationResult(ArtifactVerdict.Verified, DenialReason.Unspecified, "verified", checks.ToImmutable(), claims);
+        }
+
         checks.Add("replay");
         bool firstUse;
         try
@@ -170,6 +176,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         "ttl" => ArtifactLifetime.TryGetTtlSeconds(obligation.Value, out _), // bounds exp - iat in whole seconds
         "max_uses" => obligation.Value == "1", // artifacts are single use; more uses are not supported yet
         "requires_approval" => obligation.Value.Length > 0, // asked of the approval provider before minting
+        "max_duration" => ObligationValues.TryParseDuration(obligation.Value, out var limit) && limit > TimeSpan.Zero, // bounds the running operation
         _ => false,
     };
 

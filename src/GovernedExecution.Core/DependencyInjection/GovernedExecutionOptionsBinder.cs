@@ -44,6 +44,9 @@ internal static class GovernedExecutionOptionsBinder
                 case "APPROVALTIMEOUT":
                     options.ApprovalTimeout = Duration(child, errors) ?? options.ApprovalTimeout;
                     break;
+                case "ENSUREAUTHORIZEDEVALUATESPOLICY":
+                    options.EnsureAuthorizedEvaluatesPolicy = Flag(child, errors) ?? options.EnsureAuthorizedEvaluatesPolicy;
+                    break;
                 case "ALLOWEDALGORITHMS":
                     Algorithms(child, options, errors);
                     break;
@@ -62,7 +65,7 @@ internal static class GovernedExecutionOptionsBinder
 
                     break;
                 default:
-                    errors.Add($"Configuration key '{child.Path}' is not an option of governed execution (a typo?). The options are Audience, Issuer, VerifyOnly, ArtifactLifetime, MaxArtifactLifetime, ClockSkew, DependencyTimeout, ApprovalTimeout, AllowedAlgorithms and Lineage:RecordEntities.");
+                    errors.Add($"Configuration key '{child.Path}' is not an option of governed execution (a typo?). The options are Audience, Issuer, VerifyOnly, ArtifactLifetime, MaxArtifactLifetime, ClockSkew, DependencyTimeout, ApprovalTimeout, EnsureAuthorizedEvaluatesPolicy, AllowedAlgorithms and Lineage:RecordEntities.");
                     break;
             }
         }

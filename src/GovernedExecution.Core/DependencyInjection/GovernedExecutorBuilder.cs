@@ -34,6 +34,7 @@ public sealed class GovernedExecutorBuilder
     private TimeProvider? _time;
     private ILoggerFactory? _loggers;
     private Approvals.IApprovalProvider? _approvals;
+    private IExecutionRevocation? _revocation;
     private (IArtifactIssuer Issuer, IArtifactVerifier Verifier)? _artifacts;
     private bool _withoutRequiredLineage;
     private bool _usesFactories;
@@ -190,6 +191,15 @@ public sealed class GovernedExecutorBuilder
     /// <exception cref="ArgumentNullException"><paramref name="provider"/> is <see langword="null"/>.</exception>
     public GovernedExecutorBuilder UseApprovalProvider(Approvals.IApprovalProvider provider) => Set(ref _approvals, provider);
 
+    /// <summary>
+    /// Sets the host's revocations (none by default; an <see cref="IExecutionRevocation"/> registered in the container is
+    /// used otherwise): a revoked execution or key cancels the running operations it concerns and denies new ones.
+    /// </summary>
+    /// <param name="revocation">The revocation source, for example an <see cref="InMemoryExecutionRevocation"/>.</param>
+    /// <returns>This builder.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="revocation"/> is <see langword="null"/>.</exception>
+    public GovernedExecutorBuilder UseExecutionRevocation(IExecutionRevocation revocation) => Set(ref _revocation, revocation);
+
     /// <summary>Sets the clock (<see cref="TimeProvider.System"/> by default).</summary>
     /// <param name="timeProvider">The clock.</param>
     /// <returns>This builder.</returns>
@@ -316,7 +326,7 @@ public sealed class GovernedExecutorBuilder
         IArtifactIssuer? issuer = options.VerifyOnly ? null : _artifacts?.Issuer ?? new CoseArtifactIssuer(components.SigningKeys!, time, options.Issuer, options.ArtifactLifetime);
         var verifier = _artifacts?.Verifier ?? new CoseArtifactVerifier(components.TrustedKeys!, components.ReplayGuard, time, options.ClockSkew, options.AllowedAlgorithms, options.MaxArtifactLifetime, options.DependencyTimeout);
         // A verify-only worker decides nothing, but the policies it was given are the ones its artifacts must have been decided by.
-        return new GovernedExecutor(options.VerifyOnly ? null : evaluator, issuer, verifier, components.Sinks, time, logger, options, components.Approvals, evaluator);
+        return new GovernedExecutor(options.VerifyOnly ? null : evaluator, issuer, verifier, components.Sinks, time, logger, options, components.Approvals, evaluator, components.Revocation);
     }
 
     private GovernedExecutorComponents Resolve(IServiceProvider services, bool owned)
@@ -331,6 +341,7 @@ public sealed class GovernedExecutorBuilder
             components.Loggers = _loggers ?? Find<ILoggerFactory>(services) ?? NullLoggerFactory.Instance;
             components.ReplayGuard = _replayGuard ?? Find<IReplayGuard>(services) ?? new InMemoryReplayGuard(components.Time);
             components.Approvals = _approvals ?? Find<Approvals.IApprovalProvider>(services);
+            components.Revocation = _revocation ?? Find<IExecutionRevocation>(services);
             foreach (var (create, mode) in _sinks)
             {
                 var sink = create(services) ?? throw new InvalidOperationException("A lineage sink factory returned null.");
@@ -615,6 +626,8 @@ internal sealed class GovernedExecutorComponents : IDisposable, IAsyncDisposable
     public IReplayGuard ReplayGuard { get; set; } = null!;
 
     public Approvals.IApprovalProvider? Approvals { get; set; }
+
+    public IExecutionRevocation? Revocation { get; set; }
 
     public List<LineageSinkRegistration> Sinks { get; } = [];
 

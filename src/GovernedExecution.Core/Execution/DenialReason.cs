@@ -85,4 +85,11 @@ public enum DenialReason
 
     /// <summary>Cancellation was requested before the operation started.</summary>
     Canceled = 40,
+
+    /// <summary>
+    /// The execution, or the execution it is nested in or delegated from, was revoked by the host
+    /// (<see cref="IExecutionRevocation"/>), or has ended; also the reason of a <see cref="GovernedOutcomeKind.Revoked"/>
+    /// outcome for those causes.
+    /// </summary>
+    Revoked = 41,
 }

@@ -88,6 +88,31 @@ public sealed class GovernedContext
         return _owner.DelegateAsync(this, childIntent, scope, audience, cancellationToken);
     }
 
+    /// <summary>
+    /// Checks again, at the operation's own step, that this execution is still authorized: the artifact (signature,
+    /// validity window, key still trusted; its single use is not spent again and its policy-set digest is not compared
+    /// again), the host's revocations (<see cref="IExecutionRevocation"/>) of this execution, its parent and its key, and,
+    /// unless <see cref="GovernedExecutionOptions.EnsureAuthorizedEvaluatesPolicy"/> is off, the policies in force,
+    /// which decide the intent again. A denial also ends the authorization: the operation's token is canceled and its
+    /// outcome is <see cref="GovernedOutcomeKind.Revoked"/>.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the check (the operation's token, typically).</param>
+    /// <returns>A task that completes when the execution is still authorized.</returns>
+    /// <exception cref="ExecutionDeniedException">
+    /// The execution is no longer authorized, with the reasons of the check before the start: <see cref="DenialReason.Expired"/>,
+    /// <see cref="DenialReason.UntrustedKey"/>, <see cref="DenialReason.SignatureInvalid"/>, <see cref="DenialReason.NotPermitted"/>,
+    /// <see cref="DenialReason.PolicyDenied"/>, <see cref="DenialReason.PolicyError"/>, <see cref="DenialReason.Revoked"/> (the
+    /// execution or its parent was revoked, or it has ended), <see cref="DenialReason.GovernanceFault"/> (a seam threw or timed out).
+    /// </exception>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was canceled.</exception>
+    public ValueTask EnsureAuthorizedAsync(CancellationToken cancellationToken = default) => _owner.EnsureAuthorizedAsync(this, cancellationToken);
+
+    /// <summary>The bound of the running operation (set before it starts).</summary>
+    internal AuthorizationBound? Bound { get; set; }
+
+    /// <summary>What nested and delegated executions inherit: this operation's token.</summary>
+    internal CancellationToken AuthorizationToken => Bound?.Token ?? default;
+
     /// <summary>Whether this execution's operation has returned (or thrown).</summary>
     internal bool HasEnded => _ended;
 

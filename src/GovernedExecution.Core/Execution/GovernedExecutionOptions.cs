@@ -38,6 +38,12 @@ public sealed class GovernedExecutionOptions
     /// <summary>How long to wait for a human approval (<c>@requires_approval</c>) before denying (2 minutes by default; at most 1 hour).</summary>
     public TimeSpan ApprovalTimeout { get; set; } = TimeSpan.FromMinutes(2);
 
+    /// <summary>
+    /// Whether <see cref="GovernedContext.EnsureAuthorizedAsync"/> also has the policies in force decide the intent again
+    /// (true by default); when false it checks the artifact, its key and the host's revocations only.
+    /// </summary>
+    public bool EnsureAuthorizedEvaluatesPolicy { get; set; } = true;
+
     /// <summary>The algorithms artifacts may be signed with. ES256 only by default; ES384, ES512 and PS256 may be added.</summary>
     public ISet<ArtifactAlgorithm> AllowedAlgorithms { get; } = new HashSet<ArtifactAlgorithm> { ArtifactAlgorithm.ES256 };
 

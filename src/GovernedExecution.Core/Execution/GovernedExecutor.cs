@@ -15,7 +15,7 @@ namespace GovernedExecution.Execution;
 /// The executor: the only path to a governed delegate. Every phase that can fail ends in a denial; the delegate is
 /// invoked only after the last check has passed.
 /// </summary>
-internal sealed class GovernedExecutor : IGovernedExecutor
+internal sealed partial class GovernedExecutor : IGovernedExecutor
 {
     private readonly IPolicyEvaluator? _evaluator;
     private readonly IPolicyEvaluator? _policySet;
@@ -26,10 +26,13 @@ internal sealed class GovernedExecutor : IGovernedExecutor
     private readonly ILogger _logger;
     private readonly string _audience;
     private readonly TimeSpan _lifetime;
+    private readonly TimeSpan _skew;
     private readonly TimeSpan _timeout;
     private readonly TimeSpan _approvalTimeout;
     private readonly IApprovalProvider? _approvals;
     private readonly bool _recordEntities;
+    private readonly AuthorizationMonitor? _monitor;
+    private readonly bool _ensureEvaluatesPolicy;
 
     internal GovernedExecutor(
         IPolicyEvaluator? evaluator,
@@ -40,7 +43,8 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         ILogger logger,
         GovernedExecutionOptions options,
         IApprovalProvider? approvals,
-        IPolicyEvaluator? policySet)
+        IPolicyEvaluator? policySet,
+        IExecutionRevocation? revocation = null)
     {
         _evaluator = evaluator;
         // The policies in force here: what an artifact's policy-set digest must equal (a verify-only worker may hold
@@ -53,10 +57,15 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         _logger = new SafeLogger(logger); // a logger already wrapped is wrapped again, harmlessly
         _audience = options.Audience;
         _lifetime = options.ArtifactLifetime;
+        _skew = options.ClockSkew;
         _timeout = options.DependencyTimeout;
         _approvalTimeout = options.ApprovalTimeout;
         _approvals = approvals;
         _recordEntities = options.Lineage.RecordEntities;
+        _ensureEvaluatesPolicy = options.EnsureAuthorizedEvaluatesPolicy;
+        // Only with a source of revocations or reloads: without one, nothing but the bound itself is kept per call.
+        var reloadable = policySet as Policies.Cedar.CedarPolicyDirectory;
+        _monitor = revocation is null && reloadable is null ? null : new AuthorizationMonitor(revocation, reloadable, ReevaluateAsync);
     }
 
     public ValueTask<GovernedOutcome<TResult>> RunOutcomeAsync<TState, TResult>(
@@ -118,6 +127,11 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             {
                 // A context kept past its operation (by a timer, a task, a field) delegates nothing.
                 run.Deny(DenialReason.ScopeViolation, "the parent execution has ended: nothing can be delegated from it");
+            }
+            else if (parent?.Bound?.Cause is not null)
+            {
+                // An operation that ignores its canceled token cannot hand its authorization on either.
+                run.Deny(DenialReason.ScopeViolation, "the parent execution's authorization has ended: nothing can be delegated from it");
             }
             else if (namesAnotherParent)
             {
@@ -217,6 +231,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         var run = new Run(this, ResolveParent(intent), LineageEventKind.IntentSubmitted);
         using var root = run.StartCall("governed ");
         GovernedContext? context = null;
+        AuthorizationBound? bound = null;
         try
         {
             context = presented
@@ -224,11 +239,21 @@ internal sealed class GovernedExecutor : IGovernedExecutor
                 : await run.AuthorizeAndMintAsync(cancellationToken).ConfigureAwait(false);
             if (context is not null)
             {
+                bound = await run.BindAsync(context, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (context is not null && run.Denial is null)
+            {
                 run.Add(LineageEventKind.ExecutionStarted, []);
                 await run.AppendAsync(required: true, cancellationToken).ConfigureAwait(false);
                 if (run.Denial is null && cancellationToken.IsCancellationRequested)
                 {
                     run.Deny(DenialReason.Canceled, "cancellation was requested before the operation started");
+                }
+                else
+                {
+                    // The authorization may have ended while the records were written: then the operation does not start.
+                    run.DenyIfEnded(bound!);
                 }
             }
         }
@@ -237,8 +262,9 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             run.Fault(ex, cancellationToken);
         }
 
-        if (run.Denial is not null || context is null)
+        if (run.Denial is not null || context is null || bound is null)
         {
+            bound?.Dispose();
             // Every path that ends without a context has denied already (the first denial stands); should one not, this denies.
             run.Deny(DenialReason.GovernanceFault, "no verified context");
             await run.RecordDenialAsync().ConfigureAwait(false);
@@ -253,18 +279,27 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         var previous = context.Enter();
         // The span is outside the try: only what the operation throws is the operation's exception.
         var invoke = GovernedPhase.Start("governed.invoke", "operation", _time);
+        RevocationCause? revoked = null;
         try
         {
-            var result = await operation(state, context, cancellationToken).ConfigureAwait(false);
-            outcome = GovernedOutcome<TResult>.Success(result, run.ExecutionId);
+            var result = await operation(state, context, bound.Token).ConfigureAwait(false);
+            outcome = bound.TryComplete() ? GovernedOutcome<TResult>.Success(result, run.ExecutionId) : default;
         }
         catch (Exception ex)
         {
-            outcome = GovernedOutcome<TResult>.Faulted(ex, run.ExecutionId);
+            outcome = bound.TryComplete() ? GovernedOutcome<TResult>.Faulted(ex, run.ExecutionId) : GovernedOutcome<TResult>.Faulted(ex, Guid.Empty);
         }
         finally
         {
+            // One swap decided it: a revocation that won is the outcome, whatever the operation did after it.
+            revoked = bound.Cause;
             context.End(previous);
+            bound.Dispose();
+        }
+
+        if (revoked is not null)
+        {
+            outcome = GovernedOutcome<TResult>.Revoked(revoked.ToDenial(run.ExecutionId, run.Decision), outcome.Exception);
         }
 
         if (outcome.Exception is { } thrown)
@@ -275,9 +310,10 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         invoke.Dispose();
 
         var micros = run.MicrosecondsSince(started);
-        await run.RecordOutcomeAsync(outcome.IsSuccess, outcome.Exception, micros).ConfigureAwait(false);
-        GovernedTelemetry.Executions.Add(1, new KeyValuePair<string, object?>("outcome", outcome.IsSuccess ? "succeeded" : "faulted"));
-        run.EndCall(outcome.IsSuccess ? "succeeded" : "faulted", outcome.Exception);
+        var kind = outcome.IsSuccess ? "succeeded" : revoked is null ? "faulted" : "revoked";
+        await run.RecordOutcomeAsync(outcome.IsSuccess, outcome.Exception, micros, revoked).ConfigureAwait(false);
+        GovernedTelemetry.Executions.Add(1, new KeyValuePair<string, object?>("outcome", kind));
+        run.EndCall(kind, outcome.Exception);
         return outcome;
     }
 
@@ -288,7 +324,7 @@ internal sealed class GovernedExecutor : IGovernedExecutor
         ? []
         : [new("reason", denial.Reason.ToString()), new("reason_code", ((int)denial.Reason).ToString(System.Globalization.CultureInfo.InvariantCulture)), new("detail", denial.Detail)];
 
-    private static DenialReason ReasonFor(PolicyDecision decision)
+    internal static DenialReason ReasonFor(PolicyDecision decision)
     {
         if (decision.Kind == PolicyDecisionKind.Forbidden)
         {
@@ -731,11 +767,27 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             await AppendAsync(required: false, CancellationToken.None).ConfigureAwait(false);
         }
 
-        internal async ValueTask RecordOutcomeAsync(bool succeeded, Exception? exception, long micros)
+        internal async ValueTask RecordOutcomeAsync(bool succeeded, Exception? exception, long micros, RevocationCause? revoked)
         {
             var duration = new KeyValuePair<string, string>("duration_us", micros.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            Add(succeeded ? LineageEventKind.ExecutionCompleted : LineageEventKind.ExecutionFailed,
-                succeeded ? [duration] : [duration, new("exception", exception!.GetType().FullName ?? "Exception")]);
+            if (revoked is not null)
+            {
+                KeyValuePair<string, string>[] attributes =
+                [
+                    new("cause", revoked.Code),
+                    new("reason", revoked.Reason.ToString()),
+                    new("reason_code", ((int)revoked.Reason).ToString(System.Globalization.CultureInfo.InvariantCulture)),
+                    new("detail", revoked.Detail),
+                    duration,
+                ];
+                Add(LineageEventKind.ExecutionRevoked, exception is null ? attributes : [.. attributes, new("exception", exception.GetType().FullName ?? "Exception")]);
+            }
+            else
+            {
+                Add(succeeded ? LineageEventKind.ExecutionCompleted : LineageEventKind.ExecutionFailed,
+                    succeeded ? [duration] : [duration, new("exception", exception!.GetType().FullName ?? "Exception")]);
+            }
+
             await AppendAsync(required: false, CancellationToken.None).ConfigureAwait(false);
         }
 
@@ -795,6 +847,72 @@ internal sealed class GovernedExecutor : IGovernedExecutor
             }
 
             return new GovernedContext(_owner, ExecutionId, Intent, Decision, artifact, claims);
+        }
+
+        /// <summary>
+        /// Binds the operation's token to its authorization (docs/architecture.md, "Authorization-bound cancellation"):
+        /// asks the host's revocations about this execution, its parent and its key, and arms the bound. Denies when the
+        /// authorization has already ended.
+        /// </summary>
+        internal async ValueTask<AuthorizationBound> BindAsync(GovernedContext context, CancellationToken cancellationToken)
+        {
+            _phase = "revocation";
+            // The enclosing execution still running on this flow: nested and delegated children end with it.
+            var parent = GovernedContext.Current;
+            var bound = new AuthorizationBound(context, _owner._monitor);
+            try
+            {
+                if (_owner._monitor is { } monitor)
+                {
+                    monitor.Add(bound);
+                    if (await _owner.FindRevocationAsync(context, cancellationToken).ConfigureAwait(false) is { } revoked)
+                    {
+                        Deny(revoked.Reason, revoked.Detail);
+                        return bound;
+                    }
+                }
+
+                TimeSpan? maxDuration = null;
+                var obligations = context.Claims.Obligations;
+                for (var i = 0; i < obligations.Count; i++)
+                {
+                    var obligation = obligations[i];
+                    if (obligation.Name != "max_duration")
+                    {
+                        continue;
+                    }
+
+                    // Also from a verifier that let an unreadable one through: no bound is no permission.
+                    if (!ObligationValues.TryParseDuration(obligation.Value, out var limit) || limit <= TimeSpan.Zero)
+                    {
+                        Deny(DenialReason.ObligationUnsatisfied, $"obligation '{obligation.Name}' of policy '{obligation.PolicyId}' is unknown or cannot be satisfied");
+                        return bound;
+                    }
+
+                    maxDuration = maxDuration is { } earlier && earlier < limit ? earlier : limit;
+                }
+
+                // Ends when the check before the start would refuse the artifact: at exp, with the same clock skew.
+                bound.Start(_owner._time, context.Claims.ExpiresAt - Now() + _owner._skew, maxDuration, cancellationToken, parent?.AuthorizationToken ?? default);
+                context.Bound = bound;
+                DenyIfEnded(bound);
+
+                return bound;
+            }
+            catch
+            {
+                bound.Dispose();
+                throw;
+            }
+        }
+
+        /// <summary>Denies a run whose authorization ended before its operation started, with the reason of that cause.</summary>
+        internal void DenyIfEnded(AuthorizationBound bound)
+        {
+            if (bound.Cause is { } ended)
+            {
+                Deny(ended.Reason, ReferenceEquals(ended, RevocationCause.Expired) ? "the artifact has expired" : ended.Detail);
+            }
         }
 
         /// <summary>A timestamp for the duration of the operation; a failing clock must not lose the outcome record.</summary>

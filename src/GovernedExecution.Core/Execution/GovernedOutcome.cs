@@ -38,17 +38,23 @@ public readonly struct GovernedOutcome<TResult>
     /// <exception cref="InvalidOperationException">The outcome is not a success.</exception>
     public TResult Result => IsSuccess ? _result : throw new InvalidOperationException($"The outcome is {Kind}, not a result.");
 
-    /// <summary>The delegate's exception, when it threw.</summary>
+    /// <summary>The delegate's exception, when it threw (also when it threw after its authorization ended).</summary>
     public Exception? Exception => _exception?.SourceException;
 
-    /// <summary>The denial, when denied (a default outcome has a generic one).</summary>
-    public ExecutionDenial? Denial => Kind == GovernedOutcomeKind.Denied
-        ? _denial ?? new ExecutionDenial(DenialReason.Unspecified, "no execution took place", Guid.Empty, null)
-        : null;
+    /// <summary>
+    /// The denial, when denied (a default outcome has a generic one), or why the authorization ended when
+    /// <see cref="GovernedOutcomeKind.Revoked"/>.
+    /// </summary>
+    public ExecutionDenial? Denial => Kind switch
+    {
+        GovernedOutcomeKind.Denied => _denial ?? new ExecutionDenial(DenialReason.Unspecified, "no execution took place", Guid.Empty, null),
+        GovernedOutcomeKind.Revoked => _denial,
+        _ => null,
+    };
 
     /// <summary>Returns the result, rethrows the delegate's exception, or throws <see cref="ExecutionDeniedException"/>.</summary>
     /// <returns>The result.</returns>
-    /// <exception cref="ExecutionDeniedException">The execution was denied.</exception>
+    /// <exception cref="ExecutionDeniedException">The execution was denied, or revoked while it ran (with why).</exception>
     public TResult GetResultOrThrow()
     {
         switch (Kind)
@@ -68,6 +74,7 @@ public readonly struct GovernedOutcome<TResult>
     {
         GovernedOutcomeKind.Succeeded => $"Succeeded: {_result}",
         GovernedOutcomeKind.Faulted => $"Faulted: {Exception!.GetType().Name}",
+        GovernedOutcomeKind.Revoked => $"Revoked: {Denial}",
         _ => $"Denied: {Denial}",
     };
 
@@ -75,6 +82,9 @@ public readonly struct GovernedOutcome<TResult>
 
     internal static GovernedOutcome<TResult> Faulted(Exception exception, Guid executionId) =>
         new(GovernedOutcomeKind.Faulted, default!, ExceptionDispatchInfo.Capture(exception), null, executionId);
+
+    internal static GovernedOutcome<TResult> Revoked(ExecutionDenial denial, Exception? exception) =>
+        new(GovernedOutcomeKind.Revoked, default!, exception is null ? null : ExceptionDispatchInfo.Capture(exception), denial, denial.ExecutionId);
 
     internal static GovernedOutcome<TResult> Denied(ExecutionDenial denial) => new(GovernedOutcomeKind.Denied, default!, null, denial, denial.ExecutionId);
 }

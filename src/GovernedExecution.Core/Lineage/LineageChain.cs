@@ -215,6 +215,7 @@ internal sealed class LineageChain
         LineageEventKind.Repair => "repair",
         LineageEventKind.ApprovalRecorded => "approval_recorded",
         LineageEventKind.RecordsLost => "records_lost",
+        LineageEventKind.ExecutionRevoked => "execution_revoked",
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "Unknown lineage event kind."),
     };
 }

@@ -44,4 +44,10 @@ public enum LineageEventKind
     /// flush, such as a full disk): how many, their executions and the cause, written once the file can be written again.
     /// </summary>
     RecordsLost = 13,
+
+    /// <summary>
+    /// The delegate ran and its authorization ended before it returned (the outcome record, instead of completed or
+    /// failed): its <c>cause</c> and the denial it amounts to.
+    /// </summary>
+    ExecutionRevoked = 14,
 }

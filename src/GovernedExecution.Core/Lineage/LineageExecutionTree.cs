@@ -214,7 +214,7 @@ internal static class LineageExecutionTree
     /// <summary>One execution as its records state it: the last record of each kind, and every approval.</summary>
     private sealed class Execution(Guid id, Guid? parentId, Execution? parent)
     {
-        private readonly LineageRecordLine?[] _last = new LineageRecordLine?[(int)LineageEventKind.ApprovalRecorded + 1];
+        private readonly LineageRecordLine?[] _last = new LineageRecordLine?[(int)LineageEventKind.ExecutionRevoked + 1];
         private readonly List<LineageRecordLine> _approvals = [];
         private LineageEventKind? _lastKind;
         private bool _finished;
@@ -246,7 +246,8 @@ internal static class LineageExecutionTree
             }
 
             _lastKind = record.Kind;
-            _finished |= record.Kind is LineageEventKind.ExecutionCompleted or LineageEventKind.ExecutionFailed or LineageEventKind.ExecutionDenied or LineageEventKind.DryRun;
+            _finished |= record.Kind is LineageEventKind.ExecutionCompleted or LineageEventKind.ExecutionFailed or LineageEventKind.ExecutionRevoked
+                or LineageEventKind.ExecutionDenied or LineageEventKind.DryRun;
         }
 
         internal string Summary(bool shownAsRoot)
@@ -292,6 +293,11 @@ internal static class LineageExecutionTree
             if (Find(LineageEventKind.ExecutionFailed) is { } failed)
             {
                 return $"failed: {Shown(failed["exception"])}";
+            }
+
+            if (Find(LineageEventKind.ExecutionRevoked) is { } revoked)
+            {
+                return $"revoked ({Shown(revoked["cause"])}), reason {Shown(revoked["reason"])}: {Shown(revoked["detail"])}";
             }
 
             if (Find(LineageEventKind.ExecutionDenied) is { } denied)

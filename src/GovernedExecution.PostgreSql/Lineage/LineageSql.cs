@@ -26,6 +26,7 @@ internal static class LineageSql
         {
             LineageEventKind.ExecutionCompleted => "completed",
             LineageEventKind.ExecutionFailed => "failed",
+            LineageEventKind.ExecutionRevoked => "revoked",
             LineageEventKind.ExecutionDenied => "denied",
             LineageEventKind.DryRun => data("allowed") == "true" ? "allowed" : "denied",
             _ => null,

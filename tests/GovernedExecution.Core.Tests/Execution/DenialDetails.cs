@@ -10,7 +10,7 @@ namespace GovernedExecution.Tests.Execution;
 /// </summary>
 public static class DenialDetails
 {
-    private const string Phase = "(clock|intent|policy|approval|issuer|verifier|lineage)";
+    private const string Phase = "(clock|intent|policy|approval|issuer|verifier|lineage|revocation)";
     private const string Quoted = "'[^']+'";
     private const string Exception = @"[A-Za-z]+Exception";
 
@@ -18,18 +18,31 @@ public static class DenialDetails
     public static IReadOnlyDictionary<DenialReason, string[]> Patterns { get; } = new Dictionary<DenialReason, string[]>
     {
         [DenialReason.ArtifactMissing] = ["no artifact was presented"],
-        [DenialReason.PolicyDenied] = ["a forbid policy applied"],
+        [DenialReason.PolicyDenied] = ["a forbid policy applied", "the policies in force no longer permit the execution"],
         [DenialReason.NotPermitted] =
         [
             "no permit policy applied",
+            "the policies in force no longer permit the execution",
             "the artifact does not carry a permit",
             "this executor has no policies: it only runs presented artifacts",
         ],
-        [DenialReason.PolicyError] = ["a policy could not be evaluated"],
+        [DenialReason.PolicyError] = ["a policy could not be evaluated", "the policies in force no longer permit the execution"],
         [DenialReason.RequestInvalid] = ["the request does not conform to the policy schema", "the entities do not conform to the policy schema"],
         [DenialReason.IntentMismatch] = ["the artifact authorizes another intent", "the artifact's subject is not the intent's principal"],
         [DenialReason.AudienceMismatch] = ["the artifact is for another audience"],
-        [DenialReason.Expired] = ["the artifact has expired", "the artifact lives longer than this runtime accepts"],
+        [DenialReason.Expired] =
+        [
+            "the artifact has expired",
+            "the artifact lives longer than this runtime accepts",
+            "the artifact expired while the operation ran",
+            "the operation ran longer than its max_duration obligation allows",
+        ],
+        [DenialReason.Revoked] =
+        [
+            "the execution was revoked",
+            "the parent execution ended, was canceled or was revoked",
+            "the execution has ended: its authorization no longer holds",
+        ],
         [DenialReason.NotYetValid] = ["the artifact is not valid yet"],
         [DenialReason.Replayed] = ["the artifact was already used"],
         [DenialReason.PolicySetMismatch] = ["the artifact was decided by another policy set"],
@@ -54,6 +67,7 @@ public static class DenialDetails
             "the requested scope is not within the parent's",
             "the parent artifact has expired: nothing can be delegated from it",
             "the parent execution has ended: nothing can be delegated from it",
+            "the parent execution's authorization has ended: nothing can be delegated from it",
             "the child intent names another parent execution",
             "the artifact has a delegated scope and the intent is not known to check it",
             "the intent is outside the artifact's delegated scope",
@@ -95,6 +109,7 @@ public static class DenialDetails
             "the key is outside its validity period",
             "the artifact was issued outside its key's validity period",
             "the trusted-key store answered with another key",
+            "the artifact's signing key was revoked",
         ],
         [DenialReason.KeyUnavailable] =
         [
@@ -136,6 +151,8 @@ public static class DenialDetails
             "the (principal|resource) selector returned null",
             "no principal: none is configured and no agent is in scope",
             "the client declared no name",
+            "the revocation source failed: revocations can no longer be received",
+            "the policies could not be evaluated again after a reload",
         ],
     };
 

@@ -59,6 +59,27 @@ public sealed class LineageExecutionTreeTests : IDisposable
     }
 
     [Fact]
+    public async Task A_revoked_execution_shows_its_cause_and_the_file_verifies()
+    {
+        GovernedOutcome<int> outcome;
+        await using (var host = new LineageExecutorHost(_log))
+        {
+            outcome = await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (ctx, ct) =>
+            {
+                ctx.Bound!.TryRevoke(RevocationCause.ExecutionRevoked);
+                return ValueTask.FromResult(0);
+            });
+        }
+
+        var lines = LineageExecutionTree.Render([_log.Path], null).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.Equal(GovernedOutcomeKind.Revoked, outcome.Kind);
+        Assert.Contains("outcome revoked (execution_revoked), reason Revoked: the execution was revoked", lines[0], StringComparison.Ordinal);
+        Assert.Equal("1 execution(s)", lines[^1]);
+        Assert.True(_log.Verify().IsValid);
+    }
+
+    [Fact]
     public async Task An_unknown_execution_is_an_error()
     {
         await _log.WriteAsync(2);

@@ -81,9 +81,13 @@ public sealed class CedarPolicyDirectory : IPolicyEvaluator, IDisposable
         {
             var next = Load();
             Volatile.Write(ref _current, next);
+            Reloaded?.Invoke(this, EventArgs.Empty);
             return next.Evaluator.Policies;
         }
     }
+
+    /// <summary>Raised after a set was put in force (the executor decides its running operations' intents again).</summary>
+    internal event EventHandler? Reloaded;
 
     /// <summary>
     /// Reloads when a <c>.cedar</c> file under the folder changes, once the changes have settled for
