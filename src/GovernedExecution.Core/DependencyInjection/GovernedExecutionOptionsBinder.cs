@@ -44,11 +44,28 @@ internal static class GovernedExecutionOptionsBinder
                 case "APPROVALTIMEOUT":
                     options.ApprovalTimeout = Duration(child, errors) ?? options.ApprovalTimeout;
                     break;
+                case "ARTIFACTSIGNING":
+                    switch (Text(child, errors))
+                    {
+                        case null:
+                            break;
+                        case nameof(ArtifactSigningMode.PerArtifact):
+                            options.ArtifactSigning = ArtifactSigningMode.PerArtifact;
+                            break;
+                        case nameof(ArtifactSigningMode.Batched):
+                            options.ArtifactSigning = ArtifactSigningMode.Batched;
+                            break;
+                        default:
+                            errors.Add($"Configuration key '{child.Path}' must be PerArtifact or Batched (exactly).");
+                            break;
+                    }
+
+                    break;
                 case "ALLOWEDALGORITHMS":
                     Algorithms(child, options, errors);
                     break;
                 default:
-                    errors.Add($"Configuration key '{child.Path}' is not an option of governed execution (a typo?). The options are Audience, Issuer, VerifyOnly, ArtifactLifetime, MaxArtifactLifetime, ClockSkew, DependencyTimeout, ApprovalTimeout and AllowedAlgorithms.");
+                    errors.Add($"Configuration key '{child.Path}' is not an option of governed execution (a typo?). The options are Audience, Issuer, VerifyOnly, ArtifactLifetime, MaxArtifactLifetime, ClockSkew, DependencyTimeout, ApprovalTimeout, ArtifactSigning and AllowedAlgorithms.");
                     break;
             }
         }
