@@ -24,6 +24,9 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
         _defaultLifetime = defaultLifetime;
     }
 
+    /// <summary>The group-commit signer in batched mode; null when every artifact is signed alone.</summary>
+    internal ArtifactBatchSigner? Batches => _batches;
+
     public async ValueTask<AuthorizationArtifact> IssueAsync(ArtifactRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
