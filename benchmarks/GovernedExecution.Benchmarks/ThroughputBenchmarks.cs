@@ -15,12 +15,12 @@ namespace GovernedExecution.Benchmarks;
 /// signature or inclusion proof and cached root, claims, replay) before the operation runs, and its lineage records
 /// made durable by a <see cref="FileLineageSink"/> (fsync'ed before the operation runs, checkpoints signed every 1000
 /// records) or, to show what the disk costs, kept by an in-memory chain. Times are per call; calls per second = 1 / time.
+/// The job is given on the command line (benchmarks/results/throughput.md).
 /// </summary>
 [MemoryDiagnoser]
-[SimpleJob(launchCount: 1, warmupCount: 2, iterationCount: 6)]
 public class ThroughputBenchmarks
 {
-    private const int CallsPerInvoke = 2048;
+    private const int CallsPerInvoke = 1024;
 
     private string _directory = string.Empty;
     private SigningKey? _key;

@@ -172,6 +172,25 @@ public sealed class BatchedSigningTests : IDisposable
         Assert.All(sizes, s => Assert.True(s <= ArtifactBatch.MaxBatch));
     }
 
+    [Fact]
+    public async Task Callers_beyond_the_queue_bound_are_refused_at_once()
+    {
+        // A signer that hangs (an HSM that stops answering) must not let waiting callers pile up without end.
+        var signer = new ArtifactBatchSigner();
+        _ecdsa.Gate = new ManualResetEventSlim(false);
+        var first = Task.Run(() => signer.SignAsync(_key, [0]).AsTask());
+        await WaitUntilAsync(() => _ecdsa.Signatures == 1);
+        var queued = Enumerable.Range(0, ArtifactBatchSigner.MaxQueued).Select(i => signer.SignAsync(_key, [1]).AsTask()).ToArray();
+        Assert.Equal(ArtifactBatchSigner.MaxQueued, signer.Queued);
+
+        await Assert.ThrowsAsync<KeyUnavailableException>(() => signer.SignAsync(_key, [2]).AsTask());
+
+        _ecdsa.Gate.Set();
+        await first;
+        await Task.WhenAll(queued);
+        Assert.Equal(1 + (ArtifactBatchSigner.MaxQueued / ArtifactBatch.MaxBatch), _ecdsa.Signatures);
+    }
+
     private async Task<GovernedOutcome<int>> RunAsync(IGovernedExecutor executor, AuthorizationArtifact?[] artifacts, int i) =>
         await executor.RunOutcomeAsync(GovernedTestHost.Intent("read", $"ticket-{i}"), (context, _) =>
         {
