@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Regenerates the throughput tables from benchmarks/results/throughput.csv (the CSV that BenchmarkDotNet writes for
-ThroughputBenchmarks, copied as is). Writes the table between the markers
+ThroughputBenchmarks, copied as is: wall-clock time per call) and benchmarks/results/throughput-cpu.csv (what
+`-- throughput-cpu` writes: processor time per call). Writes the table between the markers
 <!-- throughput-table:begin --> and <!-- throughput-table:end --> in README.md and benchmarks/results/throughput.md.
 
     python3 benchmarks/results/throughput_table.py
@@ -11,6 +12,7 @@ import re
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 CSV = ROOT / "benchmarks" / "results" / "throughput.csv"
+CPU_CSV = ROOT / "benchmarks" / "results" / "throughput-cpu.csv"
 TARGETS = [ROOT / "README.md", ROOT / "benchmarks" / "results" / "throughput.md"]
 BEGIN, END = "<!-- throughput-table:begin -->", "<!-- throughput-table:end -->"
 UNITS = {"ns": 1e-3, "us": 1.0, "μs": 1.0, "ms": 1e3, "s": 1e6}
@@ -22,23 +24,26 @@ def microseconds(text):
 
 
 def table():
-    rows = list(csv.DictReader(CSV.open(encoding="utf-8")))
-    cells = {}
-    for row in rows:
-        cells[(int(row["Callers"]), row["Signing"], row["Lineage"])] = (microseconds(row["Mean"]), row.get("Allocated", ""))
+    wall = {}
+    for row in csv.DictReader(CSV.open(encoding="utf-8")):
+        wall[(int(row["Callers"]), row["Signing"], row["Lineage"])] = microseconds(row["Mean"])
+    cpu = {}
+    if CPU_CSV.exists():
+        for row in csv.DictReader(CPU_CSV.open(encoding="utf-8")):
+            cpu[(int(row["Callers"]), row["Signing"], row["Lineage"])] = float(row["CpuUsPerCall"])
     columns = [(s, l) for l in ("file", "memory") for s in ("PerArtifact", "Batched")]
     header = "| callers | " + " | ".join(
         f"{'per-artifact' if s == 'PerArtifact' else 'batched'}, {'file lineage (durable)' if l == 'file' else 'in-memory lineage'}"
         for s, l in columns) + " |"
     lines = [header, "|---:|" + "---:|" * len(columns)]
-    for callers in sorted({k[0] for k in cells}):
+    for callers in sorted({k[0] for k in wall}):
         out = []
         for s, l in columns:
-            if (callers, s, l) not in cells:
-                out.append("")
-                continue
-            us, allocated = cells[(callers, s, l)]
-            out.append(f"{us:,.1f} us/call, {1e6 / us:,.0f} calls/s")
+            key = (callers, s, l)
+            cell = f"{wall[key]:,.0f} us wall ({1e6 / wall[key]:,.0f}/s)" if key in wall else ""
+            if key in cpu:
+                cell += f"; {cpu[key]:,.0f} us CPU ({2e6 / cpu[key]:,.0f}/s on 2 idle cores)"
+            out.append(cell)
         lines.append(f"| {callers} | " + " | ".join(out) + " |")
     return "\n".join(lines)
 
