@@ -5,6 +5,11 @@ using GovernedExecution.Benchmarks;
 //   dotnet run -c Release --project benchmarks/GovernedExecution.Benchmarks -- --filter '*RunAsync*'
 // or exports the policy workloads for benchmarks/cedar-compare/run.sh:
 //   dotnet run -c Release --project benchmarks/GovernedExecution.Benchmarks -- cedar-export FOLDER
+if (args is ["throughput-cpu", var file, .. var rest])
+{
+    return ThroughputCpu.Run(file, rest is [var n] ? int.Parse(n, System.Globalization.CultureInfo.InvariantCulture) : 4096);
+}
+
 if (args is ["cedar-export", var folder])
 {
     return CedarComparison.Run(folder);

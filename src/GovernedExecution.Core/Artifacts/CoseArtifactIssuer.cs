@@ -13,14 +13,19 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
     private readonly TimeProvider _time;
     private readonly string _issuer;
     private readonly TimeSpan _defaultLifetime;
+    private readonly ArtifactBatchSigner? _batches;
 
-    internal CoseArtifactIssuer(ISigningKeyProvider keys, TimeProvider time, string issuer, TimeSpan defaultLifetime)
+    internal CoseArtifactIssuer(ISigningKeyProvider keys, TimeProvider time, string issuer, TimeSpan defaultLifetime, ArtifactSigningMode signing = ArtifactSigningMode.PerArtifact)
     {
+        _batches = signing == ArtifactSigningMode.Batched ? new ArtifactBatchSigner() : null;
         _keys = keys;
         _time = time;
         _issuer = issuer;
         _defaultLifetime = defaultLifetime;
     }
+
+    /// <summary>The group-commit signer in batched mode; null when every artifact is signed alone.</summary>
+    internal ArtifactBatchSigner? Batches => _batches;
 
     public async ValueTask<AuthorizationArtifact> IssueAsync(ArtifactRequest request, CancellationToken cancellationToken)
     {
@@ -57,6 +62,13 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
         writer.Reset();
         EncodeClaims(writer, request, now, expires, Guid.NewGuid());
         var length = writer.BytesWritten;
+        if (_batches is not null)
+        {
+            var claims = writer.Encode();
+            _ = Usable(key);
+            return AuthorizationArtifact.Wrap(await _batches.SignAsync(key, claims).ConfigureAwait(false));
+        }
+
         var payload = length <= 2048 ? stackalloc byte[2048] : new byte[length];
         writer.Encode(payload);
         byte[] signed;
@@ -71,6 +83,19 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
         }
 
         return AuthorizationArtifact.Wrap(signed);
+    }
+
+    /// <summary>Refuses a disposed key before anything is signed with it.</summary>
+    private static bool Usable(SigningKey key)
+    {
+        try
+        {
+            return key.Key is not null;
+        }
+        catch (ObjectDisposedException ex)
+        {
+            throw new KeyUnavailableException("The signing key was disposed.", ex);
+        }
     }
 
     /// <summary>

@@ -19,6 +19,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
     private readonly ImmutableHashSet<ArtifactAlgorithm> _allowed;
     private readonly TimeSpan _maxLifetime;
     private readonly TimeSpan _timeout;
+    private readonly BatchRootCache _roots = new();
 
     /// <param name="trust">The trusted-key store.</param>
     /// <param name="replay">The replay guard.</param>
@@ -190,7 +191,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         }
 
         checks.Add("headers");
-        if (!TryReadHeaders(message, out var keyId, out error) || !CoseSign1Layer.TryReadAlgorithm(message, out var algorithm, out error))
+        if (!TryReadHeaders(message, out var keyId, out var batched, out error) || !CoseSign1Layer.TryReadAlgorithm(message, out var algorithm, out error))
         {
             return Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, error);
         }
@@ -248,10 +249,36 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
             return Stage.Fail(ArtifactVerdict.Untrusted, DenialReason.UntrustedKey, "the key is outside its validity period");
         }
 
-        checks.Add("signature");
-        if (!CoseSign1Layer.VerifySignature(message, material))
+        if (batched)
         {
-            return Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "the signature does not verify");
+            // Section 8: the payload's inclusion proof leads to the root; the signature covers that root.
+            checks.Add("inclusion");
+            Span<byte> root = stackalloc byte[32];
+            if (!ArtifactBatch.TryComputeRoot(message.UnprotectedHeaders[ProofsHeader].EncodedValue, message.Content!.Value.Span, root, out error))
+            {
+                return Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, error);
+            }
+
+            checks.Add("signature");
+            var protectedHeader = message.RawProtectedHeaders.Span;
+            var signature = message.Signature.Span;
+            if (!_roots.Contains(keyId, material, protectedHeader, root, signature))
+            {
+                if (!ArtifactBatch.VerifyRoot(protectedHeader, root, signature, material, algorithm))
+                {
+                    return Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "the signature does not verify");
+                }
+
+                _roots.Add(keyId, material, protectedHeader, root, signature);
+            }
+        }
+        else
+        {
+            checks.Add("signature");
+            if (!CoseSign1Layer.VerifySignature(message, material))
+            {
+                return Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "the signature does not verify");
+            }
         }
 
         checks.Add("claims");
@@ -391,8 +418,20 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
     private static ArtifactVerificationResult Fail(ArtifactVerdict verdict, DenialReason reason, string detail, ImmutableArray<string>.Builder checks, ArtifactClaims? claims = null) =>
         new(verdict, reason, detail, checks.ToImmutable(), claims);
 
+    private static readonly CoseHeaderLabel VdsHeader = new(ArtifactBatch.VdsLabel);
+    private static readonly CoseHeaderLabel ProofsHeader = new(ArtifactBatch.ProofsLabel);
+    private static readonly CoseHeaderLabel ReceiptsHeader = new(ArtifactBatch.ReceiptsLabel);
+
     /// <summary>Section 1.1 and 1.2: exactly alg, content type and kid, all protected; no crit anywhere.</summary>
-    internal static bool TryReadHeaders(CoseSign1Message message, out string keyId, out string error)
+    internal static bool TryReadHeaders(CoseSign1Message message, out string keyId, out string error) =>
+        TryReadHeaders(message, out keyId, out _, out error);
+
+    /// <summary>
+    /// Sections 1.1, 1.2 and 8: exactly alg, content type and kid, all protected, and, for a batched artifact, the
+    /// verifiable data structure (395, RFC9162_SHA256) protected too and nothing unprotected but its proof (396). No
+    /// crit anywhere; the Merkle parameters nowhere else.
+    /// </summary>
+    internal static bool TryReadHeaders(CoseSign1Message message, out string keyId, out bool batched, out string error)
     {
         keyId = string.Empty;
         error = string.Empty;
@@ -400,11 +439,13 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         if (unprotected.ContainsKey(CoseHeaderLabel.Algorithm) || unprotected.ContainsKey(CoseHeaderLabel.CriticalHeaders)
             || unprotected.ContainsKey(CoseHeaderLabel.KeyIdentifier) || unprotected.ContainsKey(CoseHeaderLabel.ContentType))
         {
+            batched = false;
             error = "alg, crit, kid or content type in the unprotected header";
             return false;
         }
 
         var headers = message.ProtectedHeaders;
+        batched = headers.ContainsKey(VdsHeader);
         if (headers.ContainsKey(CoseHeaderLabel.CriticalHeaders))
         {
             error = "crit names parameters this format does not define";
@@ -413,11 +454,32 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
 
         foreach (var pair in headers)
         {
-            if (pair.Key != CoseHeaderLabel.Algorithm && pair.Key != CoseHeaderLabel.KeyIdentifier && pair.Key != CoseHeaderLabel.ContentType)
+            if (pair.Key != CoseHeaderLabel.Algorithm && pair.Key != CoseHeaderLabel.KeyIdentifier && pair.Key != CoseHeaderLabel.ContentType && pair.Key != VdsHeader)
             {
                 error = "unknown protected header";
                 return false;
             }
+        }
+
+        if (batched)
+        {
+            if (!IsRfc9162(headers[VdsHeader]))
+            {
+                error = "the verifiable data structure is not RFC9162_SHA256";
+                return false;
+            }
+
+            // The proof is the only thing not signed: nothing else may ride along with it.
+            if (unprotected.Count != 1 || !unprotected.ContainsKey(ProofsHeader))
+            {
+                error = "a batched artifact's unprotected header must hold its inclusion proof and nothing else";
+                return false;
+            }
+        }
+        else if (unprotected.ContainsKey(VdsHeader) || unprotected.ContainsKey(ProofsHeader) || unprotected.ContainsKey(ReceiptsHeader))
+        {
+            error = "Merkle proof parameters in the unprotected header of an artifact signed alone";
+            return false;
         }
 
         if (!headers.TryGetValue(CoseHeaderLabel.KeyIdentifier, out var kidValue) || !headers.TryGetValue(CoseHeaderLabel.ContentType, out var ctValue))
@@ -455,6 +517,18 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         }
 
         return true;
+    }
+
+    private static bool IsRfc9162(CoseHeaderValue value)
+    {
+        try
+        {
+            return value.EncodedValue.Length == 1 && value.GetValueAsInt32() == ArtifactBatch.Rfc9162Sha256;
+        }
+        catch (Exception ex) when (CoseSign1Layer.IsMalformed(ex))
+        {
+            return false;
+        }
     }
 
     internal static ArtifactClaims? TryDecodeClaims(ReadOnlyMemory<byte> payload, string keyId, ArtifactAlgorithm algorithm)

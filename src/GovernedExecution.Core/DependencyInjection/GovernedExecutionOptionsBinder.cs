@@ -47,6 +47,23 @@ internal static class GovernedExecutionOptionsBinder
                 case "ENSUREAUTHORIZEDEVALUATESPOLICY":
                     options.EnsureAuthorizedEvaluatesPolicy = Flag(child, errors) ?? options.EnsureAuthorizedEvaluatesPolicy;
                     break;
+                case "ARTIFACTSIGNING":
+                    switch (Text(child, errors))
+                    {
+                        case null:
+                            break;
+                        case nameof(ArtifactSigningMode.PerArtifact):
+                            options.ArtifactSigning = ArtifactSigningMode.PerArtifact;
+                            break;
+                        case nameof(ArtifactSigningMode.Batched):
+                            options.ArtifactSigning = ArtifactSigningMode.Batched;
+                            break;
+                        default:
+                            errors.Add($"Configuration key '{child.Path}' must be PerArtifact or Batched (exactly).");
+                            break;
+                    }
+
+                    break;
                 case "ALLOWEDALGORITHMS":
                     Algorithms(child, options, errors);
                     break;
@@ -65,7 +82,7 @@ internal static class GovernedExecutionOptionsBinder
 
                     break;
                 default:
-                    errors.Add($"Configuration key '{child.Path}' is not an option of governed execution (a typo?). The options are Audience, Issuer, VerifyOnly, ArtifactLifetime, MaxArtifactLifetime, ClockSkew, DependencyTimeout, ApprovalTimeout, EnsureAuthorizedEvaluatesPolicy, AllowedAlgorithms and Lineage:RecordEntities.");
+                    errors.Add($"Configuration key '{child.Path}' is not an option of governed execution (a typo?). The options are Audience, Issuer, VerifyOnly, ArtifactLifetime, MaxArtifactLifetime, ClockSkew, DependencyTimeout, ApprovalTimeout, EnsureAuthorizedEvaluatesPolicy, ArtifactSigning, AllowedAlgorithms and Lineage:RecordEntities.");
                     break;
             }
         }

@@ -323,7 +323,7 @@ public sealed class GovernedExecutorBuilder
         }
 
         var evaluator = components.Evaluator;
-        IArtifactIssuer? issuer = options.VerifyOnly ? null : _artifacts?.Issuer ?? new CoseArtifactIssuer(components.SigningKeys!, time, options.Issuer, options.ArtifactLifetime);
+        IArtifactIssuer? issuer = options.VerifyOnly ? null : _artifacts?.Issuer ?? new CoseArtifactIssuer(components.SigningKeys!, time, options.Issuer, options.ArtifactLifetime, options.ArtifactSigning);
         var verifier = _artifacts?.Verifier ?? new CoseArtifactVerifier(components.TrustedKeys!, components.ReplayGuard, time, options.ClockSkew, options.AllowedAlgorithms, options.MaxArtifactLifetime, options.DependencyTimeout);
         // A verify-only worker decides nothing, but the policies it was given are the ones its artifacts must have been decided by.
         return new GovernedExecutor(options.VerifyOnly ? null : evaluator, issuer, verifier, components.Sinks, time, logger, options, components.Approvals, evaluator, components.Revocation);

@@ -44,6 +44,14 @@ public sealed class GovernedExecutionOptions
     /// </summary>
     public bool EnsureAuthorizedEvaluatesPolicy { get; set; } = true;
 
+    /// <summary>
+    /// How minted artifacts are signed: <see cref="ArtifactSigningMode.PerArtifact"/> (the default: one signature per
+    /// artifact, which every verifier of the format accepts) or <see cref="ArtifactSigningMode.Batched"/> (one signature
+    /// per batch of concurrent artifacts, each carrying its Merkle inclusion proof; verifiers of this version or later).
+    /// Verification accepts both whatever this says.
+    /// </summary>
+    public ArtifactSigningMode ArtifactSigning { get; set; } = ArtifactSigningMode.PerArtifact;
+
     /// <summary>The algorithms artifacts may be signed with. ES256 only by default; ES384, ES512 and PS256 may be added.</summary>
     public ISet<ArtifactAlgorithm> AllowedAlgorithms { get; } = new HashSet<ArtifactAlgorithm> { ArtifactAlgorithm.ES256 };
 
@@ -92,6 +100,11 @@ public sealed class GovernedExecutionOptions
         if (ApprovalTimeout <= TimeSpan.Zero || ApprovalTimeout > TimeSpan.FromHours(1))
         {
             failures.Add("ApprovalTimeout must be positive and at most 1 hour.");
+        }
+
+        if (!Enum.IsDefined(ArtifactSigning))
+        {
+            failures.Add("ArtifactSigning must be PerArtifact or Batched.");
         }
 
         if (AllowedAlgorithms.Count == 0)

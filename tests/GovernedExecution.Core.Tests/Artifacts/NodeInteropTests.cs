@@ -60,13 +60,111 @@ public sealed class NodeInteropTests : IDisposable
         Assert.Contains(what == "signature" ? "signature" : what, result.GetProperty("error").GetString(), StringComparison.Ordinal);
     }
 
-    private static async Task<byte[]> MintAsync(SigningKey key, string audience)
+    [SkippableTheory]
+    [InlineData(ArtifactAlgorithm.ES256)]
+    [InlineData(ArtifactAlgorithm.ES384)]
+    [InlineData(ArtifactAlgorithm.ES512)]
+    [InlineData(ArtifactAlgorithm.PS256)]
+    public async Task Independent_verifier_accepts_batched_artifacts(ArtifactAlgorithm algorithm)
+    {
+        using var key = SigningKey.Generate(algorithm);
+
+        // A lone caller of a batched executor: a batch of one.
+        var alone = await MintAsync(key, "interop", ArtifactSigningMode.Batched);
+        var (code, result) = await VerifyWithNodeAsync(alone, key, algorithm, "interop");
+        Assert.True(code == 0, result.GetRawText());
+        Assert.Contains("inclusion", result.GetProperty("checks").EnumerateArray().Select(c => c.GetString()));
+
+        // The third of five leaves (an odd tree: its last leaf climbs past a missing sibling).
+        var batch = Batch(key, await MintAsync(key, "interop"));
+        (code, result) = await VerifyWithNodeAsync(ArtifactBatch.Encode(batch.Header, 5, 2, batch.Path, batch.Payload, batch.Signature), key, algorithm, "interop");
+        Assert.True(code == 0, result.GetRawText());
+        Assert.True(result.GetProperty("verified").GetBoolean());
+        Assert.Contains("inclusion", result.GetProperty("checks").EnumerateArray().Select(c => c.GetString()));
+        Assert.Contains("signature", result.GetProperty("checks").EnumerateArray().Select(c => c.GetString()));
+    }
+
+    [SkippableTheory]
+    [InlineData("index", "signature")]
+    [InlineData("path-short", "inclusion")]
+    [InlineData("path-long", "inclusion")]
+    [InlineData("signature", "signature")]
+    [InlineData("extra-unprotected", "unprotected-proof")]
+    [InlineData("leaf-as-node", "signature")]
+    public async Task Independent_verifier_refuses_tampered_batched_artifacts(string what, string failedCheck)
+    {
+        using var key = SigningKey.Generate();
+        var b = Batch(key, await MintAsync(key, "interop"));
+        var signature = (byte[])b.Signature.Clone();
+        byte[] artifact;
+        switch (what)
+        {
+            case "index":
+                artifact = ArtifactBatch.Encode(b.Header, 5, 3, b.Path, b.Payload, signature);
+                break;
+            case "path-short":
+                artifact = ArtifactBatch.Encode(b.Header, 5, 2, b.Path[..^1], b.Payload, signature);
+                break;
+            case "path-long":
+                artifact = ArtifactBatch.Encode(b.Header, 5, 2, [.. b.Path, b.Path[0]], b.Payload, signature);
+                break;
+            case "signature":
+                signature[^1] ^= 0x01;
+                artifact = ArtifactBatch.Encode(b.Header, 5, 2, b.Path, b.Payload, signature);
+                break;
+            case "extra-unprotected":
+                var writer = new System.Formats.Cbor.CborWriter();
+                writer.WriteTag((System.Formats.Cbor.CborTag)18);
+                writer.WriteStartArray(4);
+                writer.WriteByteString(b.Header);
+                writer.WriteStartMap(2);
+                writer.WriteInt32(33);
+                writer.WriteByteString([1]);
+                writer.WriteInt32(ArtifactBatch.ProofsLabel);
+                writer.WriteEncodedValue(System.Security.Cryptography.Cose.CoseMessage.DecodeSign1(ArtifactBatch.Encode(b.Header, 5, 2, b.Path, b.Payload, signature))
+                    .UnprotectedHeaders[new System.Security.Cryptography.Cose.CoseHeaderLabel(ArtifactBatch.ProofsLabel)].EncodedValue.Span);
+                writer.WriteEndMap();
+                writer.WriteByteString(b.Payload);
+                writer.WriteByteString(signature);
+                writer.WriteEndArray();
+                artifact = writer.Encode();
+                break;
+            default:
+                // Second preimage: the two leaf hashes under node (2, 3) presented as one leaf's payload, one level up.
+                artifact = ArtifactBatch.Encode(b.Header, 3, 1, b.Path[1..], [.. b.Leaves[2], .. b.Leaves[3]], signature);
+                break;
+        }
+
+        var (code, result) = await VerifyWithNodeAsync(artifact, key, ArtifactAlgorithm.ES256, "interop");
+
+        Assert.Equal(1, code);
+        Assert.False(result.GetProperty("verified").GetBoolean());
+        Assert.StartsWith(failedCheck + ":", result.GetProperty("error").GetString(), StringComparison.Ordinal);
+    }
+
+    /// <summary>A batch of five signed with <paramref name="key"/>, the minted artifact's payload at index 2.</summary>
+    private static (byte[] Header, byte[][] Path, byte[] Payload, byte[] Signature, byte[][] Leaves) Batch(SigningKey key, byte[] minted)
+    {
+        var payload = System.Security.Cryptography.Cose.CoseMessage.DecodeSign1(minted).Content!.Value.ToArray();
+        byte[][] payloads = [[1], [2], payload, [3], [4]];
+        var signed = ArtifactBatch.Sign(key, payloads);
+        var message = System.Security.Cryptography.Cose.CoseMessage.DecodeSign1(signed[2]);
+        var leaves = payloads.Select(p =>
+        {
+            var leaf = new byte[32];
+            GovernedExecution.Lineage.Merkle.MerkleHash.LeafHash(p, leaf);
+            return leaf;
+        }).ToArray();
+        return (message.RawProtectedHeaders.ToArray(), GovernedExecution.Lineage.Merkle.MerkleTree.InclusionProof(2, leaves), payload, message.Signature.ToArray(), leaves);
+    }
+
+    private static async Task<byte[]> MintAsync(SigningKey key, string audience, ArtifactSigningMode signing = ArtifactSigningMode.PerArtifact)
     {
         using var document = JsonDocument.Parse(await File.ReadAllTextAsync(Vectors));
         var vector = document.RootElement.GetProperty("vectors").EnumerateArray().Single(v => v.GetProperty("name").GetString() == VectorName);
         var intent = IntentJson.Parse(vector.GetProperty("intent").GetRawText());
         var executor = new GovernedExecutorBuilder()
-            .Configure(o => { o.Audience = audience; o.AllowedAlgorithms.Add(key.Algorithm); })
+            .Configure(o => { o.Audience = audience; o.AllowedAlgorithms.Add(key.Algorithm); o.ArtifactSigning = signing; })
             .UsePolicies(new RulePolicyEvaluator([PolicyRule.Permit("allow-all", _ => true, [new("ttl", "30s")])]))
             .UseSigningKey(key)
             .UseTrustedKeys(key.ToTrustedKey())

@@ -102,6 +102,12 @@ public static class DenialDetails
             @"the key is pinned to [A-Z]+\d+, the artifact says [A-Z]+\d+",
             "the signature does not verify",
             "malformed claims",
+            "the verifiable data structure is not RFC9162_SHA256",
+            "a batched artifact's unprotected header must hold its inclusion proof and nothing else",
+            "Merkle proof parameters in the unprotected header of an artifact signed alone",
+            "malformed inclusion proof",
+            "the inclusion proof's tree size or leaf index is out of range",
+            "the inclusion proof does not fit its tree size and leaf index",
         ],
         [DenialReason.UntrustedKey] =
         [

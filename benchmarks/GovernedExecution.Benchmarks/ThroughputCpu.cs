@@ -1,0 +1,62 @@
+using System.Diagnostics;
+using System.Globalization;
+using GovernedExecution.Artifacts;
+
+namespace GovernedExecution.Benchmarks;
+
+/// <summary>
+/// The throughput workload of <see cref="ThroughputBenchmarks"/> measured by the processor time the process spends per
+/// governed call as well as by the wall clock. On a machine shared with other work the wall clock measures the share
+/// of the cores this process got; processor time per call is what the call costs, and 2 cores / processor time per call
+/// is the rate an otherwise idle 2-core machine would reach. Writes one CSV line per case:
+/// <c>dotnet run -c Release --project benchmarks/GovernedExecution.Benchmarks -- throughput-cpu FILE [CALLS]</c>.
+/// </summary>
+internal static class ThroughputCpu
+{
+    internal static int Run(string file, int calls)
+    {
+        using var output = new StreamWriter(file) { AutoFlush = true };
+        output.WriteLine("Callers,Signing,Lineage,Calls,WallUsPerCall,CpuUsPerCall,LoadAverage");
+        foreach (var callers in new[] { 1, 8, 32, 64 })
+        {
+            foreach (var lineage in new[] { "file", "memory" })
+            {
+                foreach (var signing in new[] { ArtifactSigningMode.PerArtifact, ArtifactSigningMode.Batched })
+                {
+                    var bench = new ThroughputBenchmarks { Callers = callers, Signing = signing, Lineage = lineage };
+                    bench.Setup();
+                    try
+                    {
+                        bench.GovernedCalls().GetAwaiter().GetResult(); // warm up: JIT, tiering, the file
+                        var rounds = Math.Max(1, calls / 1024);
+                        var process = Process.GetCurrentProcess();
+                        process.Refresh();
+                        var cpu = process.TotalProcessorTime;
+                        var wall = Stopwatch.StartNew();
+                        for (var r = 0; r < rounds; r++)
+                        {
+                            bench.GovernedCalls().GetAwaiter().GetResult();
+                        }
+
+                        wall.Stop();
+                        process.Refresh();
+                        var total = rounds * 1024;
+                        var line = string.Join(',',
+                            callers, signing, lineage, total,
+                            (wall.Elapsed.TotalMicroseconds / total).ToString("F1", CultureInfo.InvariantCulture),
+                            ((process.TotalProcessorTime - cpu).TotalMicroseconds / total).ToString("F1", CultureInfo.InvariantCulture),
+                            File.ReadAllText("/proc/loadavg").Split(' ')[0]);
+                        output.WriteLine(line);
+                        Console.WriteLine(line);
+                    }
+                    finally
+                    {
+                        bench.Cleanup();
+                    }
+                }
+            }
+        }
+
+        return 0;
+    }
+}
