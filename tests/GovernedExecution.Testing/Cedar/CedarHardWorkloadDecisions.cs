@@ -51,14 +51,22 @@ public static class CedarHardWorkloadDecisions
     /// <param name="set">The parsed policies.</param>
     /// <param name="entities">The parsed entities.</param>
     /// <returns>The disagreements, empty when every decision agrees.</returns>
-    public static List<string> Disagreements(CedarHardWorkload workload, CedarPolicySet set, CedarEntities entities)
+    public static List<string> Disagreements(CedarHardWorkload workload, CedarPolicySet set, CedarEntities entities) =>
+        Disagreements(workload, r => set.Evaluate(r, entities));
+
+    /// <summary>Checks every request of <paramref name="workload"/> evaluated by <paramref name="evaluate"/> against the recorded decisions.</summary>
+    /// <param name="workload">The workload.</param>
+    /// <param name="evaluate">The evaluator.</param>
+    /// <returns>The disagreements, empty when every decision agrees.</returns>
+    public static List<string> Disagreements(CedarHardWorkload workload, Func<CedarRequest, CedarResponse> evaluate)
     {
+        ArgumentNullException.ThrowIfNull(evaluate);
         var expected = For(workload);
         var problems = new List<string>();
         for (var i = 0; i < workload.Requests.Count; i++)
         {
             var r = workload.Requests[i];
-            var response = set.Evaluate(CedarRequest.Create(r.PrincipalText, r.ActionText, r.ResourceText, r.ContextJson), entities);
+            var response = evaluate(CedarRequest.Create(r.PrincipalText, r.ActionText, r.ResourceText, r.ContextJson));
             var ours = Key(response.IsAllowed ? "Allow" : "Deny", response.Reasons, response.Errors.Select(e => e.PolicyId));
             if (ours != expected[i])
             {

@@ -40,6 +40,13 @@ public sealed class CedarInterpretedReference
     /// <returns>The evaluator.</returns>
     public static CedarInterpretedReference Of(CedarPolicySet set) => new(set.Policies);
 
+    /// <summary>Decides a request exactly as the engine's in-memory entry point did before compilation (a new environment, then a result).</summary>
+    /// <param name="request">The request.</param>
+    /// <param name="entities">The entities.</param>
+    /// <returns>True when the request is allowed.</returns>
+    public bool IsAllowed(CedarRequest request, CedarEntities entities) =>
+        Authorize(new EvalEnv(request.Principal, request.Action, request.Resource, request.Context, entities.Store)).Allowed;
+
     /// <summary>Evaluates a request the way the engine did before compilation.</summary>
     /// <param name="request">The request.</param>
     /// <param name="entities">The entities.</param>

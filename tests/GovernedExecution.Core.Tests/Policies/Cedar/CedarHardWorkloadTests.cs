@@ -27,6 +27,19 @@ public sealed class CedarHardWorkloadTests
         Assert.True(problems.Count == 0, string.Join("\n", problems));
     }
 
+    [Theory]
+    [MemberData(nameof(Sizes))]
+    public void The_interpreted_reference_agrees_with_the_official_engine_too(int policies)
+    {
+        var workload = new CedarHardWorkload(policies);
+        var reference = CedarInterpretedReference.Of(CedarPolicySet.Parse(workload.PolicyText));
+        var entities = CedarEntities.ParseJson(workload.EntitiesJson);
+
+        var problems = CedarHardWorkloadDecisions.Disagreements(workload, r => reference.Evaluate(r, entities));
+
+        Assert.True(problems.Count == 0, string.Join("\n", problems));
+    }
+
     [SkippableFact]
     public void The_recording_is_the_official_engines()
     {
