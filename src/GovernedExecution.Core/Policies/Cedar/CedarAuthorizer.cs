@@ -31,7 +31,7 @@ internal sealed class CedarDecisionBuffer
 {
     private readonly List<string> _permits = new(4);
     private readonly List<string> _forbids = new(4);
-    private byte[] _marks = [];
+    private ulong[] _scratch = [];
 
     public EvalEnv Env { get; } = new();
 
@@ -47,14 +47,15 @@ internal sealed class CedarDecisionBuffer
     /// <summary>Gets the policies that raised errors in the last decision, in ordinal id order.</summary>
     public List<CedarPolicyError> Errors { get; } = [];
 
-    public Span<byte> Marks(int count)
+    /// <summary>Scratch bit sets for scope variables whose entity is not in the store (three of <paramref name="words"/> words).</summary>
+    public Span<ulong> Scratch(int words)
     {
-        if (_marks.Length < count)
+        if (_scratch.Length < 3 * words)
         {
-            _marks = new byte[count];
+            _scratch = new ulong[3 * words];
         }
 
-        return _marks.AsSpan(0, count);
+        return _scratch.AsSpan(0, 3 * words);
     }
 
     public void Clear()
@@ -128,14 +129,12 @@ internal sealed class CedarCompiledPolicy
 /// </summary>
 internal sealed class CedarCompiledPolicySet
 {
-    private const byte AllScopes = 7;
-
     [ThreadStatic]
     private static CedarDecisionBuffer? t_buffer;
 
     private readonly CedarCompiledPolicy[] _policies;
     private readonly CedarPolicy[] _sources;
-    private readonly byte[] _anyScope;
+    private readonly int _words;
     private readonly ScopeIndex _principal;
     private readonly ScopeIndex _action;
     private readonly ScopeIndex _resource;
@@ -156,10 +155,10 @@ internal sealed class CedarCompiledPolicySet
         list.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
         _sources = [.. list];
         _policies = [.. list.Select(p => new CedarCompiledPolicy(p))];
-        _anyScope = new byte[_sources.Length];
-        _principal = new ScopeIndex(_sources, static p => p.Principal, _anyScope, 1);
-        _action = new ScopeIndex(_sources, static p => p.Action, _anyScope, 2);
-        _resource = new ScopeIndex(_sources, static p => p.Resource, _anyScope, 4);
+        _words = (_sources.Length + 63) >> 6;
+        _principal = new ScopeIndex(_sources, static p => p.Principal);
+        _action = new ScopeIndex(_sources, static p => p.Action);
+        _resource = new ScopeIndex(_sources, static p => p.Resource);
     }
 
     public IReadOnlyList<CedarPolicy> Policies => _sources;
@@ -199,24 +198,21 @@ internal sealed class CedarCompiledPolicySet
             return false;
         }
 
-        var marks = buffer.Marks(n);
-        _anyScope.CopyTo(marks);
+        int words = _words;
+        var scratch = buffer.Scratch(words);
         var binding = Bind(env.Entities);
-        _principal.Mark(env.Principal, binding, binding.Principal, marks, 1);
-        _action.Mark(env.Action, binding, binding.Action, marks, 2);
-        _resource.Mark(env.Resource, binding, binding.Resource, marks, 4);
-        int i = 0;
-        while (i < n)
+        var principal = _principal.Bits(env.Principal, binding, binding.Principal, scratch[..words]);
+        var action = _action.Bits(env.Action, binding, binding.Action, scratch.Slice(words, words));
+        var resource = _resource.Bits(env.Resource, binding, binding.Resource, scratch.Slice(2 * words, words));
+        for (int w = 0; w < words; w++)
         {
-            int next = marks[i..].IndexOf(AllScopes);
-            if (next < 0)
+            ulong candidates = principal[w] & action[w] & resource[w];
+            while (candidates != 0)
             {
-                break;
+                int i = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(candidates);
+                Evaluate(_policies[i], env, buffer);
+                candidates &= candidates - 1;
             }
-
-            i += next;
-            Evaluate(_policies[i], env, buffer);
-            i++;
         }
 
         return buffer.Finish();
@@ -260,29 +256,31 @@ internal sealed class CedarCompiledPolicySet
         public Binding(CedarEntityStore store)
         {
             Store = store;
-            Principal = new int[]?[store.Count];
-            Action = new int[]?[store.Count];
-            Resource = new int[]?[store.Count];
+            Principal = new ulong[]?[store.Count];
+            Action = new ulong[]?[store.Count];
+            Resource = new ulong[]?[store.Count];
         }
 
         public CedarEntityStore Store { get; }
 
-        public int[]?[] Principal { get; }
+        public ulong[]?[] Principal { get; }
 
-        public int[]?[] Action { get; }
+        public ulong[]?[] Action { get; }
 
-        public int[]?[] Resource { get; }
+        public ulong[]?[] Resource { get; }
     }
 
-    /// <summary>Candidate policies for one scope variable.</summary>
+    /// <summary>Candidate policies for one scope variable, as bit sets over the policies (bit i for policy i).</summary>
     private sealed class ScopeIndex
     {
+        private readonly ulong[] _any;
         private readonly Dictionary<EntityUid, int[]> _eq;
         private readonly Dictionary<EntityUid, int[]> _in;
         private readonly Dictionary<string, int[]> _type;
 
-        public ScopeIndex(CedarPolicy[] policies, Func<CedarPolicy, ScopeConstraint> select, byte[] anyScope, byte bit)
+        public ScopeIndex(CedarPolicy[] policies, Func<CedarPolicy, ScopeConstraint> select)
         {
+            _any = new ulong[(policies.Length + 63) >> 6];
             var eq = new Dictionary<EntityUid, List<int>>();
             var inn = new Dictionary<EntityUid, List<int>>();
             var type = new Dictionary<string, List<int>>(StringComparer.Ordinal);
@@ -309,7 +307,7 @@ internal sealed class CedarCompiledPolicySet
                         break;
                     default:
                         // Unconstrained (or a shape the index does not hold, checked when the policy is evaluated).
-                        anyScope[i] |= bit;
+                        _any[i >> 6] |= 1UL << i;
                         break;
                 }
             }
@@ -319,60 +317,44 @@ internal sealed class CedarCompiledPolicySet
             _type = Freeze(type);
         }
 
-        public void Mark(EntityUid uid, Binding binding, int[]?[] resolved, Span<byte> marks, byte bit)
+        /// <summary>The policies whose constraint on this variable <paramref name="uid"/> can match.</summary>
+        public ReadOnlySpan<ulong> Bits(EntityUid uid, Binding binding, ulong[]?[] resolved, Span<ulong> scratch)
         {
             int ordinal = binding.Store.OrdinalOf(uid);
             if (ordinal < 0)
             {
-                // Not in the store: no ancestors, so only its own entries.
-                MarkAll(_eq.GetValueOrDefault(uid), marks, bit);
-                MarkAll(_type.GetValueOrDefault(uid.Type), marks, bit);
-                MarkAll(_in.GetValueOrDefault(uid), marks, bit);
-                return;
+                // Not in the store: no ancestors, so only its own entries; nothing to keep.
+                Fill(scratch, uid, null);
+                return scratch;
             }
 
-            var candidates = Volatile.Read(ref resolved[ordinal]);
-            if (candidates is null)
+            var bits = Volatile.Read(ref resolved[ordinal]);
+            if (bits is null)
             {
-                candidates = Resolve(uid, binding.Store.Get(uid)!);
-                Volatile.Write(ref resolved[ordinal], candidates);
+                bits = new ulong[_any.Length];
+                Fill(bits, uid, binding.Store.Get(uid));
+                Volatile.Write(ref resolved[ordinal], bits);
             }
 
-            MarkAll(candidates, marks, bit);
+            return bits;
         }
 
-        private int[] Resolve(EntityUid uid, CedarEntity entity)
+        private void Fill(Span<ulong> bits, EntityUid uid, CedarEntity? entity)
         {
-            var all = new List<int>();
-            AddAll(all, _eq.GetValueOrDefault(uid));
-            AddAll(all, _type.GetValueOrDefault(uid.Type));
-            AddAll(all, _in.GetValueOrDefault(uid));
-            if (_in.Count > 0)
+            _any.CopyTo(bits);
+            Set(bits, _eq.GetValueOrDefault(uid));
+            Set(bits, _type.GetValueOrDefault(uid.Type));
+            Set(bits, _in.GetValueOrDefault(uid));
+            if (entity is not null && _in.Count > 0)
             {
                 foreach (var ancestor in entity.Ancestors)
                 {
-                    AddAll(all, _in.GetValueOrDefault(ancestor));
+                    Set(bits, _in.GetValueOrDefault(ancestor));
                 }
             }
-
-            if (all.Count == 0)
-            {
-                return [];
-            }
-
-            all.Sort();
-            return [.. all.Distinct()];
         }
 
-        private static void AddAll(List<int> all, int[]? indices)
-        {
-            if (indices is not null)
-            {
-                all.AddRange(indices);
-            }
-        }
-
-        private static void MarkAll(int[]? indices, Span<byte> marks, byte bit)
+        private static void Set(Span<ulong> bits, int[]? indices)
         {
             if (indices is null)
             {
@@ -381,7 +363,7 @@ internal sealed class CedarCompiledPolicySet
 
             foreach (var i in indices)
             {
-                marks[i] |= bit;
+                bits[i >> 6] |= 1UL << i;
             }
         }
 

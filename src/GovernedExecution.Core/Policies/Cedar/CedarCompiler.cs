@@ -56,6 +56,13 @@ internal static class CedarCompiler
                 return In(inn.Left, inn.Right);
             case HasExpr { Expanded: { } expanded }:
                 return Bool(expanded);
+            case HasExpr { Target: VarExpr { Var: VarKind.Principal or VarKind.Resource } target } has:
+                {
+                    bool principal = target.Var == VarKind.Principal;
+                    var attr = has.Attr;
+                    return env => (principal ? env.PrincipalEntity : env.ResourceEntity)?.Attrs.ContainsKey(attr) ?? false;
+                }
+
             case HasExpr has:
                 {
                     var t = Value(has.Target);
@@ -356,6 +363,20 @@ internal static class CedarCompiler
             return env => env.Context.Attrs.TryGetValue(attr, out var v)
                 ? v
                 : throw new CedarEvaluationException("record does not have attribute " + CedarText.Quote(attr));
+        }
+
+        if (e.Target is VarExpr { Var: VarKind.Principal or VarKind.Resource } target)
+        {
+            // The request's own entities: looked up once per request, with the messages of CedarExpr.GetAttr.
+            bool principal = target.Var == VarKind.Principal;
+            return env =>
+            {
+                var entity = (principal ? env.PrincipalEntity : env.ResourceEntity)
+                    ?? throw new CedarEvaluationException("entity " + (principal ? env.Principal : env.Resource) + " does not exist");
+                return entity.Attrs.TryGetValue(attr, out var v)
+                    ? v
+                    : throw new CedarEvaluationException("entity " + entity.Uid + " does not have attribute " + CedarText.Quote(attr));
+            };
         }
 
         var t = Value(e.Target);

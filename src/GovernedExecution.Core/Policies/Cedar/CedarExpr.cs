@@ -5,6 +5,11 @@ namespace GovernedExecution.Policies.Cedar;
 /// <summary>The request and entities a policy is evaluated against.</summary>
 internal sealed class EvalEnv
 {
+    private CedarEntity? _principalEntity;
+    private CedarEntity? _resourceEntity;
+    private bool _principalLooked;
+    private bool _resourceLooked;
+
     public EvalEnv(EntityUid principal, EntityUid action, EntityUid resource, RecordValue context, CedarEntityStore entities) =>
         Reset(principal, action, resource, context, entities);
 
@@ -23,6 +28,36 @@ internal sealed class EvalEnv
 
     public CedarEntityStore Entities { get; private set; } = null!;
 
+    /// <summary>Gets the principal's entity data (null when it is not in the store), looked up once per request.</summary>
+    public CedarEntity? PrincipalEntity
+    {
+        get
+        {
+            if (!_principalLooked)
+            {
+                _principalEntity = Entities.Get(Principal);
+                _principalLooked = true;
+            }
+
+            return _principalEntity;
+        }
+    }
+
+    /// <summary>Gets the resource's entity data (null when it is not in the store), looked up once per request.</summary>
+    public CedarEntity? ResourceEntity
+    {
+        get
+        {
+            if (!_resourceLooked)
+            {
+                _resourceEntity = Entities.Get(Resource);
+                _resourceLooked = true;
+            }
+
+            return _resourceEntity;
+        }
+    }
+
     /// <summary>Points a reused environment at another request (see <see cref="CedarDecisionBuffer"/>); never during an evaluation.</summary>
     public void Reset(EntityUid principal, EntityUid action, EntityUid resource, RecordValue context, CedarEntityStore entities)
     {
@@ -31,6 +66,10 @@ internal sealed class EvalEnv
         Resource = resource;
         Context = context;
         Entities = entities;
+        _principalEntity = null;
+        _resourceEntity = null;
+        _principalLooked = false;
+        _resourceLooked = false;
     }
 }
 
