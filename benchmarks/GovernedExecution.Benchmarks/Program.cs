@@ -5,6 +5,8 @@ using GovernedExecution.Benchmarks;
 //   dotnet run -c Release --project benchmarks/GovernedExecution.Benchmarks -- --filter '*RunAsync*'
 // or exports the policy workloads for benchmarks/cedar-compare/run.sh:
 //   dotnet run -c Release --project benchmarks/GovernedExecution.Benchmarks -- cedar-export FOLDER
+// or prints the processor time per Cedar decision on the hard workload (for a loaded machine):
+//   dotnet run -c Release --project benchmarks/GovernedExecution.Benchmarks -- cedar-hard-cpu
 if (args is ["throughput-cpu", var file, .. var rest])
 {
     return ThroughputCpu.Run(file, rest is [var n] ? int.Parse(n, System.Globalization.CultureInfo.InvariantCulture) : 4096);
@@ -13,6 +15,11 @@ if (args is ["throughput-cpu", var file, .. var rest])
 if (args is ["cedar-export", var folder])
 {
     return CedarComparison.Run(folder);
+}
+
+if (args is ["cedar-hard-cpu"])
+{
+    return CedarHardWorkloadCpu.Run();
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -23,18 +23,123 @@ internal sealed class CedarAuthorizationResult
 }
 
 /// <summary>
-/// A policy set compiled for evaluation: policies sorted by id, and one index per scope variable (by exact entity,
-/// by ancestor for <c>in</c>, by entity type for <c>is</c>) so that only policies whose three scope constraints can
-/// all match are evaluated.
+/// A reusable scratch space for decisions: the request environment, the candidate marks and the result lists, so
+/// that a decision allocates nothing once the buffer has grown to the policy set. Not thread-safe: one per caller
+/// (thread); the lists hold the last decision until the next one.
+/// </summary>
+internal sealed class CedarDecisionBuffer
+{
+    private readonly List<string> _permits = new(4);
+    private readonly List<string> _forbids = new(4);
+    private ulong[] _scratch = [];
+
+    public EvalEnv Env { get; } = new();
+
+    /// <summary>Gets a value indicating whether the last decision was an allow.</summary>
+    public bool Allowed { get; private set; }
+
+    /// <summary>Gets a value indicating whether a forbid applied in the last decision.</summary>
+    public bool Forbidden => _forbids.Count > 0;
+
+    /// <summary>Gets the determining policies of the last decision, in ordinal id order.</summary>
+    public List<string> Reasons => Forbidden ? _forbids : _permits;
+
+    /// <summary>Gets the policies that raised errors in the last decision, in ordinal id order.</summary>
+    public List<CedarPolicyError> Errors { get; } = [];
+
+    /// <summary>Scratch bit sets for scope variables whose entity is not in the store (three of <paramref name="words"/> words).</summary>
+    public Span<ulong> Scratch(int words)
+    {
+        if (_scratch.Length < 3 * words)
+        {
+            _scratch = new ulong[3 * words];
+        }
+
+        return _scratch.AsSpan(0, 3 * words);
+    }
+
+    public void Clear()
+    {
+        _permits.Clear();
+        _forbids.Clear();
+        Errors.Clear();
+        Allowed = false;
+    }
+
+    public void Add(CedarCompiledPolicy policy) => (policy.Effect == PolicyEffect.Forbid ? _forbids : _permits).Add(policy.Id);
+
+    public bool Finish() => Allowed = _forbids.Count == 0 && _permits.Count > 0;
+}
+
+/// <summary>One policy compiled: what is left of its scope once the indexes have selected it, then its conditions as closures.</summary>
+internal sealed class CedarCompiledPolicy
+{
+    private readonly ScopeConstraint? _principal;
+    private readonly ScopeConstraint? _action;
+    private readonly ScopeConstraint? _resource;
+    private readonly CedarBoolCode[] _conditions;
+    private readonly bool[] _when;
+
+    public CedarCompiledPolicy(CedarPolicy policy)
+    {
+        Source = policy;
+        Id = policy.Id;
+        Effect = policy.Effect;
+        _principal = CedarCompiledPolicySet.IsExactlyIndexed(policy.Principal) ? null : policy.Principal;
+        _action = CedarCompiledPolicySet.IsExactlyIndexed(policy.Action) ? null : policy.Action;
+        _resource = CedarCompiledPolicySet.IsExactlyIndexed(policy.Resource) ? null : policy.Resource;
+        _conditions = [.. policy.Conditions.Select(c => CedarCompiler.Bool(c.Body))];
+        _when = [.. policy.Conditions.Select(c => c.IsWhen)];
+    }
+
+    public CedarPolicy Source { get; }
+
+    public string Id { get; }
+
+    public PolicyEffect Effect { get; }
+
+    /// <summary>True when the policy applies to a request its scope indexes selected; raises <see cref="CedarEvaluationException"/> on error.</summary>
+    public bool Applies(EvalEnv env)
+    {
+        if ((_principal is not null && !_principal.Matches(env.Principal, env.Entities)) ||
+            (_action is not null && !_action.Matches(env.Action, env.Entities)) ||
+            (_resource is not null && !_resource.Matches(env.Resource, env.Entities)))
+        {
+            return false;
+        }
+
+        for (int i = 0; i < _conditions.Length; i++)
+        {
+            if (_conditions[i](env) != _when[i])
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+}
+
+/// <summary>
+/// A policy set compiled for evaluation: policies sorted by id and compiled to closures (<see cref="CedarCompiler"/>),
+/// and one index per scope variable (by exact entity, by entity type for <c>is</c>, by the target of <c>in</c>). For
+/// each entity store the index is resolved once per entity (its own entry, its type's and those of its transitive
+/// ancestors, precomputed by the store) into the list of policies whose scope it can match, so a decision marks
+/// candidates with three array walks and evaluates only policies whose three scope constraints match.
 /// </summary>
 internal sealed class CedarCompiledPolicySet
 {
-    private const int StackMarks = 512;
+    [ThreadStatic]
+    private static CedarDecisionBuffer? t_buffer;
 
-    private readonly CedarPolicy[] _policies;
+    private readonly CedarCompiledPolicy[] _policies;
+    private readonly CedarPolicy[] _sources;
+    private readonly int _words;
     private readonly ScopeIndex _principal;
     private readonly ScopeIndex _action;
     private readonly ScopeIndex _resource;
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<CedarEntityStore, Binding> _bindings = new();
+    private volatile Binding? _lastBinding;
 
     public CedarCompiledPolicySet(IEnumerable<CedarPolicy> policies)
     {
@@ -48,85 +153,134 @@ internal sealed class CedarCompiledPolicySet
         }
 
         list.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
-        _policies = [.. list];
-        _principal = new ScopeIndex(_policies, static p => p.Principal);
-        _action = new ScopeIndex(_policies, static p => p.Action);
-        _resource = new ScopeIndex(_policies, static p => p.Resource);
+        _sources = [.. list];
+        _policies = [.. list.Select(p => new CedarCompiledPolicy(p))];
+        _words = (_sources.Length + 63) >> 6;
+        _principal = new ScopeIndex(_sources, static p => p.Principal);
+        _action = new ScopeIndex(_sources, static p => p.Action);
+        _resource = new ScopeIndex(_sources, static p => p.Resource);
     }
 
-    public IReadOnlyList<CedarPolicy> Policies => _policies;
+    public IReadOnlyList<CedarPolicy> Policies => _sources;
+
+    /// <summary>True when the scope index selects exactly the entities the constraint matches (no check left for evaluation).</summary>
+    public static bool IsExactlyIndexed(ScopeConstraint c) => c.Kind switch
+    {
+        ScopeKind.Any => true,
+        ScopeKind.Eq => c.Entity is not null,
+        ScopeKind.In => c.Entity is not null || c.Entities is not null,
+        ScopeKind.Is => c.EntityType is not null,
+        _ => false,
+    };
 
     public CedarAuthorizationResult Authorize(EvalEnv env)
     {
-        // Result lists are created only when something goes into them.
-        List<string>? permits = null;
-        List<string>? forbids = null;
-        List<CedarPolicyError>? errors = null;
-        int n = _policies.Length;
-        byte[]? rented = null;
-        Span<byte> marks = n <= StackMarks ? stackalloc byte[n] : (rented = System.Buffers.ArrayPool<byte>.Shared.Rent(n)).AsSpan(0, n);
-        marks.Clear();
-        try
-        {
-            _principal.Mark(env.Principal, env.Entities, marks, 1);
-            _action.Mark(env.Action, env.Entities, marks, 2);
-            _resource.Mark(env.Resource, env.Entities, marks, 4);
-            for (int i = 0; i < n; i++)
-            {
-                if (marks[i] != 7)
-                {
-                    continue;
-                }
-
-                var p = _policies[i];
-                bool applies;
-                try
-                {
-                    applies = p.Evaluate(env);
-                }
-                catch (CedarEvaluationException e)
-                {
-                    (errors ??= []).Add(new CedarPolicyError(p.Id, e.Message));
-                    continue;
-                }
-
-                if (applies)
-                {
-                    if (p.Effect == PolicyEffect.Forbid)
-                    {
-                        (forbids ??= []).Add(p.Id);
-                    }
-                    else
-                    {
-                        (permits ??= []).Add(p.Id);
-                    }
-                }
-            }
-        }
-        finally
-        {
-            if (rented is not null)
-            {
-                System.Buffers.ArrayPool<byte>.Shared.Return(rented);
-            }
-        }
-
-        bool forbidden = forbids is not null;
-        bool allowed = !forbidden && permits is not null;
-        return new CedarAuthorizationResult(allowed, forbidden, (forbidden ? forbids : permits) ?? [], errors ?? []);
+        var buffer = t_buffer ??= new CedarDecisionBuffer();
+        bool allowed = Decide(env, buffer);
+        return new CedarAuthorizationResult(allowed, buffer.Forbidden, [.. buffer.Reasons], [.. buffer.Errors]);
     }
 
-    /// <summary>Candidate policies for one scope variable.</summary>
+    public CedarAuthorizationResult Authorize(EntityUid principal, EntityUid action, EntityUid resource, RecordValue context, CedarEntityStore entities)
+    {
+        var buffer = t_buffer ??= new CedarDecisionBuffer();
+        buffer.Env.Reset(principal, action, resource, context, entities);
+        bool allowed = Decide(buffer.Env, buffer);
+        return new CedarAuthorizationResult(allowed, buffer.Forbidden, [.. buffer.Reasons], [.. buffer.Errors]);
+    }
+
+    /// <summary>Decides a request into <paramref name="buffer"/> (allocation-free once the buffer and the store's index are warm).</summary>
+    public bool Decide(EvalEnv env, CedarDecisionBuffer buffer)
+    {
+        buffer.Clear();
+        int n = _policies.Length;
+        if (n == 0)
+        {
+            return false;
+        }
+
+        int words = _words;
+        var scratch = buffer.Scratch(words);
+        var binding = Bind(env.Entities);
+        var principal = _principal.Bits(env.Principal, binding, binding.Principal, scratch[..words]);
+        var action = _action.Bits(env.Action, binding, binding.Action, scratch.Slice(words, words));
+        var resource = _resource.Bits(env.Resource, binding, binding.Resource, scratch.Slice(2 * words, words));
+        for (int w = 0; w < words; w++)
+        {
+            ulong candidates = principal[w] & action[w] & resource[w];
+            while (candidates != 0)
+            {
+                int i = (w << 6) + System.Numerics.BitOperations.TrailingZeroCount(candidates);
+                Evaluate(_policies[i], env, buffer);
+                candidates &= candidates - 1;
+            }
+        }
+
+        return buffer.Finish();
+    }
+
+    private static void Evaluate(CedarCompiledPolicy policy, EvalEnv env, CedarDecisionBuffer buffer)
+    {
+        bool applies;
+        try
+        {
+            applies = policy.Applies(env);
+        }
+        catch (CedarEvaluationException e)
+        {
+            buffer.Errors.Add(new CedarPolicyError(policy.Id, e.Message));
+            return;
+        }
+
+        if (applies)
+        {
+            buffer.Add(policy);
+        }
+    }
+
+    private Binding Bind(CedarEntityStore store)
+    {
+        var last = _lastBinding;
+        if (last is not null && ReferenceEquals(last.Store, store))
+        {
+            return last;
+        }
+
+        last = _bindings.GetValue(store, static s => new Binding(s));
+        _lastBinding = last;
+        return last;
+    }
+
+    /// <summary>The scope indexes resolved for one entity store, per entity, filled as entities are first seen.</summary>
+    private sealed class Binding
+    {
+        public Binding(CedarEntityStore store)
+        {
+            Store = store;
+            Principal = new ulong[]?[store.Count];
+            Action = new ulong[]?[store.Count];
+            Resource = new ulong[]?[store.Count];
+        }
+
+        public CedarEntityStore Store { get; }
+
+        public ulong[]?[] Principal { get; }
+
+        public ulong[]?[] Action { get; }
+
+        public ulong[]?[] Resource { get; }
+    }
+
+    /// <summary>Candidate policies for one scope variable, as bit sets over the policies (bit i for policy i).</summary>
     private sealed class ScopeIndex
     {
-        private readonly int[] _any;
+        private readonly ulong[] _any;
         private readonly Dictionary<EntityUid, int[]> _eq;
         private readonly Dictionary<EntityUid, int[]> _in;
         private readonly Dictionary<string, int[]> _type;
 
         public ScopeIndex(CedarPolicy[] policies, Func<CedarPolicy, ScopeConstraint> select)
         {
-            var any = new List<int>();
+            _any = new ulong[(policies.Length + 63) >> 6];
             var eq = new Dictionary<EntityUid, List<int>>();
             var inn = new Dictionary<EntityUid, List<int>>();
             var type = new Dictionary<string, List<int>>(StringComparer.Ordinal);
@@ -152,60 +306,64 @@ internal sealed class CedarCompiledPolicySet
                         Add(type, c.EntityType, i);
                         break;
                     default:
-                        any.Add(i);
+                        // Unconstrained (or a shape the index does not hold, checked when the policy is evaluated).
+                        _any[i >> 6] |= 1UL << i;
                         break;
                 }
             }
 
-            _any = [.. any];
             _eq = Freeze(eq);
             _in = Freeze(inn);
             _type = Freeze(type);
         }
 
-        public void Mark(EntityUid uid, CedarEntityStore store, Span<byte> marks, byte bit)
+        /// <summary>The policies whose constraint on this variable <paramref name="uid"/> can match.</summary>
+        public ReadOnlySpan<ulong> Bits(EntityUid uid, Binding binding, ulong[]?[] resolved, Span<ulong> scratch)
         {
-            foreach (var i in _any)
+            int ordinal = binding.Store.OrdinalOf(uid);
+            if (ordinal < 0)
             {
-                marks[i] |= bit;
+                // Not in the store: no ancestors, so only its own entries; nothing to keep.
+                Fill(scratch, uid, null);
+                return scratch;
             }
 
-            if (_eq.TryGetValue(uid, out var eq))
+            var bits = Volatile.Read(ref resolved[ordinal]);
+            if (bits is null)
             {
-                MarkAll(eq, marks, bit);
+                bits = new ulong[_any.Length];
+                Fill(bits, uid, binding.Store.Get(uid));
+                Volatile.Write(ref resolved[ordinal], bits);
             }
 
-            if (_type.TryGetValue(uid.Type, out var byType))
-            {
-                MarkAll(byType, marks, bit);
-            }
+            return bits;
+        }
 
-            if (_in.Count > 0)
+        private void Fill(Span<ulong> bits, EntityUid uid, CedarEntity? entity)
+        {
+            _any.CopyTo(bits);
+            Set(bits, _eq.GetValueOrDefault(uid));
+            Set(bits, _type.GetValueOrDefault(uid.Type));
+            Set(bits, _in.GetValueOrDefault(uid));
+            if (entity is not null && _in.Count > 0)
             {
-                if (_in.TryGetValue(uid, out var own))
+                foreach (var ancestor in entity.Ancestors)
                 {
-                    MarkAll(own, marks, bit);
-                }
-
-                var entity = store.Get(uid);
-                if (entity is not null)
-                {
-                    foreach (var ancestor in entity.Ancestors)
-                    {
-                        if (_in.TryGetValue(ancestor, out var viaAncestor))
-                        {
-                            MarkAll(viaAncestor, marks, bit);
-                        }
-                    }
+                    Set(bits, _in.GetValueOrDefault(ancestor));
                 }
             }
         }
 
-        private static void MarkAll(int[] indices, Span<byte> marks, byte bit)
+        private static void Set(Span<ulong> bits, int[]? indices)
         {
+            if (indices is null)
+            {
+                return;
+            }
+
             foreach (var i in indices)
             {
-                marks[i] |= bit;
+                bits[i >> 6] |= 1UL << i;
             }
         }
 

@@ -30,14 +30,20 @@ internal sealed class CedarEntityStore
     public static readonly CedarEntityStore Empty = new([]);
 
     private readonly Dictionary<EntityUid, CedarEntity> _entities;
+    private readonly Dictionary<EntityUid, int> _ordinals;
 
     public CedarEntityStore(IEnumerable<CedarEntity> entities)
     {
         _entities = [];
+        _ordinals = [];
         foreach (var e in entities)
         {
             // As in Cedar, an entity listed twice identically is one entity; listed with different contents it is an error.
-            if (!_entities.TryAdd(e.Uid, e) && !SameContents(_entities[e.Uid], e))
+            if (_entities.TryAdd(e.Uid, e))
+            {
+                _ordinals.Add(e.Uid, _ordinals.Count);
+            }
+            else if (!SameContents(_entities[e.Uid], e))
             {
                 throw new CedarEvaluationException("duplicate entity entry " + e.Uid);
             }
@@ -59,6 +65,9 @@ internal sealed class CedarEntityStore
     public IEnumerable<CedarEntity> All => _entities.Values;
 
     public CedarEntity? Get(EntityUid uid) => _entities.TryGetValue(uid, out var e) ? e : null;
+
+    /// <summary>Gets the position (0 to <see cref="Count"/> - 1) of an entity of this store, or -1 when it is not in the store.</summary>
+    public int OrdinalOf(EntityUid uid) => _ordinals.TryGetValue(uid, out var i) ? i : -1;
 
     /// <summary>True when <paramref name="child"/> equals <paramref name="ancestor"/> or is transitively in it.</summary>
     public bool IsIn(EntityUid child, EntityUid ancestor)

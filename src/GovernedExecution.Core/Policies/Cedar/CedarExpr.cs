@@ -5,24 +5,72 @@ namespace GovernedExecution.Policies.Cedar;
 /// <summary>The request and entities a policy is evaluated against.</summary>
 internal sealed class EvalEnv
 {
-    public EvalEnv(EntityUid principal, EntityUid action, EntityUid resource, RecordValue context, CedarEntityStore entities)
+    private CedarEntity? _principalEntity;
+    private CedarEntity? _resourceEntity;
+    private bool _principalLooked;
+    private bool _resourceLooked;
+
+    public EvalEnv(EntityUid principal, EntityUid action, EntityUid resource, RecordValue context, CedarEntityStore entities) =>
+        Reset(principal, action, resource, context, entities);
+
+    /// <summary>An environment to be <see cref="Reset"/> before use.</summary>
+    public EvalEnv()
+    {
+    }
+
+    public EntityUid Principal { get; private set; } = null!;
+
+    public EntityUid Action { get; private set; } = null!;
+
+    public EntityUid Resource { get; private set; } = null!;
+
+    public RecordValue Context { get; private set; } = null!;
+
+    public CedarEntityStore Entities { get; private set; } = null!;
+
+    /// <summary>Gets the principal's entity data (null when it is not in the store), looked up once per request.</summary>
+    public CedarEntity? PrincipalEntity
+    {
+        get
+        {
+            if (!_principalLooked)
+            {
+                _principalEntity = Entities.Get(Principal);
+                _principalLooked = true;
+            }
+
+            return _principalEntity;
+        }
+    }
+
+    /// <summary>Gets the resource's entity data (null when it is not in the store), looked up once per request.</summary>
+    public CedarEntity? ResourceEntity
+    {
+        get
+        {
+            if (!_resourceLooked)
+            {
+                _resourceEntity = Entities.Get(Resource);
+                _resourceLooked = true;
+            }
+
+            return _resourceEntity;
+        }
+    }
+
+    /// <summary>Points a reused environment at another request (see <see cref="CedarDecisionBuffer"/>); never during an evaluation.</summary>
+    public void Reset(EntityUid principal, EntityUid action, EntityUid resource, RecordValue context, CedarEntityStore entities)
     {
         Principal = principal;
         Action = action;
         Resource = resource;
         Context = context;
         Entities = entities;
+        _principalEntity = null;
+        _resourceEntity = null;
+        _principalLooked = false;
+        _resourceLooked = false;
     }
-
-    public EntityUid Principal { get; }
-
-    public EntityUid Action { get; }
-
-    public EntityUid Resource { get; }
-
-    public RecordValue Context { get; }
-
-    public CedarEntityStore Entities { get; }
 }
 
 internal enum VarKind
@@ -396,7 +444,10 @@ internal sealed class BinaryExpr : CedarExpr
         sb.Append(')');
     }
 
-    private bool Compare(CedarValue l, CedarValue r)
+    private bool Compare(CedarValue l, CedarValue r) => Compare(Op, l, r);
+
+    /// <summary>Compares two values as <c>&lt;</c>, <c>&lt;=</c>, <c>&gt;</c> or <c>&gt;=</c> do, with their type errors.</summary>
+    public static bool Compare(BinaryOp op, CedarValue l, CedarValue r)
     {
         long a, b;
         if (l is LongValue la && r is LongValue lb)
@@ -423,7 +474,7 @@ internal sealed class BinaryExpr : CedarExpr
             throw TypeError("long, datetime or duration", l);
         }
 
-        return Op switch
+        return op switch
         {
             BinaryOp.Less => a < b,
             BinaryOp.LessEq => a <= b,
@@ -432,22 +483,23 @@ internal sealed class BinaryExpr : CedarExpr
         };
     }
 
-    private LongValue Arith(CedarValue l, CedarValue r)
+    private LongValue Arith(CedarValue l, CedarValue r) => LongValue.Of(Arith(Op, AsLong(l), AsLong(r)));
+
+    /// <summary>Adds, subtracts or multiplies, raising an error on overflow.</summary>
+    public static long Arith(BinaryOp op, long a, long b)
     {
-        long a = AsLong(l);
-        long b = AsLong(r);
         try
         {
-            return LongValue.Of(Op switch
+            return op switch
             {
                 BinaryOp.Add => checked(a + b),
                 BinaryOp.Sub => checked(a - b),
                 _ => checked(a * b),
-            });
+            };
         }
         catch (OverflowException)
         {
-            throw new CedarEvaluationException("integer overflow in " + Symbol(Op));
+            throw new CedarEvaluationException("integer overflow in " + Symbol(op));
         }
     }
 }
@@ -556,13 +608,16 @@ internal sealed class LikeExpr : CedarExpr
 
     private readonly int[] _chars;
 
+    /// <summary>Gets the pattern as characters, -1 for a wildcard.</summary>
+    public int[] Chars => _chars;
+
     public CedarExpr Target { get; }
 
     public IReadOnlyList<string?> Pattern { get; }
 
     public static bool Match(string s, IReadOnlyList<string?> pattern) => Match(s, Flatten(pattern));
 
-    private static bool Match(string s, int[] chars)
+    public static bool Match(string s, int[] chars)
     {
         // Greedy matching with backtracking to the last wildcard: O(n*m) at worst, no recursion.
         int si = 0, pi = 0, starPi = -1, starSi = 0;

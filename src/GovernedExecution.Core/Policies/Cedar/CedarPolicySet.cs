@@ -265,7 +265,14 @@ public sealed class CedarPolicySet
 
     /// <summary>Evaluates directly from in-memory values (no JSON).</summary>
     internal CedarAuthorizationResult Authorize(EntityUid principal, EntityUid action, EntityUid resource, RecordValue? context, CedarEntityStore entities) =>
-        _compiled.Authorize(new EvalEnv(principal, action, resource, context ?? RecordValue.Empty, entities));
+        _compiled.Authorize(principal, action, resource, context ?? RecordValue.Empty, entities);
+
+    /// <summary>Decides a request into a reused buffer: no allocation once the buffer and the entity store's index are warm.</summary>
+    internal bool Decide(EntityUid principal, EntityUid action, EntityUid resource, RecordValue? context, CedarEntityStore entities, CedarDecisionBuffer buffer)
+    {
+        buffer.Env.Reset(principal, action, resource, context ?? RecordValue.Empty, entities);
+        return _compiled.Decide(buffer.Env, buffer);
+    }
 
     internal static CedarPolicy LinkTemplate(IReadOnlyList<CedarPolicy> policies, string templateId, string newId, IReadOnlyDictionary<string, EntityUid> values)
     {

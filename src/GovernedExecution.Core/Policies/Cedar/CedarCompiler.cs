@@ -1,0 +1,440 @@
+namespace GovernedExecution.Policies.Cedar;
+
+/// <summary>A compiled expression that yields a value.</summary>
+internal delegate CedarValue CedarValueCode(EvalEnv env);
+
+/// <summary>A compiled expression in a boolean position: yields the boolean, or raises the error the expression raises.</summary>
+internal delegate bool CedarBoolCode(EvalEnv env);
+
+/// <summary>A compiled arithmetic expression: yields the integer, or raises the error the expression raises.</summary>
+internal delegate long CedarLongCode(EvalEnv env);
+
+/// <summary>
+/// Compiles expression trees into closures specialised by operator and operand shape: booleans and integers flow
+/// unboxed between operators, literal sets, records and entities are built once, attribute reads of <c>context</c>
+/// go straight to its record. Every closure evaluates its operands in the order the tree does and raises the same
+/// errors with the same messages; a node with no specialised form (extension calls, template slots) runs its own
+/// <see cref="CedarExpr.Eval"/>, which is the definition the closures follow.
+/// </summary>
+internal static class CedarCompiler
+{
+    public static CedarBoolCode Bool(CedarExpr e)
+    {
+        switch (e)
+        {
+            case LiteralExpr { Value: BoolValue b }:
+                {
+                    var v = b.Value;
+                    return _ => v;
+                }
+
+            case AndExpr and:
+                {
+                    var l = Bool(and.Left);
+                    var r = Bool(and.Right);
+                    return env => l(env) && r(env);
+                }
+
+            case OrExpr or:
+                {
+                    var l = Bool(or.Left);
+                    var r = Bool(or.Right);
+                    return env => l(env) || r(env);
+                }
+
+            case NotExpr not:
+                {
+                    var o = Bool(not.Operand);
+                    return env => !o(env);
+                }
+
+            case BinaryExpr { Op: BinaryOp.Eq or BinaryOp.NotEq } eq:
+                return Equality(eq);
+            case BinaryExpr { Op: BinaryOp.Less or BinaryOp.LessEq or BinaryOp.Greater or BinaryOp.GreaterEq } cmp:
+                return Comparison(cmp);
+            case BinaryExpr { Op: BinaryOp.In } inn:
+                return In(inn.Left, inn.Right);
+            case HasExpr { Expanded: { } expanded }:
+                return Bool(expanded);
+            case HasExpr { Target: VarExpr { Var: VarKind.Principal or VarKind.Resource } target } has:
+                {
+                    bool principal = target.Var == VarKind.Principal;
+                    var attr = has.Attr;
+                    return env => (principal ? env.PrincipalEntity : env.ResourceEntity)?.Attrs.ContainsKey(attr) ?? false;
+                }
+
+            case HasExpr has:
+                {
+                    var t = Value(has.Target);
+                    var attr = has.Attr;
+                    return env => CedarExpr.HasAttr(t(env), attr, env);
+                }
+
+            case LikeExpr like:
+                {
+                    var t = Value(like.Target);
+                    var chars = like.Chars;
+                    return env => LikeExpr.Match(CedarExpr.AsString(t(env)), chars);
+                }
+
+            case IsExpr isExpr:
+                return Is(isExpr);
+            case IfExpr ifExpr:
+                {
+                    var c = Bool(ifExpr.Cond);
+                    var t = Bool(ifExpr.Then);
+                    var f = Bool(ifExpr.Else);
+                    return env => c(env) ? t(env) : f(env);
+                }
+
+            case CallExpr call when Call(call) is { } code:
+                return code;
+            default:
+                {
+                    var v = Value(e);
+                    return env => CedarExpr.AsBool(v(env));
+                }
+        }
+    }
+
+    public static CedarValueCode Value(CedarExpr e)
+    {
+        switch (e)
+        {
+            case LiteralExpr literal:
+                {
+                    var v = literal.Value;
+                    return _ => v;
+                }
+
+            case VarExpr { Var: VarKind.Principal }:
+                return static env => env.Principal;
+            case VarExpr { Var: VarKind.Action }:
+                return static env => env.Action;
+            case VarExpr { Var: VarKind.Resource }:
+                return static env => env.Resource;
+            case VarExpr:
+                return static env => env.Context;
+            case GetAttrExpr get:
+                return GetAttr(get);
+            case SetExpr or RecordExpr when IsConstant(e):
+                {
+                    // Literals only: the value cannot depend on the request, and building it cannot fail.
+                    var v = e.Eval(null!);
+                    return _ => v;
+                }
+
+            case BinaryExpr { Op: BinaryOp.Add or BinaryOp.Sub or BinaryOp.Mul }:
+            case NegExpr:
+                {
+                    var l = Long(e);
+                    return env => LongValue.Of(l(env));
+                }
+
+            case IfExpr ifExpr:
+                {
+                    var c = Bool(ifExpr.Cond);
+                    var t = Value(ifExpr.Then);
+                    var f = Value(ifExpr.Else);
+                    return env => c(env) ? t(env) : f(env);
+                }
+
+            case AndExpr or OrExpr or NotExpr or BinaryExpr or HasExpr or LikeExpr or IsExpr:
+            case CallExpr when Call((CallExpr)e) is not null:
+                {
+                    var b = Bool(e);
+                    return env => BoolValue.Of(b(env));
+                }
+
+            default:
+                return e.Eval;
+        }
+    }
+
+    /// <summary>Integer code for an arithmetic node (<c>+</c>, <c>-</c>, <c>*</c>, unary <c>-</c>).</summary>
+    private static CedarLongCode Long(CedarExpr e)
+    {
+        if (e is NegExpr neg)
+        {
+            var o = Operand(neg.Operand);
+            return env =>
+            {
+                long v = o(env);
+                return v == long.MinValue ? throw new CedarEvaluationException("integer overflow in negation") : -v;
+            };
+        }
+
+        var bin = (BinaryExpr)e;
+        var op = bin.Op;
+        if (IsArithmetic(bin.Left) && IsArithmetic(bin.Right))
+        {
+            var l = Long(bin.Left);
+            var r = Long(bin.Right);
+            return env =>
+            {
+                long a = l(env);
+                return BinaryExpr.Arith(op, a, r(env));
+            };
+        }
+
+        if (IsArithmetic(bin.Left))
+        {
+            var l = Long(bin.Left);
+            if (bin.Right is LiteralExpr { Value: LongValue k })
+            {
+                var kv = k.Value;
+                return env => BinaryExpr.Arith(op, l(env), kv);
+            }
+
+            var rv = Value(bin.Right);
+            return env =>
+            {
+                long a = l(env);
+                return BinaryExpr.Arith(op, a, CedarExpr.AsLong(rv(env)));
+            };
+        }
+
+        // The left operand is a value: both operands are evaluated before either is checked, as the tree does.
+        var lv = Value(bin.Left);
+        if (bin.Right is LiteralExpr { Value: LongValue c })
+        {
+            var cv = c.Value;
+            return env => BinaryExpr.Arith(op, CedarExpr.AsLong(lv(env)), cv);
+        }
+
+        if (IsArithmetic(bin.Right))
+        {
+            var r = Long(bin.Right);
+            return env =>
+            {
+                var a = lv(env);
+                long b = r(env);
+                return BinaryExpr.Arith(op, CedarExpr.AsLong(a), b);
+            };
+        }
+
+        var rv2 = Value(bin.Right);
+        return env =>
+        {
+            var a = lv(env);
+            var b = rv2(env);
+            return BinaryExpr.Arith(op, CedarExpr.AsLong(a), CedarExpr.AsLong(b));
+        };
+    }
+
+    /// <summary>The operand of a negation: evaluated, then checked to be an integer.</summary>
+    private static CedarLongCode Operand(CedarExpr e)
+    {
+        if (IsArithmetic(e))
+        {
+            return Long(e);
+        }
+
+        var v = Value(e);
+        return env => CedarExpr.AsLong(v(env));
+    }
+
+    private static bool IsArithmetic(CedarExpr e) => e is NegExpr or BinaryExpr { Op: BinaryOp.Add or BinaryOp.Sub or BinaryOp.Mul };
+
+    private static CedarBoolCode Equality(BinaryExpr e)
+    {
+        bool equal = e.Op == BinaryOp.Eq;
+        var l = Value(e.Left);
+        if (e.Right is LiteralExpr { Value: var k })
+        {
+            if (k is LongValue kl)
+            {
+                var kv = kl.Value;
+                return env => (l(env) is LongValue v && v.Value == kv) == equal;
+            }
+
+            return env => l(env).Equals(k) == equal;
+        }
+
+        var r = Value(e.Right);
+        return env =>
+        {
+            var a = l(env);
+            return a.Equals(r(env)) == equal;
+        };
+    }
+
+    private static CedarBoolCode Comparison(BinaryExpr e)
+    {
+        var op = e.Op;
+        var leftLong = IsArithmetic(e.Left) ? Long(e.Left) : null;
+        var rightLong = IsArithmetic(e.Right) ? Long(e.Right) : null;
+        var l = leftLong is null ? Value(e.Left) : null;
+        var r = rightLong is null ? Value(e.Right) : null;
+        if (l is not null && e.Right is LiteralExpr { Value: LongValue k })
+        {
+            var kv = k.Value;
+            return env =>
+            {
+                var a = l(env);
+                return a is LongValue la ? Compare(op, la.Value, kv) : BinaryExpr.Compare(op, a, k);
+            };
+        }
+
+        if (leftLong is not null && rightLong is not null)
+        {
+            return env =>
+            {
+                long a = leftLong(env);
+                return Compare(op, a, rightLong(env));
+            };
+        }
+
+        if (leftLong is not null)
+        {
+            return env =>
+            {
+                long a = leftLong(env);
+                var b = r!(env);
+                return b is LongValue lb ? Compare(op, a, lb.Value) : BinaryExpr.Compare(op, LongValue.Of(a), b);
+            };
+        }
+
+        if (rightLong is not null)
+        {
+            return env =>
+            {
+                var a = l!(env);
+                long b = rightLong(env);
+                return a is LongValue la ? Compare(op, la.Value, b) : BinaryExpr.Compare(op, a, LongValue.Of(b));
+            };
+        }
+
+        return env =>
+        {
+            var a = l!(env);
+            var b = r!(env);
+            return a is LongValue la && b is LongValue lb ? Compare(op, la.Value, lb.Value) : BinaryExpr.Compare(op, a, b);
+        };
+    }
+
+    private static bool Compare(BinaryOp op, long a, long b) => op switch
+    {
+        BinaryOp.Less => a < b,
+        BinaryOp.LessEq => a <= b,
+        BinaryOp.Greater => a > b,
+        _ => a >= b,
+    };
+
+    private static CedarBoolCode In(CedarExpr left, CedarExpr right)
+    {
+        var l = Value(left);
+        if (right is LiteralExpr { Value: EntityUid parent })
+        {
+            return env => env.Entities.IsIn(CedarExpr.AsEntity(l(env)), parent);
+        }
+
+        var r = Value(right);
+        return env =>
+        {
+            var a = l(env);
+            var b = r(env);
+            return BinaryExpr.EvalIn(CedarExpr.AsEntity(a), b, env);
+        };
+    }
+
+    private static CedarBoolCode Is(IsExpr e)
+    {
+        var t = Value(e.Target);
+        var type = e.EntityType;
+        if (e.InExpr is null)
+        {
+            return env => string.Equals(CedarExpr.AsEntity(t(env)).Type, type, StringComparison.Ordinal);
+        }
+
+        var target = Value(e.InExpr);
+        return env =>
+        {
+            var entity = CedarExpr.AsEntity(t(env));
+            return string.Equals(entity.Type, type, StringComparison.Ordinal) && BinaryExpr.EvalIn(entity, target(env), env);
+        };
+    }
+
+    private static CedarValueCode GetAttr(GetAttrExpr e)
+    {
+        var attr = e.Attr;
+        if (e.Target is VarExpr { Var: VarKind.Context })
+        {
+            return env => env.Context.Attrs.TryGetValue(attr, out var v)
+                ? v
+                : throw new CedarEvaluationException("record does not have attribute " + CedarText.Quote(attr));
+        }
+
+        if (e.Target is VarExpr { Var: VarKind.Principal or VarKind.Resource } target)
+        {
+            // The request's own entities: looked up once per request, with the messages of CedarExpr.GetAttr.
+            bool principal = target.Var == VarKind.Principal;
+            return env =>
+            {
+                var entity = (principal ? env.PrincipalEntity : env.ResourceEntity)
+                    ?? throw new CedarEvaluationException("entity " + (principal ? env.Principal : env.Resource) + " does not exist");
+                return entity.Attrs.TryGetValue(attr, out var v)
+                    ? v
+                    : throw new CedarEvaluationException("entity " + entity.Uid + " does not have attribute " + CedarText.Quote(attr));
+            };
+        }
+
+        var t = Value(e.Target);
+        return env => CedarExpr.GetAttr(t(env), attr, env);
+    }
+
+    /// <summary>The set methods, specialised; null for the other calls (extension functions), which keep their tree form.</summary>
+    private static CedarBoolCode? Call(CallExpr call)
+    {
+        if (call.Args.Count != call.Info.Arity)
+        {
+            return null;
+        }
+
+        switch (call.Info.Function)
+        {
+            case CedarFunction.Contains:
+                {
+                    var s = Value(call.Args[0]);
+                    var item = Value(call.Args[1]);
+                    return env =>
+                    {
+                        var set = s(env);
+                        var v = item(env);
+                        return CedarExpr.AsSet(set).Contains(v);
+                    };
+                }
+
+            case CedarFunction.IsEmpty:
+                {
+                    var s = Value(call.Args[0]);
+                    return env => CedarExpr.AsSet(s(env)).Items.Length == 0;
+                }
+
+            case CedarFunction.HasTag:
+                {
+                    var e = Value(call.Args[0]);
+                    var tag = Value(call.Args[1]);
+                    return env =>
+                    {
+                        var a = e(env);
+                        var b = tag(env);
+                        var entity = env.Entities.Get(CedarExpr.AsEntity(a));
+                        var name = CedarExpr.AsString(b);
+                        return entity?.Tags is not null && entity.Tags.ContainsKey(name);
+                    };
+                }
+
+            default:
+                return null;
+        }
+    }
+
+    private static bool IsConstant(CedarExpr e) => e switch
+    {
+        LiteralExpr => true,
+        SetExpr set => set.Items.All(IsConstant),
+        RecordExpr record => record.Fields.All(f => IsConstant(f.Value)),
+        _ => false,
+    };
+}
