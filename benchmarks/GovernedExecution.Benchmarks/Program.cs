@@ -3,8 +3,25 @@ using GovernedExecution.Benchmarks;
 
 // Runs the benchmarks chosen on the command line, for example:
 //   dotnet run -c Release --project benchmarks/GovernedExecution.Benchmarks -- --filter '*RunAsync*'
+// or loops over one governed call for a profiler (CallProbe.cs):
+//   dotnet run -c Release --project benchmarks/GovernedExecution.Benchmarks -- probe permitted 20000
 // or exports the policy workloads for benchmarks/cedar-compare/run.sh:
 //   dotnet run -c Release --project benchmarks/GovernedExecution.Benchmarks -- cedar-export FOLDER
+if (args is ["probe", "types", var sampled])
+{
+    return AllocationTypes.Run(sampled);
+}
+
+if (args is ["probe", "stages"])
+{
+    return StageProbe.Run();
+}
+
+if (args is ["probe", var scenario, ..])
+{
+    return CallProbe.Run(scenario, args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 20000);
+}
+
 if (args is ["cedar-export", var folder])
 {
     return CedarComparison.Run(folder);

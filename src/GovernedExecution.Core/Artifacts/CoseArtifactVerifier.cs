@@ -44,7 +44,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
     {
         ArgumentNullException.ThrowIfNull(artifact);
         ArgumentNullException.ThrowIfNull(context);
-        var checks = ImmutableArray.CreateBuilder<string>(14);
+        var checks = new CheckList();
         DateTimeOffset now;
         try
         {
@@ -174,7 +174,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
     };
 
     /// <summary>Structure, headers, algorithm, key, signature and claims: everything that makes the bytes authentic.</summary>
-    private async ValueTask<Stage> AuthenticateAsync(ReadOnlyMemory<byte> encoded, ImmutableArray<string>.Builder checks, DateTimeOffset now, Budget budget, CancellationToken cancellationToken)
+    private async ValueTask<Stage> AuthenticateAsync(ReadOnlyMemory<byte> encoded, CheckList checks, DateTimeOffset now, Budget budget, CancellationToken cancellationToken)
     {
         checks.Add("structure");
         if (!CoseSign1Layer.TryDecode(encoded, out var message, out var error))
@@ -242,7 +242,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         }
 
         checks.Add("signature");
-        if (!CoseSign1Layer.VerifySignature(message, material))
+        if (!CoseSign1Layer.VerifySignature(message, material, algorithm))
         {
             return Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "the signature does not verify");
         }
@@ -294,7 +294,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
                 return "the parent artifact was neither presented nor known here";
             }
 
-            var stage = await AuthenticateAsync(parentArtifact.Encoded, ImmutableArray.CreateBuilder<string>(), now, budget, cancellationToken).ConfigureAwait(false);
+            var stage = await AuthenticateAsync(parentArtifact.Encoded, new CheckList(), now, budget, cancellationToken).ConfigureAwait(false);
             if (stage.Verdict != ArtifactVerdict.Verified)
             {
                 return "the parent artifact does not verify: " + stage.Detail!;
@@ -381,7 +381,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
     /// <summary>A definite length; canonical mode has already refused indefinite ones, so this only keeps the type honest.</summary>
     private static int Definite(int? length) => length ?? throw new CborContentException(IndefiniteLength);
 
-    private static ArtifactVerificationResult Fail(ArtifactVerdict verdict, DenialReason reason, string detail, ImmutableArray<string>.Builder checks, ArtifactClaims? claims = null) =>
+    private static ArtifactVerificationResult Fail(ArtifactVerdict verdict, DenialReason reason, string detail, CheckList checks, ArtifactClaims? claims = null) =>
         new(verdict, reason, detail, checks.ToImmutable(), claims);
 
     /// <summary>Section 1.1 and 1.2: exactly alg, content type and kid, all protected; no crit anywhere.</summary>
@@ -643,6 +643,37 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
 
         reader.ReadEndArray();
         return entities;
+    }
+
+    /// <summary>Every check of a verification, in the order they run: the checks of a verified artifact.</summary>
+    internal static readonly ImmutableArray<string> AllChecks =
+        ["structure", "headers", "algorithm", "key", "signature", "claims", "decision", "validity", "audience", "intent", "policy-set", "scope", "obligations", "replay"];
+
+    private static readonly string AllChecksText = string.Join(",", AllChecks);
+
+    /// <summary>Checks as lineage records them, comma-separated (the text of a complete list is made once).</summary>
+    internal static string Joined(IReadOnlyList<string> checks) =>
+        checks is ImmutableArray<string> all && all == AllChecks ? AllChecksText : string.Join(",", checks);
+
+    /// <summary>
+    /// The checks that ran: always a prefix of <see cref="AllChecks"/> (they run in that order), so a count is all
+    /// there is to keep, and a verified artifact's list is <see cref="AllChecks"/> itself.
+    /// </summary>
+    private sealed class CheckList
+    {
+        private int _count;
+
+        internal void Add(string check)
+        {
+            if (_count >= AllChecks.Length || !string.Equals(AllChecks[_count], check, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"The check '{check}' runs out of its order.");
+            }
+
+            _count++;
+        }
+
+        internal ImmutableArray<string> ToImmutable() => _count == AllChecks.Length ? AllChecks : ImmutableArray.Create(AllChecks.AsSpan()[.._count]);
     }
 
     /// <summary>
