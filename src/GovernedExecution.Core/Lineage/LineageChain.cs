@@ -164,7 +164,8 @@ internal sealed class LineageChain
         writer.WriteNumber(VersionName, FormatVersion);
         writer.WriteString(LogName, logId);
         writer.WriteNumber(SequenceName, sequence);
-        e.Time.UtcDateTime.TryFormat(text, out var written, "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
+        // "O" of a UTC time is yyyy-MM-ddTHH:mm:ss.fffffffZ, written without parsing a custom format.
+        e.Time.UtcDateTime.TryFormat(text, out var written, "O", CultureInfo.InvariantCulture);
         writer.WriteString(TimeName, text[..written]);
         e.ExecutionId.TryFormat(text, out written, "D");
         writer.WriteString(ExecutionName, text[..written]);
