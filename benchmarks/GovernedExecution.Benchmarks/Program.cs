@@ -3,6 +3,8 @@ using GovernedExecution.Benchmarks;
 
 // Runs the benchmarks chosen on the command line, for example:
 //   dotnet run -c Release --project benchmarks/GovernedExecution.Benchmarks -- --filter '*RunAsync*'
+// or loops over one governed call for a profiler (CallProbe.cs):
+//   dotnet run -c Release --project benchmarks/GovernedExecution.Benchmarks -- probe permitted 20000
 // or exports the policy workloads for benchmarks/cedar-compare/run.sh:
 //   dotnet run -c Release --project benchmarks/GovernedExecution.Benchmarks -- cedar-export FOLDER
 // or prints the processor time per Cedar decision on the hard workload (for a loaded machine):
@@ -10,6 +12,21 @@ using GovernedExecution.Benchmarks;
 if (args is ["throughput-cpu", var file, .. var rest])
 {
     return ThroughputCpu.Run(file, rest is [var n] ? int.Parse(n, System.Globalization.CultureInfo.InvariantCulture) : 4096);
+}
+
+if (args is ["probe", "types", var sampled])
+{
+    return AllocationTypes.Run(sampled);
+}
+
+if (args is ["probe", "stages"])
+{
+    return StageProbe.Run();
+}
+
+if (args is ["probe", var scenario, ..])
+{
+    return CallProbe.Run(scenario, args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 20000);
 }
 
 if (args is ["cedar-export", var folder])

@@ -13,7 +13,7 @@ public sealed class ChainOnlyLineageSink : ILineageSink
 
     public ValueTask AppendAsync(IReadOnlyList<LineageEvent> events, CancellationToken cancellationToken)
     {
-        _chain.Append(events);
+        _chain.Advance(events);
         return ValueTask.CompletedTask;
     }
 }

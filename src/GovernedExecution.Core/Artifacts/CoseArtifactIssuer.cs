@@ -135,13 +135,17 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
         return seconds;
     }
 
-    // A signer is configuration only (key, hash, headers): one per signing key, reused across artifacts.
-    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SigningKey, CoseSigner> Signers = new();
+    // A signer is configuration only (key, hash, headers): one per signing key, reused across artifacts. Its protected
+    // header is encoded once, by System.Security.Cryptography.Cose, and every artifact reuses those bytes.
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<SigningKey, CachedSigner> Signers = new();
 
-    internal static byte[] Sign(SigningKey key, ReadOnlySpan<byte> payload) =>
-        CoseSign1Message.SignEmbedded(payload, Signers.GetValue(key, CreateSigner));
+    internal static byte[] Sign(SigningKey key, ReadOnlySpan<byte> payload)
+    {
+        var signer = Signers.GetValue(key, CreateSigner);
+        return CoseSign1Signature.SignEmbedded(signer.ProtectedHeader, payload, key.Key, signer.Hash);
+    }
 
-    private static CoseSigner CreateSigner(SigningKey key)
+    private static CachedSigner CreateSigner(SigningKey key)
     {
         var protectedHeaders = new CoseHeaderMap
         {
@@ -155,8 +159,14 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
             RSA rsa => new CoseSigner(rsa, RSASignaturePadding.Pss, hash, protectedHeaders),
             _ => throw new InvalidOperationException("Unsupported key type."),
         };
-        return signer;
+
+        // The header exactly as the COSE library encodes it (algorithm first), taken from one message it signs.
+        var sample = CoseMessage.DecodeSign1(CoseSign1Message.SignEmbedded([], signer));
+        return new CachedSigner(sample.RawProtectedHeaders.ToArray(), hash);
     }
+
+    /// <summary>The encoded protected header (without its byte-string wrapper) and the hash of a signing key.</summary>
+    private sealed record CachedSigner(byte[] ProtectedHeader, HashAlgorithmName Hash);
 
     [ThreadStatic]
     private static CborWriter? t_writer;

@@ -45,7 +45,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
     {
         ArgumentNullException.ThrowIfNull(artifact);
         ArgumentNullException.ThrowIfNull(context);
-        var checks = ImmutableArray.CreateBuilder<string>(14);
+        var checks = new CheckList();
         DateTimeOffset now;
         try
         {
@@ -182,7 +182,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
     };
 
     /// <summary>Structure, headers, algorithm, key, signature and claims: everything that makes the bytes authentic.</summary>
-    private async ValueTask<Stage> AuthenticateAsync(ReadOnlyMemory<byte> encoded, ImmutableArray<string>.Builder checks, DateTimeOffset now, Budget budget, CancellationToken cancellationToken)
+    private async ValueTask<Stage> AuthenticateAsync(ReadOnlyMemory<byte> encoded, CheckList checks, DateTimeOffset now, Budget budget, CancellationToken cancellationToken)
     {
         checks.Add("structure");
         if (!CoseSign1Layer.TryDecode(encoded, out var message, out var error))
@@ -275,7 +275,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         else
         {
             checks.Add("signature");
-            if (!CoseSign1Layer.VerifySignature(message, material))
+            if (!CoseSign1Layer.VerifySignature(message, material, algorithm))
             {
                 return Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "the signature does not verify");
             }
@@ -328,7 +328,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
                 return "the parent artifact was neither presented nor known here";
             }
 
-            var stage = await AuthenticateAsync(parentArtifact.Encoded, ImmutableArray.CreateBuilder<string>(), now, budget, cancellationToken).ConfigureAwait(false);
+            var stage = await AuthenticateAsync(parentArtifact.Encoded, new CheckList(), now, budget, cancellationToken).ConfigureAwait(false);
             if (stage.Verdict != ArtifactVerdict.Verified)
             {
                 return "the parent artifact does not verify: " + stage.Detail!;
@@ -415,7 +415,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
     /// <summary>A definite length; canonical mode has already refused indefinite ones, so this only keeps the type honest.</summary>
     private static int Definite(int? length) => length ?? throw new CborContentException(IndefiniteLength);
 
-    private static ArtifactVerificationResult Fail(ArtifactVerdict verdict, DenialReason reason, string detail, ImmutableArray<string>.Builder checks, ArtifactClaims? claims = null) =>
+    private static ArtifactVerificationResult Fail(ArtifactVerdict verdict, DenialReason reason, string detail, CheckList checks, ArtifactClaims? claims = null) =>
         new(verdict, reason, detail, checks.ToImmutable(), claims);
 
     private static readonly CoseHeaderLabel VdsHeader = new(ArtifactBatch.VdsLabel);
@@ -724,6 +724,55 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
 
         reader.ReadEndArray();
         return entities;
+    }
+
+    /// <summary>Every check of a verification, in the order they run: the checks of a verified artifact.</summary>
+    internal static readonly ImmutableArray<string> AllChecks =
+        ["structure", "headers", "algorithm", "key", "signature", "claims", "decision", "validity", "audience", "intent", "policy-set", "scope", "obligations", "replay"];
+
+    /// <summary>The checks of a batched artifact (section 8): its inclusion proof is checked before the root's signature.</summary>
+    internal static readonly ImmutableArray<string> AllBatchedChecks =
+        ["structure", "headers", "algorithm", "key", "inclusion", "signature", "claims", "decision", "validity", "audience", "intent", "policy-set", "scope", "obligations", "replay"];
+
+    private static readonly string AllChecksText = string.Join(",", AllChecks);
+
+    private static readonly string AllBatchedChecksText = string.Join(",", AllBatchedChecks);
+
+    /// <summary>Checks as lineage records them, comma-separated (the text of a complete list is made once).</summary>
+    internal static string Joined(IReadOnlyList<string> checks) => checks switch
+    {
+        ImmutableArray<string> all when all == AllChecks => AllChecksText,
+        ImmutableArray<string> all when all == AllBatchedChecks => AllBatchedChecksText,
+        _ => string.Join(",", checks),
+    };
+
+    /// <summary>
+    /// The checks that ran: always a prefix of <see cref="AllChecks"/> or, once an inclusion proof was checked, of
+    /// <see cref="AllBatchedChecks"/> (they run in that order), so a count and the order are all there is to keep, and a
+    /// verified artifact's list is one of the two arrays itself.
+    /// </summary>
+    private sealed class CheckList
+    {
+        private int _count;
+        private ImmutableArray<string> _order = AllChecks;
+
+        internal void Add(string check)
+        {
+            if (_count < AllBatchedChecks.Length && _order == AllChecks && string.Equals(AllBatchedChecks[_count], check, StringComparison.Ordinal)
+                && string.Equals(check, "inclusion", StringComparison.Ordinal))
+            {
+                _order = AllBatchedChecks;
+            }
+
+            if (_count >= _order.Length || !string.Equals(_order[_count], check, StringComparison.Ordinal))
+            {
+                throw new InvalidOperationException($"The check '{check}' runs out of its order.");
+            }
+
+            _count++;
+        }
+
+        internal ImmutableArray<string> ToImmutable() => _count == _order.Length ? _order : ImmutableArray.Create(_order.AsSpan()[.._count]);
     }
 
     /// <summary>

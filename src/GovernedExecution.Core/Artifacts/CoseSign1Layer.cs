@@ -124,16 +124,16 @@ internal static class CoseSign1Layer
         }
     }
 
-    internal static bool VerifySignature(CoseSign1Message message, AsymmetricAlgorithm key, ReadOnlySpan<byte> externalData = default)
+    /// <summary>
+    /// The signature of an embedded-payload message, with the hash of <paramref name="algorithm"/> (read from its
+    /// protected header by <see cref="TryReadAlgorithm"/>, the key checked against it by <see cref="KeyFits"/>).
+    /// </summary>
+    internal static bool VerifySignature(CoseSign1Message message, AsymmetricAlgorithm key, ArtifactAlgorithm algorithm, ReadOnlySpan<byte> externalData = default)
     {
         try
         {
-            return key switch
-            {
-                ECDsa ec => message.VerifyEmbedded(ec, externalData),
-                RSA rsa => message.VerifyEmbedded(rsa, externalData),
-                _ => false,
-            };
+            return message.Content is { } content
+                && CoseSign1Signature.Verify(message.RawProtectedHeaders.Span, externalData, content.Span, message.Signature.Span, key, algorithm);
         }
         catch (Exception ex) when (IsMalformed(ex))
         {
@@ -154,6 +154,6 @@ internal static class CoseSign1Layer
             return $"the key does not fit {algorithm}";
         }
 
-        return VerifySignature(message, key, externalData) ? null : "the signature does not verify";
+        return VerifySignature(message, key, algorithm, externalData) ? null : "the signature does not verify";
     }
 }

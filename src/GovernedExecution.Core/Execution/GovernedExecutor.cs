@@ -322,7 +322,7 @@ internal sealed partial class GovernedExecutor : IGovernedExecutor
 
     private static KeyValuePair<string, string>[] DenialAttributes(ExecutionDenial? denial) => denial is null
         ? []
-        : [new("reason", denial.Reason.ToString()), new("reason_code", ((int)denial.Reason).ToString(System.Globalization.CultureInfo.InvariantCulture)), new("detail", denial.Detail)];
+        : [new("reason", Name(denial.Reason)), new("reason_code", ((int)denial.Reason).ToString(System.Globalization.CultureInfo.InvariantCulture)), new("detail", denial.Detail)];
 
     internal static DenialReason ReasonFor(PolicyDecision decision)
     {
@@ -335,11 +335,40 @@ internal sealed partial class GovernedExecutor : IGovernedExecutor
         return decision.Errors.Count == 0 ? DenialReason.NotPermitted : DenialReason.PolicyError;
     }
 
+    /// <summary>The name of an enum value, as ToString gives it, without boxing the value.</summary>
+    private static string Name<TEnum>(TEnum value)
+        where TEnum : struct, Enum => Enum.GetName(value) ?? value.ToString();
+
+    /// <summary>Policy ids as lineage records them, comma-separated (no text is built for none or one).</summary>
+    internal static string Joined(IReadOnlyList<string> ids) => ids.Count switch
+    {
+        0 => string.Empty,
+        1 => ids[0] ?? string.Empty,
+        _ => string.Join(",", ids),
+    };
+
+    private static string ErrorPolicies(IReadOnlyList<PolicyEvaluationError> errors)
+    {
+        if (errors.Count == 0)
+        {
+            return string.Empty;
+        }
+
+        var ids = new string[errors.Count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = errors[i].PolicyId;
+        }
+
+        return string.Join(",", ids);
+    }
+
     /// <summary>The state of one execution: its id, intent, digest, collected lineage events and denial.</summary>
     private sealed class Run
     {
         private readonly GovernedExecutor _owner;
-        private readonly List<LineageEvent> _pending = new(6);
+        private LineageEvent[] _pending = new LineageEvent[3]; // a denial records three events, a permitted call five and one
+        private int _pendingCount;
         private readonly DateTimeOffset _startTime;
         private readonly string _mode;
         private string _phase = "clock";
@@ -381,7 +410,20 @@ internal sealed partial class GovernedExecutor : IGovernedExecutor
         internal PolicyDecision? Decision { get; private set; }
 
         internal void Add(LineageEventKind kind, KeyValuePair<string, string>[] attributes) =>
-            _pending.Add(new LineageEvent(kind, ExecutionId, Intent.ParentExecutionId, Now(), attributes));
+            AddShared(kind, attributes.Length == 0 ? System.Collections.ObjectModel.ReadOnlyCollection<KeyValuePair<string, string>>.Empty : Array.AsReadOnly(attributes));
+
+        private void AddShared(LineageEventKind kind, System.Collections.ObjectModel.ReadOnlyCollection<KeyValuePair<string, string>> attributes) =>
+            Pend(LineageEvent.Owning(kind, ExecutionId, Intent.ParentExecutionId, Now(), attributes));
+
+        private void Pend(LineageEvent e)
+        {
+            if (_pendingCount == _pending.Length)
+            {
+                Array.Resize(ref _pending, _pending.Length == 0 ? 1 : _pending.Length + 2);
+            }
+
+            _pending[_pendingCount++] = e;
+        }
 
         internal void Deny(DenialReason reason, string detail) => Denial ??= new ExecutionDenial(reason, detail, ExecutionId, Decision);
 
@@ -484,19 +526,35 @@ internal sealed partial class GovernedExecutor : IGovernedExecutor
         {
             _phase = "intent";
             cancellationToken.ThrowIfCancellationRequested();
-            IntentDigest = IntentEncoding.Digest(Intent);
-            KeyValuePair<string, string>[] attributes =
+            IntentDigest = Intent.ComputeDigest();
+            var traceId = Activity.Current is { } trace ? trace.TraceId.ToHexString() : string.Empty;
+            if (artifactDigest is null && traceId.Length == 0)
+            {
+                // Outside a trace, the intent record of an intent in one mode has the same attributes every time: built once.
+                var cached = Intent.IntentRecord;
+                if (cached is null || !ReferenceEquals(cached.Mode, mode))
+                {
+                    Intent.IntentRecord = cached = new ExecutionIntent.IntentRecordAttributes(mode, Array.AsReadOnly(IntentAttributes(mode, traceId)));
+                }
+
+                AddShared(LineageEventKind.IntentSubmitted, cached.Attributes);
+                return;
+            }
+
+            var attributes = IntentAttributes(mode, traceId);
+            Add(LineageEventKind.IntentSubmitted, artifactDigest is null ? attributes : [.. attributes, new("artifact_digest", artifactDigest)]);
+        }
+
+        private KeyValuePair<string, string>[] IntentAttributes(string mode, string traceId) =>
             [
                 new("mode", mode),
                 new("principal", Intent.Principal.ToString()),
                 new("action", Intent.Action.ToString()),
                 new("resource", Intent.Resource.ToString()),
-                new("intent_digest", Convert.ToHexStringLower(IntentDigest)),
-                new("arguments_digest", Convert.ToHexStringLower(Intent.ArgumentsDigest.Span)),
-                new("trace_id", Activity.Current is { } trace ? trace.TraceId.ToHexString() : string.Empty),
+                new("intent_digest", Intent.DigestText),
+                new("arguments_digest", Intent.ArgumentsDigestText),
+                new("trace_id", traceId),
             ];
-            Add(LineageEventKind.IntentSubmitted, artifactDigest is null ? attributes : [.. attributes, new("artifact_digest", artifactDigest)]);
-        }
 
         /// <summary>Records the intent of a call refused before authorization (<see cref="RefuseAsync"/>).</summary>
         internal void SubmitRefusal()
@@ -536,9 +594,9 @@ internal sealed partial class GovernedExecutor : IGovernedExecutor
 
             Add(LineageEventKind.PolicyEvaluated,
             [
-                new("decision", decision.Kind.ToString()),
-                new("policies", string.Join(",", decision.DeterminingPolicies)),
-                new("errors", string.Join(",", decision.Errors.Select(e => e.PolicyId))),
+                new("decision", Name(decision.Kind)),
+                new("policies", Joined(decision.DeterminingPolicies)),
+                new("errors", ErrorPolicies(decision.Errors)),
                 new("policy_set", decision.PolicySetDigest),
                 .. LineageDecisionInputs.Attributes(decision.ConsultedEntities, _owner._recordEntities),
             ]);
@@ -728,10 +786,22 @@ internal sealed partial class GovernedExecutor : IGovernedExecutor
         {
             _phase = "lineage";
             using var phase = GovernedPhase.Start("governed.lineage", "lineage", _owner._time);
-            var events = _pending.ToArray();
-            _pending.Clear();
-            // Read-only: a sink cannot change the batch the sinks after it record.
-            var batch = Array.AsReadOnly(events);
+            // A full array is handed over as it is (the next event starts another); otherwise the events are copied out.
+            LineageEvent[] events;
+            if (_pendingCount == _pending.Length)
+            {
+                events = _pending;
+                _pending = [];
+            }
+            else
+            {
+                events = _pending.AsSpan(0, _pendingCount).ToArray();
+                _pending.AsSpan(0, _pendingCount).Clear();
+            }
+
+            _pendingCount = 0;
+            // Read-only: a sink cannot change the batch the sinks after it record (a lone sink has none after it).
+            IReadOnlyList<LineageEvent> batch = _owner._sinks.Length == 1 ? events : Array.AsReadOnly(events);
             foreach (var registration in _owner._sinks)
             {
                 var mustAccept = required && registration.Mode == LineageSinkMode.Required;
@@ -758,7 +828,7 @@ internal sealed partial class GovernedExecutor : IGovernedExecutor
         internal async ValueTask RecordDenialAsync()
         {
             var denial = Denial!;
-            GovernedTelemetry.Denials.Add(1, new KeyValuePair<string, object?>("reason", denial.Reason.ToString()));
+            GovernedTelemetry.Denials.Add(1, new KeyValuePair<string, object?>("reason", Name(denial.Reason)));
             GovernedTelemetry.Executions.Add(1, new KeyValuePair<string, object?>("outcome", "denied"));
             Log.ExecutionDenied(_owner._logger, ExecutionId, denial.Reason, denial.Detail);
             Add(LineageEventKind.ExecutionDenied, DenialAttributes(denial));
@@ -818,8 +888,8 @@ internal sealed partial class GovernedExecutor : IGovernedExecutor
                 ?? throw new InvalidOperationException("The verifier returned no result.");
             Add(LineageEventKind.ArtifactVerified,
             [
-                new("verdict", result.Verdict.ToString()),
-                new("checks", string.Join(",", result.Checks)),
+                new("verdict", Name(result.Verdict)),
+                new("checks", CoseArtifactVerifier.Joined(result.Checks)),
                 new("artifact_digest", artifact.ComputeDigest()),
             ]);
             if (phase.Span.IsRecording)

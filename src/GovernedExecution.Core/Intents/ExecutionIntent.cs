@@ -12,6 +12,12 @@ public sealed class ExecutionIntent
     private ImmutableSortedDictionary<string, IntentValue> _context = ImmutableSortedDictionary.Create<string, IntentValue>(StringComparer.Ordinal);
     private ReadOnlyMemory<byte> _argumentsDigest;
 
+    // An intent never changes once built (its context and arguments digest are copied on assignment): its digest and
+    // the hex texts lineage records are computed once, when first asked for.
+    private byte[]? _digest;
+    private string? _digestText;
+    private string? _argumentsDigestText;
+
     /// <summary>Creates an intent.</summary>
     /// <param name="principal">Who asks, for example <c>Agent::"support-bot"</c>.</param>
     /// <param name="action">The action, for example <c>Action::"refund"</c>.</param>
@@ -112,6 +118,24 @@ public sealed class ExecutionIntent
             ParentExecutionId = ParentExecutionId,
         };
     }
+
+    /// <summary>
+    /// The intent digest (<see cref="IntentEncoding.Digest"/>), in a new array for each caller: the bytes one execution
+    /// mints for and verifies against are never memory another execution handed to a provider.
+    /// </summary>
+    internal byte[] ComputeDigest() => (byte[])(_digest ??= IntentEncoding.Digest(this)).Clone();
+
+    /// <summary>The intent digest as lowercase hex, as lineage records it.</summary>
+    internal string DigestText => _digestText ??= Convert.ToHexStringLower(_digest ??= IntentEncoding.Digest(this));
+
+    /// <summary>The arguments digest as lowercase hex (empty when there is none), as lineage records it.</summary>
+    internal string ArgumentsDigestText => _argumentsDigestText ??= Convert.ToHexStringLower(_argumentsDigest.Span);
+
+    /// <summary>The attributes of this intent's lineage intent record in one mode outside a trace, built once by the executor.</summary>
+    internal IntentRecordAttributes? IntentRecord { get; set; }
+
+    /// <summary>A mode and the intent record attributes for it (one object, so that both are read together).</summary>
+    internal sealed record IntentRecordAttributes(string Mode, System.Collections.ObjectModel.ReadOnlyCollection<KeyValuePair<string, string>> Attributes);
 
     /// <summary>A readable summary (no argument values: only their digest is held).</summary>
     public override string ToString() => $"{Principal} -> {Action} on {Resource}";

@@ -30,15 +30,30 @@ internal sealed class LineageChain
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
+    private static readonly JsonEncodedText VersionName = JsonEncodedText.Encode("v");
+    private static readonly JsonEncodedText LogName = JsonEncodedText.Encode("log");
+    private static readonly JsonEncodedText SequenceName = JsonEncodedText.Encode("seq");
+    private static readonly JsonEncodedText TimeName = JsonEncodedText.Encode("time");
+    private static readonly JsonEncodedText ExecutionName = JsonEncodedText.Encode("exec");
+    private static readonly JsonEncodedText ParentName = JsonEncodedText.Encode("parent");
+    private static readonly JsonEncodedText KindMember = JsonEncodedText.Encode("kind");
+    private static readonly JsonEncodedText DataName = JsonEncodedText.Encode("data");
+    private static readonly JsonEncodedText PreviousName = JsonEncodedText.Encode("prev");
+
     private readonly Lock _lock = new();
+    private readonly byte[] _headText = new byte[64]; // the head, as the ASCII hex digits a record's "prev" holds
     private long _sequence;
-    private string _head = GenesisHash;
+    private string? _head; // the head as text, made when asked for
 
     internal LineageChain(string logId, long sequence = 0, string? head = null)
     {
         LogId = logId;
         _sequence = sequence;
         _head = head ?? GenesisHash;
+        if (System.Text.Encoding.ASCII.GetBytes(_head, _headText) != _headText.Length)
+        {
+            throw new ArgumentException("A chain head is 64 hex digits.", nameof(head));
+        }
     }
 
     /// <summary>The id of the log every record of this chain names.</summary>
@@ -61,7 +76,7 @@ internal sealed class LineageChain
         {
             lock (_lock)
             {
-                return _head;
+                return _head ??= System.Text.Encoding.ASCII.GetString(_headText);
             }
         }
     }
@@ -74,9 +89,10 @@ internal sealed class LineageChain
         {
             for (var i = 0; i < events.Count; i++)
             {
-                var record = Create(_sequence + 1, LogId, events[i], _head);
+                var record = Create(_sequence + 1, LogId, events[i], Head);
                 _sequence++;
                 _head = record.Hash;
+                System.Text.Encoding.ASCII.GetBytes(record.Hash, _headText);
                 records[i] = record;
             }
         }
@@ -84,10 +100,53 @@ internal sealed class LineageChain
         return records;
     }
 
+    /// <summary>
+    /// Chains a batch of events exactly as <see cref="Append"/> does, for a holder that keeps only the head: each
+    /// record is written into the thread's buffer and hashed there, and nothing is allocated per record.
+    /// </summary>
+    internal void Advance(IReadOnlyList<LineageEvent> events)
+    {
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        lock (_lock)
+        {
+            for (var i = 0; i < events.Count; i++)
+            {
+                var body = WriteBody(_sequence + 1, LogId, events[i], _headText, null);
+                SHA256.HashData(body, digest);
+                _sequence++;
+                Convert.TryToHexStringLower(digest, _headText, out _);
+                _head = null;
+            }
+        }
+    }
+
     /// <summary>Builds the record line: the canonical JSON without the hash member, hashed, then the hash member appended.</summary>
     internal static LineageRecord Create(long sequence, string logId, LineageEvent e, string previousHash)
     {
-        // One buffer and one writer per thread: a record allocates only its line, its hash text and itself.
+        var body = WriteBody(sequence, logId, e, default, previousHash);
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(body, digest);
+        var hash = Convert.ToHexStringLower(digest);
+        var line = new byte[body.Length - 1 + HashTailLength];
+        body[..^1].CopyTo(line);
+        var offset = body.Length - 1;
+        HashMemberPrefix.CopyTo(line.AsSpan(offset));
+        offset += HashMemberPrefix.Length;
+        System.Text.Encoding.ASCII.GetBytes(hash, line.AsSpan(offset));
+        offset += 64;
+        line[offset] = (byte)'"';
+        line[offset + 1] = (byte)'}';
+        return new LineageRecord(sequence, logId, e, previousHash, hash, line);
+    }
+
+    /// <summary>
+    /// The canonical JSON of a record without its hash member (what is hashed), in the thread's buffer: valid until the
+    /// thread writes the next record. The previous record's hash is <paramref name="previousText"/> when given, otherwise
+    /// <paramref name="previousHash"/> (its hex digits as UTF-8).
+    /// </summary>
+    private static ReadOnlySpan<byte> WriteBody(long sequence, string logId, LineageEvent e, ReadOnlySpan<byte> previousHash, string? previousText)
+    {
+        // One buffer and one writer per thread: a record allocates at most its line, its hash text and itself.
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
         var writer = t_writer;
@@ -102,51 +161,47 @@ internal sealed class LineageChain
 
         Span<char> text = stackalloc char[36];
         writer.WriteStartObject();
-        writer.WriteNumber("v", FormatVersion);
-        writer.WriteString("log", logId);
-        writer.WriteNumber("seq", sequence);
-        e.Time.UtcDateTime.TryFormat(text, out var written, "yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
-        writer.WriteString("time", text[..written]);
+        writer.WriteNumber(VersionName, FormatVersion);
+        writer.WriteString(LogName, logId);
+        writer.WriteNumber(SequenceName, sequence);
+        // "O" of a UTC time is yyyy-MM-ddTHH:mm:ss.fffffffZ, written without parsing a custom format.
+        e.Time.UtcDateTime.TryFormat(text, out var written, "O", CultureInfo.InvariantCulture);
+        writer.WriteString(TimeName, text[..written]);
         e.ExecutionId.TryFormat(text, out written, "D");
-        writer.WriteString("exec", text[..written]);
+        writer.WriteString(ExecutionName, text[..written]);
         if (e.ParentExecutionId is { } parent)
         {
             parent.TryFormat(text, out written, "D");
-            writer.WriteString("parent", text[..written]);
+            writer.WriteString(ParentName, text[..written]);
         }
         else
         {
-            writer.WriteNull("parent");
+            writer.WriteNull(ParentName);
         }
 
-        writer.WriteString("kind", KindName(e.Kind));
-        writer.WriteStartObject("data");
-        foreach (var pair in e.Attributes)
+        writer.WriteString(KindMember, KindName(e.Kind));
+        writer.WriteStartObject(DataName);
+        var attributes = e.Attributes;
+        for (var i = 0; i < attributes.Count; i++)
         {
+            var pair = attributes[i];
             // Data values are strings, always: a null from a caller is written as empty, never as JSON null, and never
             // throws here, where it would fault a writer shared by every execution.
             writer.WriteString(pair.Key ?? string.Empty, pair.Value ?? string.Empty);
         }
 
         writer.WriteEndObject();
-        writer.WriteString("prev", previousHash);
+        if (previousText is null)
+        {
+            writer.WriteString(PreviousName, previousHash);
+        }
+        else
+        {
+            writer.WriteString(PreviousName, previousText);
+        }
         writer.WriteEndObject();
         writer.Flush();
-
-        var body = buffer.WrittenSpan; // ends with '}'
-        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(body, digest);
-        var hash = Convert.ToHexStringLower(digest);
-        var line = new byte[body.Length - 1 + HashTailLength];
-        body[..^1].CopyTo(line);
-        var offset = body.Length - 1;
-        HashMemberPrefix.CopyTo(line.AsSpan(offset));
-        offset += HashMemberPrefix.Length;
-        System.Text.Encoding.ASCII.GetBytes(hash, line.AsSpan(offset));
-        offset += 64;
-        line[offset] = (byte)'"';
-        line[offset + 1] = (byte)'}';
-        return new LineageRecord(sequence, logId, e, previousHash, hash, line);
+        return buffer.WrittenSpan; // ends with '}'
     }
 
     /// <summary>Splits a line into the hashed body (without the hash member) and the stated hash; false when the shape is wrong.</summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 
 namespace GovernedExecution.Lineage;
 
@@ -22,6 +23,23 @@ public sealed class LineageEvent
         ParentExecutionId = parentExecutionId;
         Time = time;
         Attributes = [.. attributes];
+    }
+
+    /// <summary>
+    /// An event over attributes that nobody can change: a read-only list over an array the caller built for it alone
+    /// (or shares only with events of the same attributes), kept without another copy.
+    /// </summary>
+    internal static LineageEvent Owning(LineageEventKind kind, Guid executionId, Guid? parentExecutionId, DateTimeOffset time, System.Collections.ObjectModel.ReadOnlyCollection<KeyValuePair<string, string>> attributes) =>
+        new(kind, executionId, parentExecutionId, time, attributes, owned: true);
+
+    private LineageEvent(LineageEventKind kind, Guid executionId, Guid? parentExecutionId, DateTimeOffset time, System.Collections.ObjectModel.ReadOnlyCollection<KeyValuePair<string, string>> attributes, bool owned)
+    {
+        Debug.Assert(owned, "only Owning hands its array over");
+        Kind = kind;
+        ExecutionId = executionId;
+        ParentExecutionId = parentExecutionId;
+        Time = time;
+        Attributes = attributes;
     }
 
     /// <summary>The phase.</summary>

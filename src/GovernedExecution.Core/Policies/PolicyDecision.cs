@@ -27,10 +27,33 @@ public sealed class PolicyDecision
         ArgumentNullException.ThrowIfNull(obligations);
         ArgumentNullException.ThrowIfNull(policySetDigest);
         Kind = kind;
-        DeterminingPolicies = [.. determiningPolicies.Order(StringComparer.Ordinal)];
-        Errors = [.. errors];
-        Obligations = [.. obligations];
+        DeterminingPolicies = Sorted(determiningPolicies);
+        Errors = Copy(errors);
+        Obligations = Copy(obligations);
         PolicySetDigest = policySetDigest;
+    }
+
+    /// <summary>A read-only copy: what the caller keeps and changes later is not what the decision says.</summary>
+    private static System.Collections.ObjectModel.ReadOnlyCollection<T> Copy<T>(IEnumerable<T> items)
+    {
+        var copy = items.ToArray();
+        return copy.Length == 0 ? System.Collections.ObjectModel.ReadOnlyCollection<T>.Empty : Array.AsReadOnly(copy);
+    }
+
+    /// <summary>A read-only copy in ordinal order (most lists arrive sorted, and of one id: they are only checked).</summary>
+    private static System.Collections.ObjectModel.ReadOnlyCollection<string> Sorted(IEnumerable<string> ids)
+    {
+        var copy = ids.ToArray();
+        for (var i = 1; i < copy.Length; i++)
+        {
+            if (string.CompareOrdinal(copy[i - 1], copy[i]) > 0)
+            {
+                Array.Sort(copy, StringComparer.Ordinal);
+                break;
+            }
+        }
+
+        return copy.Length == 0 ? System.Collections.ObjectModel.ReadOnlyCollection<string>.Empty : Array.AsReadOnly(copy);
     }
 
     /// <summary>The decision kind.</summary>

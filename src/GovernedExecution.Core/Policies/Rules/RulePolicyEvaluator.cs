@@ -48,8 +48,9 @@ public sealed class RulePolicyEvaluator : IPolicyEvaluator
     public ValueTask<PolicyDecision> EvaluateAsync(ExecutionIntent intent, DateTimeOffset evaluationTime, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(intent);
-        List<string>? permits = null;
-        List<string>? forbids = null;
+        // The first match of each effect is kept on its own: most requests match one rule, and need no list.
+        Matches permits = default;
+        Matches forbids = default;
         List<PolicyEvaluationError>? errors = null;
         foreach (var rule in _rules)
         {
@@ -57,7 +58,14 @@ public sealed class RulePolicyEvaluator : IPolicyEvaluator
             {
                 if (rule.Condition(intent))
                 {
-                    (rule.Effect == PolicyEffect.Forbid ? forbids ??= [] : permits ??= []).Add(rule.Id);
+                    if (rule.Effect == PolicyEffect.Forbid)
+                    {
+                        forbids.Add(rule.Id);
+                    }
+                    else
+                    {
+                        permits.Add(rule.Id);
+                    }
                 }
             }
             catch (Exception ex)
@@ -66,30 +74,32 @@ public sealed class RulePolicyEvaluator : IPolicyEvaluator
             }
         }
 
+        IEnumerable<PolicyEvaluationError> failed = errors is null ? [] : errors;
         PolicyDecision decision;
-        if (forbids is not null)
+        if (forbids.Any)
         {
-            decision = new PolicyDecision(PolicyDecisionKind.Forbidden, forbids, errors ?? [], [], PolicySetDigest);
+            decision = new PolicyDecision(PolicyDecisionKind.Forbidden, forbids.ToArray(), failed, [], PolicySetDigest);
         }
-        else if (permits is not null)
+        else if (permits.Any)
         {
-            var obligations = new List<PolicyObligation>();
+            var ids = permits.ToArray();
+            List<PolicyObligation>? obligations = null;
             foreach (var rule in _rules)
             {
-                if (rule.Effect == PolicyEffect.Permit && permits.Contains(rule.Id))
+                if (rule.Effect == PolicyEffect.Permit && rule.Obligations.Count > 0 && Array.IndexOf(ids, rule.Id) >= 0)
                 {
                     foreach (var pair in rule.Obligations)
                     {
-                        obligations.Add(new PolicyObligation(pair.Key, pair.Value, rule.Id));
+                        (obligations ??= []).Add(new PolicyObligation(pair.Key, pair.Value, rule.Id));
                     }
                 }
             }
 
-            decision = new PolicyDecision(PolicyDecisionKind.Permitted, permits, errors ?? [], obligations, PolicySetDigest);
+            decision = new PolicyDecision(PolicyDecisionKind.Permitted, ids, failed, obligations is null ? [] : obligations, PolicySetDigest);
         }
         else
         {
-            decision = new PolicyDecision(PolicyDecisionKind.NotPermitted, [], errors ?? [], [], PolicySetDigest);
+            decision = new PolicyDecision(PolicyDecisionKind.NotPermitted, [], failed, [], PolicySetDigest);
         }
 
         return ValueTask.FromResult(decision);
@@ -110,5 +120,36 @@ public sealed class RulePolicyEvaluator : IPolicyEvaluator
         }
 
         return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    /// <summary>The ids of the rules of one effect that matched, in rule order.</summary>
+    private struct Matches
+    {
+        private string? _first;
+        private List<string>? _more;
+
+        internal readonly bool Any => _first is not null;
+
+        internal void Add(string id)
+        {
+            if (_first is null)
+            {
+                _first = id;
+            }
+            else
+            {
+                (_more ??= []).Add(id);
+            }
+        }
+
+        internal readonly string[] ToArray()
+        {
+            if (_more is null)
+            {
+                return [_first!];
+            }
+
+            return [_first!, .. _more];
+        }
     }
 }
