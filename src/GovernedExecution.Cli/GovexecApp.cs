@@ -15,6 +15,7 @@ internal static class GovexecApp
         ArtifactCommands.Register(root);
         LineageCommands.Register(root);
         PostgresCommands.Register(root);
+        ConsoleCommands.Register(root);
         return root;
     }
 

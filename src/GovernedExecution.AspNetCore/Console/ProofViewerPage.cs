@@ -1,7 +1,7 @@
 using System.Text;
 using GovernedExecution.Artifacts.Keys;
 using GovernedExecution.Intents;
-using GovernedExecution.Internal;
+using GovernedExecution.Artifacts;
 using GovernedExecution.Lineage;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;

@@ -1,8 +1,7 @@
-using GovernedExecution.Artifacts;
 using GovernedExecution.Artifacts.Keys;
 using GovernedExecution.Intents;
 
-namespace GovernedExecution.Internal;
+namespace GovernedExecution.Artifacts;
 
 /// <summary>
 /// An artifact verified as a runtime would, away from any runtime: the one verification behind <c>govexec artifact
