@@ -137,28 +137,14 @@ internal static class ProofViewerPage
             .Text(result.IsVerified ? " against the trusted keys" : $" ({result.Reason}): {result.Detail}")
             .Close("p");
         html.Open("ol", ("class", "checks"), ("id", "checks"));
-        var failedShown = false;
+        // The verifier lists a check when it starts it: when the artifact is not verified, the last one listed is the one that failed.
+        var failed = result.IsVerified || result.Checks.Count == 0 ? null : result.Checks[^1];
         foreach (var check in AllChecks)
         {
-            string state;
-            if (verdict.Checks.Contains(check))
-            {
-                state = "passed";
-            }
-            else if (verdict.NotChecked.Any(n => n.StartsWith(check + ":", StringComparison.Ordinal)))
-            {
-                state = "not checked here";
-            }
-            else if (!result.IsVerified && !failedShown)
-            {
-                state = "failed";
-                failedShown = true;
-            }
-            else
-            {
-                state = "not run";
-            }
-
+            var state = check == failed ? "failed"
+                : verdict.Checks.Contains(check) ? "passed"
+                : verdict.NotChecked.Any(n => n.StartsWith(check + ":", StringComparison.Ordinal)) ? "not checked here"
+                : "not run";
             var css = state switch { "passed" => "ok", "failed" => "bad", _ => "neutral" };
             html.Open("li", ("class", css), ("data-check", check), ("data-state", state)).Element("span", check, ("class", "mono")).Text(" " + state);
             if (state == "failed")
