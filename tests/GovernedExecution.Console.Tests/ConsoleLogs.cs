@@ -78,6 +78,29 @@ internal static class ConsoleLogs
         return (log, publicKey);
     }
 
+    /// <summary>Governed calls in this process (some permitted, some denied), so that the health page's charts have something to show.</summary>
+    internal static async Task RunCallsAsync(string folder, int permitted, int denied)
+    {
+        using var key = SigningKey.Generate();
+        using var trusted = key.ToTrustedKey();
+        var sink = FileLineageSink.Open(new FileLineageSinkOptions { Path = Path.Combine(folder, "calls.jsonl"), CheckpointKey = key });
+        await using (sink)
+        {
+            var executor = new GovernedExecutorBuilder()
+                .Configure(o => o.Audience = "console-tests")
+                .UseCedarPolicies(CedarPolicySet.Parse("@id(\"reads\") permit (principal, action == Action::\"read\", resource);"))
+                .UseSigningKey(key)
+                .UseTrustedKeys(trusted)
+                .AddLineageSink(sink)
+                .Build();
+            for (var i = 0; i < permitted + denied; i++)
+            {
+                var intent = new ExecutionIntent(new EntityReference("User", "alice"), new EntityReference("Action", i < permitted ? "read" : "write"), new EntityReference("Document", "d-" + i));
+                await executor.RunOutcomeAsync(intent, (context, ct) => ValueTask.FromResult(i));
+            }
+        }
+    }
+
     /// <summary>A copy of <paramref name="log"/> with one record's content altered (its line keeps its length and JSON shape).</summary>
     internal static (string Copy, long Sequence) Tamper(string log, string folder, string kind)
     {

@@ -20,9 +20,14 @@ internal sealed class ConsoleServer : IAsyncDisposable
     /// <summary>The console's address, ending in '/'.</summary>
     public string Url { get; }
 
-    public static async Task<ConsoleServer> StartAsync(IReadOnlyList<string> logs, string? publicKey = null, string? policies = null)
+    public static async Task<ConsoleServer> StartAsync(IReadOnlyList<string> logs, string? publicKey = null, string? policies = null, string? anotherKey = null)
     {
         var keys = publicKey is null ? [] : ArtifactCommands.LoadTrusted(publicKey);
+        if (anotherKey is not null)
+        {
+            keys.AddRange(ArtifactCommands.LoadTrusted(anotherKey));
+        }
+
         var app = ConsoleCommands.Build(logs, keys, null, policies is null ? null : PolicyCommands.LoadPolicies(policies), 0);
         await app.StartAsync();
         return new ConsoleServer(app, keys, ConsoleCommands.Address(app));

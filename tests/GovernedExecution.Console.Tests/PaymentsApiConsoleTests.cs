@@ -67,7 +67,10 @@ public sealed class PaymentsApiConsoleTests(BrowserFixture browser) : IDisposabl
         }
 
         await page.GotoAsync(root + "/governance/health");
-        Assert.True(await page.Locator("#chart-calls rect.bar").CountAsync() >= 1, "the calls chart shows the refunds");
+        Assert.True(await page.Locator("#chart-calls rect.bar.succeeded").CountAsync() >= 1, "the calls chart shows the permitted refund as succeeded");
+        Assert.True(await page.Locator("#chart-calls rect.bar.denied").CountAsync() >= 1, "the calls chart shows the refused refund as denied");
+        Assert.Contains("NotPermitted", await page.Locator("#chart-denials").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Contains("evaluate", await page.Locator("#chart-phases").InnerTextAsync(), StringComparison.Ordinal);
         Assert.Equal(1, await page.Locator("#keys .card").CountAsync());
     }
 

@@ -21,7 +21,13 @@ public sealed class ScreenshotTests(BrowserFixture browser) : IDisposable
         var policies = Path.Combine(TestPaths.RepositoryRoot, "samples", "AgentToolGuard", "policies");
         var target = Environment.GetEnvironmentVariable("GOVEXEC_UPDATE_SCREENSHOTS") == "1" ? Path.Combine(TestPaths.RepositoryRoot, "docs", "images") : Path.Combine(_folder, "images");
         Directory.CreateDirectory(target);
-        await using var server = await ConsoleServer.StartAsync([log], key, policies);
+        var request = Path.Combine(_folder, "request.json");
+        await File.WriteAllTextAsync(request, """{"principal":{"type":"Agent","id":"support-bot"},"action":{"type":"Action","id":"refund"},"resource":{"type":"Order","id":"A-1001"},"context":{"amount":20}}""");
+        var keyName = Path.Combine(_folder, "minter");
+        var artifact = Path.Combine(_folder, "refund.cose");
+        Assert.Equal(0, await Cli.GovexecApp.RunAsync(["keys", "generate", "--out", keyName], TextWriter.Null, TextWriter.Null));
+        Assert.Equal(0, await Cli.GovexecApp.RunAsync(["artifact", "mint", "--key", keyName + ".key.pem", "--policies", policies, "--request", request, "--audience", "agent-tools", "--out", artifact], TextWriter.Null, TextWriter.Null));
+        await using var server = await ConsoleServer.StartAsync([log], key, policies, keyName + ".pub.pem");
         await using var context = await browser.NewContextAsync();
         var page = await context.NewPageAsync();
 
@@ -44,12 +50,6 @@ public sealed class ScreenshotTests(BrowserFixture browser) : IDisposable
         await ShotAsync("execution");
 
         await page.GotoAsync(server.Url + "verify");
-        var request = Path.Combine(_folder, "request.json");
-        await File.WriteAllTextAsync(request, """{"principal":{"type":"Agent","id":"support-bot"},"action":{"type":"Action","id":"refund"},"resource":{"type":"Order","id":"A-1001"},"context":{"amount":20}}""");
-        var keyName = Path.Combine(_folder, "minter");
-        var artifact = Path.Combine(_folder, "refund.cose");
-        Assert.Equal(0, await Cli.GovexecApp.RunAsync(["keys", "generate", "--out", keyName], TextWriter.Null, TextWriter.Null));
-        Assert.Equal(0, await Cli.GovexecApp.RunAsync(["artifact", "mint", "--key", keyName + ".key.pem", "--policies", policies, "--request", request, "--audience", "agent-tools", "--out", artifact], TextWriter.Null, TextWriter.Null));
         await page.Locator("input[name=audience]").FillAsync("agent-tools");
         await page.Locator("#artifact-file").SetInputFilesAsync(artifact);
         await page.Locator("#request-file").SetInputFilesAsync(request);
@@ -59,6 +59,7 @@ public sealed class ScreenshotTests(BrowserFixture browser) : IDisposable
         await page.GotoAsync(server.Url + "policies");
         await ShotAsync("policies");
 
+        await ConsoleLogs.RunCallsAsync(_folder, permitted: 12, denied: 3);
         await page.GotoAsync(server.Url + "health");
         await ShotAsync("health");
     }

@@ -70,7 +70,10 @@ internal static class ConsoleMetrics
 
     private static void OnCount(string instrument, long value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
-        var (map, key) = instrument == "governed_execution.executions" ? (0, Tag(tags, "governed_execution.outcome") ?? "unknown") : (1, Tag(tags, "governed_execution.denial.reason") ?? "unknown");
+        // The counters carry short tag names ("outcome", "reason"); the spans' long names are accepted as well.
+        var (map, key) = instrument == "governed_execution.executions"
+            ? (0, Tag(tags, "outcome") ?? Tag(tags, "governed_execution.outcome") ?? "unknown")
+            : (1, Tag(tags, "reason") ?? Tag(tags, "governed_execution.denial.reason") ?? "unknown");
         lock (Gate)
         {
             var bucket = Current();
