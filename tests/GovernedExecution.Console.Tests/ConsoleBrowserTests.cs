@@ -255,10 +255,21 @@ public sealed class ConsoleBrowserTests(BrowserFixture browser) : IDisposable
             await OpenAsync(page, server.Url + path);
         }
 
-        await page.GotoAsync(server.Url);
+        await page.GotoAsync(server.Url + "?outcome=Completed");
         await page.Locator("#executions a.open").First.ClickAsync();
         await page.WaitForSelectorAsync("#records");
         AssertStrictHeaders(await page.ReloadAsync());
+
+        // From an execution to the policy that decided it, and from the policy to the executions it decided.
+        var policy = await page.Locator("#deciding-policies a").First.InnerTextAsync();
+        await page.Locator("#deciding-policies a").First.ClickAsync();
+        await page.WaitForSelectorAsync("#policies");
+        var card = page.Locator($"li.policy[id=\"policy-{policy}\"]");
+        Assert.Equal(1, await card.CountAsync());
+        await card.Locator("a.decided").ClickAsync();
+        await page.WaitForSelectorAsync("#filters");
+        Assert.True(await page.Locator("#executions tbody tr").CountAsync() >= 1, await page.Locator("main").InnerTextAsync());
+
         var missing = await page.GotoAsync(server.Url + "executions/" + Guid.NewGuid());
         Assert.Equal(404, missing!.Status);
         AssertStrictHeaders(missing);

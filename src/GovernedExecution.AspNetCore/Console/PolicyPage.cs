@@ -31,8 +31,10 @@ internal static class PolicyPage
             html.Open("ul", ("class", "policy-list"), ("id", "policies"));
             foreach (var policy in set.Policies)
             {
-                html.Open("li", ("id", "policy-" + policy.Id), ("class", "policy"));
-                html.Open("h2").Element("span", policy.Id, ("class", "mono")).Text(" ").Element("span", policy.Effect.ToString().ToLowerInvariant(), ("class", "effect " + (policy.Effect == Policies.PolicyEffect.Permit ? "ok" : "bad"))).Close("h2");
+                // Decisions, artifacts and lineage name a policy by its @id annotation when it has one (as the evaluator does).
+                var id = DecisionId(policy);
+                html.Open("li", ("id", "policy-" + id), ("class", "policy"), ("data-policy", id));
+                html.Open("h2").Element("span", id, ("class", "mono")).Text(" ").Element("span", policy.Effect.ToString().ToLowerInvariant(), ("class", "effect " + (policy.Effect == Policies.PolicyEffect.Permit ? "ok" : "bad"))).Close("h2");
                 if (policy.Annotations.Count > 0)
                 {
                     html.Open("dl", ("class", "annotations"));
@@ -49,7 +51,12 @@ internal static class PolicyPage
                     }
                 }
 
-                html.Open("p").Link(ConsoleUrl.Under(basePath).WithQuery([KeyValuePair.Create("policy", (string?)policy.Id)]), "Executions this policy decided", ("class", "decided")).Close("p");
+                if (id != policy.Id)
+                {
+                    html.Element("p", "In the policy set as " + policy.Id, ("class", "note"));
+                }
+
+                html.Open("p").Link(ConsoleUrl.Under(basePath).WithQuery([KeyValuePair.Create("policy", (string?)id)]), "Executions this policy decided", ("class", "decided")).Close("p");
                 html.Close("li");
             }
 
@@ -59,4 +66,7 @@ internal static class PolicyPage
             html.Element(cedar.Schema is null ? "p" : "pre", cedar.Schema?.ToCedarText() ?? "No schema: policies are not validated against one.", ("id", "schema"));
         }));
     }
+
+    private static string DecisionId(CedarPolicy policy) =>
+        policy.Annotations.FirstOrDefault(a => a.Key == "id" && a.Value.Length > 0).Value ?? policy.Id;
 }
