@@ -124,31 +124,9 @@ public sealed class GeneratedLineageLog : IDisposable
     /// <summary>Writes the records of one execution.</summary>
     public void Append(GeneratedExecution e)
     {
-        ArgumentNullException.ThrowIfNull(e);
-        var denied = e.Outcome == GeneratedOutcome.Denied;
-        var digest = new string('a', 64);
-        Write(LineageEventKind.IntentSubmitted, e, [new("mode", "run"), new("principal", e.Principal), new("action", e.Action), new("resource", e.Resource), new("intent_digest", digest), new("arguments_digest", digest), new("trace_id", string.Empty)]);
-        Write(LineageEventKind.PolicyEvaluated, e, [new("decision", denied ? "Denied" : "Permitted"), new("policies", e.Policy), new("errors", string.Empty), new("policy_set", new string('b', 64))]);
-        if (denied)
+        foreach (var record in EventsOf(e, () => _time))
         {
-            Write(LineageEventKind.ExecutionDenied, e, [new("reason", "PolicyDenied"), new("reason_code", "2"), new("detail", "a policy forbids it")]);
-        }
-        else
-        {
-            Write(LineageEventKind.ArtifactIssued, e, [new("artifact_digest", new string('c', 64)), new("audience", "worker")]);
-            Write(LineageEventKind.ArtifactVerified, e, [new("verdict", "Verified"), new("checks", "signature,audience"), new("artifact_digest", new string('c', 64))]);
-            Write(LineageEventKind.ExecutionStarted, e, []);
-            switch (e.Outcome)
-            {
-                case GeneratedOutcome.Completed:
-                    Write(LineageEventKind.ExecutionCompleted, e, [new("duration_us", "12")]);
-                    break;
-                case GeneratedOutcome.Failed:
-                    Write(LineageEventKind.ExecutionFailed, e, [new("duration_us", "12"), new("exception", "System.InvalidOperationException")]);
-                    break;
-                default:
-                    break;
-            }
+            Write(record);
         }
 
         if (_flushEach)
@@ -157,11 +135,46 @@ public sealed class GeneratedLineageLog : IDisposable
         }
     }
 
+    /// <summary>The events the executor records for <paramref name="e"/> (for any sink), each timed by <paramref name="time"/>.</summary>
+    public static List<LineageEvent> EventsOf(GeneratedExecution e, Func<DateTimeOffset> time)
+    {
+        ArgumentNullException.ThrowIfNull(e);
+        ArgumentNullException.ThrowIfNull(time);
+        var events = new List<LineageEvent>();
+        void Add(LineageEventKind kind, KeyValuePair<string, string>[] data) => events.Add(new LineageEvent(kind, e.Id, e.Parent, time(), data));
+        var denied = e.Outcome == GeneratedOutcome.Denied;
+        var digest = new string('a', 64);
+        Add(LineageEventKind.IntentSubmitted, [new("mode", "run"), new("principal", e.Principal), new("action", e.Action), new("resource", e.Resource), new("intent_digest", digest), new("arguments_digest", digest), new("trace_id", string.Empty)]);
+        Add(LineageEventKind.PolicyEvaluated, [new("decision", denied ? "Denied" : "Permitted"), new("policies", e.Policy), new("errors", string.Empty), new("policy_set", new string('b', 64))]);
+        if (denied)
+        {
+            Add(LineageEventKind.ExecutionDenied, [new("reason", "PolicyDenied"), new("reason_code", "2"), new("detail", "a policy forbids it")]);
+            return events;
+        }
+
+        Add(LineageEventKind.ArtifactIssued, [new("artifact_digest", new string('c', 64)), new("audience", "worker")]);
+        Add(LineageEventKind.ArtifactVerified, [new("verdict", "Verified"), new("checks", "signature,audience"), new("artifact_digest", new string('c', 64))]);
+        Add(LineageEventKind.ExecutionStarted, []);
+        switch (e.Outcome)
+        {
+            case GeneratedOutcome.Completed:
+                Add(LineageEventKind.ExecutionCompleted, [new("duration_us", "12")]);
+                break;
+            case GeneratedOutcome.Failed:
+                Add(LineageEventKind.ExecutionFailed, [new("duration_us", "12"), new("exception", "System.InvalidOperationException")]);
+                break;
+            default:
+                break;
+        }
+
+        return events;
+    }
+
     /// <summary>Writes the outcome record of an execution appended as <see cref="GeneratedOutcome.Pending"/>.</summary>
     public void Complete(GeneratedExecution e)
     {
         ArgumentNullException.ThrowIfNull(e);
-        Write(LineageEventKind.ExecutionCompleted, e, [new("duration_us", "12")]);
+        Write(new LineageEvent(LineageEventKind.ExecutionCompleted, e.Id, e.Parent, _time, [new("duration_us", "12")]));
         if (_flushEach)
         {
             _file.Flush();
@@ -193,9 +206,9 @@ public sealed class GeneratedLineageLog : IDisposable
         _file.Dispose();
     }
 
-    private void Write(LineageEventKind kind, GeneratedExecution e, KeyValuePair<string, string>[] data)
+    private void Write(LineageEvent e)
     {
-        Emit(new LineageEvent(kind, e.Id, e.Parent, _time, data));
+        Emit(e);
         if (_sinceCheckpoint >= _checkpointEvery)
         {
             Checkpoint();

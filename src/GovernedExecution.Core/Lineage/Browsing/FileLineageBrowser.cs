@@ -328,6 +328,10 @@ internal sealed class FileLineageBrowser : ILineageBrowser
 
             var records = new List<ExecutionRecord>();
             var accumulator = Read(executionId, places, records, problems);
+            if (!accumulator.HasIntent)
+            {
+                Report(problems, _logs[places[0].Log].Key, executionId.ToString("D"), "the execution's first record (intent_submitted) is not among its readable records");
+            }
             var children = new List<ExecutionSummary>();
             foreach (var child in _index.ChildrenOf(executionId))
             {
