@@ -41,6 +41,7 @@ public sealed class ScreenshotTests(BrowserFixture browser) : IDisposable
         }
 
         await page.GotoAsync(server.Url);
+        await ConsoleBrowserTests.VerifiedStatusAsync(page);
         await ShotAsync("explorer");
 
         await page.GotoAsync(server.Url + "?outcome=Completed&q=refund");

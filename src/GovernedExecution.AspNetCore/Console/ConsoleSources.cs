@@ -85,9 +85,10 @@ internal static class ConsoleSourcesFactory
             {
                 using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 timeout.CancelAfter(options.DependencyTimeout);
-                var key = await signing.GetSigningKeyAsync(timeout.Token).ConfigureAwait(false);
+                // A provider or store that ignores its token is not waited for beyond the executor's dependency timeout.
+                var key = await signing.GetSigningKeyAsync(timeout.Token).AsTask().WaitAsync(options.DependencyTimeout, cancellationToken).ConfigureAwait(false);
                 signingKeyId = key.KeyId;
-                if (await trusted.FindAsync(key.KeyId, timeout.Token).ConfigureAwait(false) is { } trustedKey)
+                if (await trusted.FindAsync(key.KeyId, timeout.Token).AsTask().WaitAsync(options.DependencyTimeout, cancellationToken).ConfigureAwait(false) is { } trustedKey)
                 {
                     known.Add(trustedKey);
                 }

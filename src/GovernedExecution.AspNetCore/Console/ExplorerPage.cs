@@ -10,6 +10,9 @@ internal static class ExplorerPage
     private const int MaxTreeDepth = 6;
     private const int MaxTreeNodes = 200;
 
+    /// <summary>How long a page waits for a log's background verification before it shows its progress instead.</summary>
+    private static readonly TimeSpan VerificationWait = TimeSpan.FromMilliseconds(250);
+
     private static readonly string[] FilterNames = ["id", "q", "principal", "action", "outcome", "reason", "from", "to", "policy", "log"];
 
     public static async Task<ConsolePage> RenderListAsync(HttpContext context, ConsoleSources sources, string basePath, CancellationToken cancellationToken)
@@ -372,8 +375,9 @@ internal static class ExplorerPage
                 WitnessDirectory = sources.WitnessDirectory,
             });
 
-            // A small log is verified before the page is written; a big one shows its progress and is done on a later visit.
-            var finished = await Task.WhenAny(job.Completion, Task.Delay(TimeSpan.FromSeconds(2), cancellationToken)).ConfigureAwait(false);
+            // A small log is verified before the page is written; a big one shows its progress and is done on a later
+            // visit: the page never waits long for it (the first page of a large log stays fast).
+            var finished = await Task.WhenAny(job.Completion, Task.Delay(VerificationWait, cancellationToken)).ConfigureAwait(false);
             if (finished == job.Completion && job.Completion.IsCompletedSuccessfully)
             {
                 all.AddRange(job.Completion.Result);

@@ -28,9 +28,9 @@ internal static class HealthPage
             html.Open("div", ("class", "cards"));
             foreach (var registration in sources.Sinks)
             {
-                var problem = (registration.Sink as ILineageSinkHealth)?.Problem;
+                var (name, problem) = Describe(registration.Sink);
                 html.Open("div", ("class", "card " + (problem is null ? "ok" : "bad")))
-                    .Element("h3", registration.Sink.ToString())
+                    .Element("h3", name)
                     .Element("p", registration.Mode == LineageSinkMode.Required ? "required: its failure denies calls" : "best effort: its failures are counted")
                     .Element("p", problem is null ? "accepting records" : "cannot keep records: " + problem, ("class", "state"))
                     .Close("div");
@@ -94,6 +94,31 @@ internal static class HealthPage
             SvgChart.Phases(html, metrics);
             html.Close("div").Close("section");
         });
+    }
+
+    /// <summary>A sink's name and problem; a sink whose ToString or health throws is shown as such, never as a console error.</summary>
+    private static (string Name, string? Problem) Describe(ILineageSink sink)
+    {
+        string name;
+        try
+        {
+            name = sink.ToString() ?? sink.GetType().Name;
+        }
+#pragma warning disable CA1031 // any failure of a pluggable sink is shown, not thrown
+        catch (Exception)
+        {
+            name = sink.GetType().Name;
+        }
+
+        try
+        {
+            return (name, (sink as ILineageSinkHealth)?.Problem);
+        }
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            return (name, $"its health could not be read ({ex.GetType().Name})");
+        }
     }
 
     private static string? Time(DateTimeOffset? time) => time?.ToString("u", CultureInfo.InvariantCulture);
