@@ -102,6 +102,9 @@ public sealed class GeneratedLineageLog : IDisposable
     /// <summary>The files written so far, oldest first.</summary>
     public List<string> Files { get; } = [];
 
+    /// <summary>The time of the next record.</summary>
+    public DateTimeOffset Time { get => _time; set => _time = value; }
+
     /// <summary>How much time passes between two records.</summary>
     public TimeSpan Step { get; set; } = TimeSpan.FromMilliseconds(1);
 

@@ -23,6 +23,7 @@ internal sealed class FileLineageBrowser : ILineageBrowser
     internal const int MaxOpenExecutions = 100_000;
 
     private const int MaxProblems = 50;
+    private static readonly TimeSpan FromSlack = TimeSpan.FromMinutes(5);
     private readonly IReadOnlyList<FileLog> _logs;
     private readonly Func<string, Stream> _open;
     private readonly int _maxLine;
@@ -298,8 +299,9 @@ internal sealed class FileLineageBrowser : ILineageBrowser
                         continue;
                     }
 
-                    // Newest first: once a log's records are older than the range's start, none later in the read can match.
-                    if (query.From is { } from && ExecutionAccumulator.ParseTime(record.Time) is { } started && started < from)
+                    // Newest first: once a log's records are well older than the range's start, none further back can match
+                    // (the slack allows for concurrent executions whose records were appended slightly out of time order).
+                    if (query.From is { } from && ExecutionAccumulator.ParseTime(record.Time) is { } started && started < from - FromSlack)
                     {
                         yield break;
                     }

@@ -175,6 +175,31 @@ public sealed class FileLineageBrowserTests : IDisposable
     }
 
     [Fact]
+    public async Task A_time_range_finds_an_execution_behind_one_appended_out_of_time_order()
+    {
+        // Concurrent executions are appended in commit order, not strictly in time order: one that started a little
+        // earlier can be written after a later one. A range read backwards must not stop at it.
+        var start = new DateTimeOffset(2026, 5, 1, 10, 0, 0, TimeSpan.Zero);
+        var a = GeneratedExecution.Sample(1);
+        var b = GeneratedExecution.Sample(2);
+        var c = GeneratedExecution.Sample(4);
+        using (var log = new GeneratedLineageLog(_logs.PathOf("order.jsonl"), _logs.Key, start: start))
+        {
+            log.Step = TimeSpan.Zero;
+            log.Append(a);
+            log.Time = start.AddMilliseconds(-1);
+            log.Append(b);
+            log.Time = start.AddSeconds(1);
+            log.Append(c);
+        }
+
+        await using var browser = _logs.Browser(names: "order.jsonl");
+        var page = await browser.ListExecutionsAsync(new ExecutionQuery { From = start });
+
+        Assert.Equal([c.Id, a.Id], page.Items.Select(s => s.ExecutionId));
+    }
+
+    [Fact]
     public async Task The_policy_view_lists_the_executions_a_policy_decided()
     {
         var written = _logs.WriteSample("p.jsonl", 100);
