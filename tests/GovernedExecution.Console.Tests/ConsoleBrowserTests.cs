@@ -27,6 +27,23 @@ public sealed class ConsoleBrowserTests(BrowserFixture browser) : IDisposable
         Assert.Equal("no-store", headers["cache-control"]);
     }
 
+    /// <summary>Drops a file on one of the proof viewer's drop zones, as a drag from the desktop would.</summary>
+    internal static async Task DropFileAsync(IPage page, string zone, string path)
+    {
+        await page.EvaluateAsync(
+            """
+            ([zone, name, base64]) => {
+              const bytes = Uint8Array.from(atob(base64), c => c.charCodeAt(0));
+              const data = new DataTransfer();
+              data.items.add(new File([bytes], name));
+              const target = document.querySelector(`.dropzone[data-drop="${zone}"]`);
+              target.dispatchEvent(new DragEvent("dragover", { dataTransfer: data, bubbles: true, cancelable: true }));
+              target.dispatchEvent(new DragEvent("drop", { dataTransfer: data, bubbles: true, cancelable: true }));
+            }
+            """,
+            new object[] { zone, Path.GetFileName(path), Convert.ToBase64String(await File.ReadAllBytesAsync(path)) });
+    }
+
     /// <summary>Submits the proof viewer's form and waits for the page of its verdict.</summary>
     internal static async Task<IResponse> SubmitAsync(IPage page)
     {
@@ -134,6 +151,22 @@ public sealed class ConsoleBrowserTests(BrowserFixture browser) : IDisposable
         using var error = new StringWriter();
         Assert.Equal(0, await GovexecApp.RunAsync(["lineage", "check-proof", saved, "--trust", key], output, error));
         Assert.Contains("\"valid\":true", output.ToString(), StringComparison.Ordinal);
+
+        // The same file in the proof viewer: valid; with one hash altered: not valid.
+        await OpenAsync(page, server.Url + "verify");
+        await DropFileAsync(page, "proof", saved);
+        await SubmitAsync(page);
+        Assert.Equal("true", await page.Locator("#proof-verdict").GetAttributeAsync("data-valid"));
+
+        var json = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(saved))!.AsObject();
+        var altered = Path.Combine(_folder, "altered-proof.json");
+        var leaf = json["leafHash"]?.GetValue<string>() ?? json["leaf"]?.GetValue<string>();
+        Assert.False(leaf is null, await File.ReadAllTextAsync(saved));
+        json[json.ContainsKey("leafHash") ? "leafHash" : "leaf"] = (leaf![0] == 'a' ? "b" : "a") + leaf[1..];
+        await File.WriteAllTextAsync(altered, json.ToJsonString());
+        await DropFileAsync(page, "proof", altered);
+        await SubmitAsync(page);
+        Assert.Equal("false", await page.Locator("#proof-verdict").GetAttributeAsync("data-valid"));
     }
 
     [Fact]
@@ -162,7 +195,8 @@ public sealed class ConsoleBrowserTests(BrowserFixture browser) : IDisposable
         await OpenAsync(page, server.Url + "verify");
 
         await page.Locator("input[name=audience]").FillAsync("agent-tools");
-        await page.Locator("#artifact-file").SetInputFilesAsync(tampered);
+        await DropFileAsync(page, "artifact", tampered);
+        Assert.Equal(1, await page.Locator("#artifact-file").EvaluateAsync<int>("input => input.files.length"));
         await page.Locator("#request-file").SetInputFilesAsync(request);
         AssertStrictHeaders(await SubmitAsync(page));
         Assert.NotEqual("Verified", await page.Locator("#verdict").GetAttributeAsync("data-verdict"));
