@@ -5,6 +5,8 @@
 //   dotnet run --project samples/AgentToolGuard                      (the finance approver says yes)
 //   dotnet run --project samples/AgentToolGuard -- --refuse-approval  (the finance approver says no)
 //   govexec replay LINEAGE.jsonl --policies samples/AgentToolGuard/policies  (every decision decided again: all same)
+//   dotnet run --project samples/AgentToolGuard -- --out DIR          (the lineage and the public key in DIR, for
+//                                                                      'govexec console DIR/*.jsonl --trust DIR/signing.pub.pem')
 using AgentToolGuard;
 using GovernedExecution.Approvals;
 using GovernedExecution.Artifacts;
@@ -18,13 +20,19 @@ using GovernedExecution.Policies.Cedar;
 using Microsoft.Extensions.AI;
 
 var refuseApproval = args.Contains("--refuse-approval");
-var folder = Path.Combine(AppContext.BaseDirectory, "agent-run");
+var outAt = Array.IndexOf(args, "--out");
+var folder = outAt >= 0 && outAt + 1 < args.Length ? Path.GetFullPath(args[outAt + 1]) : Path.Combine(AppContext.BaseDirectory, "agent-run");
 Directory.CreateDirectory(folder);
 var lineageAt = Array.IndexOf(args, "--lineage"); // where to write the log (a fresh file), for `govexec replay` tests
 var lineagePath = lineageAt >= 0 && lineageAt + 1 < args.Length ? args[lineageAt + 1] : Path.Combine(folder, $"lineage-{DateTime.UtcNow:yyyyMMdd-HHmmss}.jsonl");
 
 using var signingKey = SigningKey.Generate();
 using var trustedKey = signingKey.ToTrustedKey();
+if (outAt >= 0)
+{
+    File.WriteAllText(Path.Combine(folder, "signing.pub.pem"), trustedKey.ExportPublicKeyPem());
+}
+
 var lineage = FileLineageSink.Open(new FileLineageSinkOptions { Path = lineagePath, CheckpointKey = signingKey, CheckpointEveryRecords = 16 });
 
 var executor = new GovernedExecutorBuilder()

@@ -5,6 +5,7 @@ using GovernedExecution.Artifacts.Keys;
 using GovernedExecution.Execution;
 using GovernedExecution.Lineage;
 using GovernedExecution.Policies.Cedar;
+using GovernedExecution.AspNetCore;
 using Microsoft.AspNetCore.Authentication;
 using PaymentsApi;
 
@@ -14,7 +15,8 @@ files.EnsureKeys();
 
 builder.Services.AddAuthentication(DemoApiKeyHandler.SchemeName)
     .AddScheme<AuthenticationSchemeOptions, DemoApiKeyHandler>(DemoApiKeyHandler.SchemeName, null);
-builder.Services.AddAuthorization();
+// The governance console (below) is for auditors only: a policy of the host's, named when the console is mapped.
+builder.Services.AddAuthorization(o => o.AddPolicy("governance-auditors", p => p.RequireRole("auditor")));
 
 // Created by the container, so disposed by it when the host stops (Ctrl+C): the lineage file then ends with its
 // closing checkpoint, and the key (disposed after the sink that signs with it) is wiped.
@@ -40,6 +42,9 @@ app.MapPost("/refunds", (RefundRequest refund) =>
         TypedResults.Ok(new RefundReceipt(refund.OrderId, refund.Amount, GovernedContext.Current!.ExecutionId)))
     .RequireAuthorization()
     .Governed("Action::\"refund\"");
+
+// The read-only governance console (docs/console.md): lineage explorer, proof viewer, policies, health.
+app.MapGovernanceConsole("/governance", o => o.AuthorizationPolicy = "governance-auditors");
 
 app.Run();
 

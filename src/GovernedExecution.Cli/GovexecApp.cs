@@ -16,6 +16,7 @@ internal static class GovexecApp
         LineageCommands.Register(root);
         ReplayCommands.Register(root);
         PostgresCommands.Register(root);
+        ConsoleCommands.Register(root);
         return root;
     }
 

@@ -23,9 +23,6 @@ internal static class ArtifactCommands
     internal const int Rejected = 12;
     internal const int CannotEvaluate = 13;
 
-    private const string ReplayNotChecked = "replay: single use is enforced by the runtime that holds the replay state, which this tool does not have";
-    private const string PolicySetNotChecked = "policy-set: --any-policy-set was given";
-
     private static readonly JsonWriterOptions Indented = new() { Indented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     internal static void Register(RootCommand root)
@@ -83,29 +80,9 @@ internal static class ArtifactCommands
     internal static async Task<int> VerifyAsync(
         byte[] encoded, IReadOnlyList<byte[]> parents, IReadOnlyList<TrustedKey> trusted, ExecutionIntent intent, string audience, string? acceptedPolicySet, TimeProvider time, TextWriter output, CancellationToken cancellationToken)
     {
-        var artifact = AuthorizationArtifact.FromBytes(encoded);
-        if (parents.Count > 0)
-        {
-            // --parent files: the immediate parent first, then its parent, and so on.
-            var chain = AuthorizationArtifact.FromBytes(parents[^1]);
-            for (var i = parents.Count - 2; i >= 0; i--)
-            {
-                chain = AuthorizationArtifact.FromBytes(parents[i]).WithParent(chain);
-            }
-
-            artifact = artifact.WithParent(chain);
-        }
-
-        var verifier = new CoseArtifactVerifier(
-            new InMemoryTrustedKeyStore(trusted), new InMemoryReplayGuard(time), time, TimeSpan.FromSeconds(30), Enum.GetValues<ArtifactAlgorithm>());
-        var context = new ArtifactVerificationContext(IntentEncoding.Digest(intent), audience, intent) { AcceptedPolicySetDigest = acceptedPolicySet };
-        var result = await verifier.VerifyAsync(artifact, context, cancellationToken).ConfigureAwait(false);
-        var notChecked = new List<string> { ReplayNotChecked };
-        if (acceptedPolicySet is null)
-        {
-            notChecked.Add(PolicySetNotChecked);
-        }
-
+        var store = new InMemoryTrustedKeyStore(trusted);
+        var verdict = await OfflineArtifactCheck.VerifyAsync(encoded, parents, store, intent, audience, acceptedPolicySet, time, cancellationToken).ConfigureAwait(false);
+        var result = verdict.Result;
         output.WriteLine(Json(writer =>
         {
             writer.WriteString("verdict", result.Verdict.ToString());
@@ -119,9 +96,9 @@ internal static class ArtifactCommands
             }
 
             writer.WriteString("detail", result.Detail);
-            writer.WriteString("verifiedAt", time.GetUtcNow().ToString("O", CultureInfo.InvariantCulture));
-            WriteStrings(writer, "checks", result.Checks.Where(check => !(check == "replay" || (check == "policy-set" && acceptedPolicySet is null))));
-            WriteStrings(writer, "notChecked", notChecked);
+            writer.WriteString("verifiedAt", verdict.VerifiedAt.ToString("O", CultureInfo.InvariantCulture));
+            WriteStrings(writer, "checks", verdict.Checks);
+            WriteStrings(writer, "notChecked", verdict.NotChecked);
         }));
         return result.Verdict switch
         {

@@ -22,7 +22,7 @@ namespace GovernedExecution.Lineage;
 /// before the write: a failed write loses them, the sink keeps accepting appends, and the first write that succeeds
 /// afterwards (or the close) starts with a signed <c>records_lost</c> record that counts and names what was lost.
 /// </remarks>
-public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposable, ILineageSinkHealth
+public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposable, ILineageSinkHealth, Browsing.ILineageBrowsable
 {
     private const int MaxBatchBytes = 1 << 20;
 
@@ -418,6 +418,9 @@ public sealed class FileLineageSink : ILineageSink, IAsyncDisposable, IDisposabl
 
     /// <summary>Drains the queue, writes the closing checkpoint, flushes and closes the file (blocking).</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>A browser over the log this sink writes (its file and rotated segments), read as any reader would.</summary>
+    Browsing.ILineageBrowser Browsing.ILineageBrowsable.OpenBrowser() => Browsing.LineageBrowsers.OpenFiles([_options.Path]);
 
     /// <inheritdoc />
     public override string ToString() => $"FileLineageSink {{ Path = {_options.Path}, LogId = {LogId} }}";

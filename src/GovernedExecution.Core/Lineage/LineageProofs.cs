@@ -18,9 +18,19 @@ internal static class LineageProofs
 
     /// <summary>Reads and verifies the log, then proves record <paramref name="sequence"/> against the latest checkpoint that covers it.</summary>
     /// <exception cref="InvalidDataException">The log does not verify, or no checkpoint covers the record.</exception>
-    internal static string CreateInclusion(IReadOnlyList<string> paths, long sequence, IReadOnlyDictionary<string, TrustedKey>? trusted)
+    internal static string CreateInclusion(IReadOnlyList<string> paths, long sequence, IReadOnlyDictionary<string, TrustedKey>? trusted) =>
+        InclusionOf(Read(paths, trusted, sequence, null, null), sequence, ranges => ProofNodes(paths, ranges));
+
+    /// <summary>
+    /// As the files version, over a chain's record lines in sequence order (a database writer's rows), read twice: once
+    /// to verify and keep the lines a proof carries, once for the proof's subtree hashes.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The chain does not verify, or no checkpoint covers the record.</exception>
+    internal static string CreateInclusion(Func<IEnumerable<ReadOnlyMemory<byte>>> records, long sequence, IReadOnlyDictionary<string, TrustedKey>? trusted) =>
+        InclusionOf(ReadRecords(records(), trusted, sequence), sequence, ranges => ProofNodes(records(), ranges));
+
+    private static string InclusionOf(ScannedLog log, long sequence, Func<List<(long Start, long End)>, byte[][]> proofNodes)
     {
-        var log = Read(paths, trusted, sequence, null, null);
         var checkpoint = log.Latest;
         if (log.Record is null || checkpoint.Record is null || checkpoint.Record.Sequence - 1 < sequence)
         {
@@ -28,7 +38,7 @@ internal static class LineageProofs
         }
 
         var size = checkpoint.Record.Sequence - 1;
-        var path = ProofNodes(paths, MerkleRangeProof.InclusionRanges(sequence - 1, size));
+        var path = proofNodes(MerkleRangeProof.InclusionRanges(sequence - 1, size));
         return Write(writer =>
         {
             writer.WriteString("type", Inclusion);
@@ -186,6 +196,49 @@ internal static class LineageProofs
         }
 
         return hasher.Result();
+    }
+
+    private static byte[][] ProofNodes(IEnumerable<ReadOnlyMemory<byte>> records, List<(long Start, long End)> ranges)
+    {
+        var hasher = new MerkleRangeProof.RangeHasher(ranges);
+        long index = 0;
+        foreach (var line in records)
+        {
+            if (LineageRecordLine.TryParse(line.Span, out _) is { } record)
+            {
+                hasher.Add(index++, LineageCheckpoint.LeafHash(record.Hash));
+            }
+        }
+
+        return hasher.Result();
+    }
+
+    /// <summary>Verifies a chain's record lines in one streaming read and keeps the lines an inclusion proof of <paramref name="sequence"/> carries.</summary>
+    private static ScannedLog ReadRecords(IEnumerable<ReadOnlyMemory<byte>> records, IReadOnlyDictionary<string, TrustedKey>? trusted, long sequence)
+    {
+        var engine = new LineageVerificationEngine(trusted);
+        var log = new ScannedLog();
+        foreach (var line in records)
+        {
+            var error = engine.Feed(line.Span, out var record);
+            if (error is not null)
+            {
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"record {engine.Records + 1}: {error}"));
+            }
+
+            if (record!.Kind == LineageEventKind.Checkpoint)
+            {
+                log.Latest = (record, Encoding.UTF8.GetString(line.Span));
+            }
+
+            if (record.Sequence == sequence)
+            {
+                log.Record = record;
+                log.RecordLine = Encoding.UTF8.GetString(line.Span);
+            }
+        }
+
+        return log;
     }
 
     /// <summary>

@@ -94,7 +94,7 @@ public static class LineageVerifier
             engine.Witnessed = (held.TreeSize, held.Root.ToArray());
         }
 
-        return VerifyOrderedFiles(ordered, engine);
+        return VerifyOrderedFiles(ordered, engine, null, cancellationToken);
     }
 
     /// <summary>Orders a log's files by the sequence number of their first record (as a shell glob may not); empty files are left out.</summary>
@@ -124,10 +124,15 @@ public static class LineageVerifier
         return reader.TryRead(out var line, out _, out _) ? LineageRecordLine.TryParse(line.Span, out _)?.LogId : null;
     }
 
-    internal static LineageVerificationResult VerifyOrderedFiles(IReadOnlyList<string> paths, LineageVerificationEngine engine)
+    /// <param name="paths">The files in log order.</param>
+    /// <param name="engine">The engine (keys, witness).</param>
+    /// <param name="progress">Told the bytes read so far (across files) every few thousand lines, for a view that shows progress.</param>
+    /// <param name="cancellationToken">Stops between lines.</param>
+    internal static LineageVerificationResult VerifyOrderedFiles(IReadOnlyList<string> paths, LineageVerificationEngine engine, Action<long>? progress = null, CancellationToken cancellationToken = default)
     {
         string lastFile = paths[^1];
         long lastLine = 0;
+        long before = 0;
         foreach (var path in paths)
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1, FileOptions.SequentialScan);
@@ -136,6 +141,12 @@ public static class LineageVerifier
             while (reader.TryRead(out var line, out _, out var terminated))
             {
                 lineNumber++;
+                if (progress is not null && (lineNumber & 4095) == 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    progress(before + reader.Offset);
+                }
+
                 if (engine.Records == 0 && terminated && engine.TryStartFrom(line.Span))
                 {
                     engine.Notices.Add($"verified from checkpoint {engine.FirstRecord} ({path}): records 1 to {engine.FirstRecord - 1} are in earlier files that were not given");
@@ -155,6 +166,7 @@ public static class LineageVerifier
 
             lastFile = path;
             lastLine = lineNumber;
+            before += reader.Offset;
         }
 
         if (engine.Records == 0)

@@ -47,5 +47,8 @@ internal static class LineageMigrationSteps
             CREATE INDEX IF NOT EXISTS lineage_records_outcome ON {schema}.lineage_records (outcome, recorded_at) WHERE outcome IS NOT NULL;
             CREATE INDEX IF NOT EXISTS lineage_records_time ON {schema}.lineage_records (recorded_at);
             """),
+        (102, "lineage: index of executions by start, newest first, for paged browsing", """
+            CREATE INDEX IF NOT EXISTS lineage_records_intents ON {schema}.lineage_records (recorded_at DESC, writer_id DESC, sequence DESC) WHERE kind = 'intent_submitted';
+            """),
     ];
 }

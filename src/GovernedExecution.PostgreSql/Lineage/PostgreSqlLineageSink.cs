@@ -25,7 +25,7 @@ namespace GovernedExecution.PostgreSql.Lineage;
 /// the chain was changed by someone else; the sink then refuses every append until it is reopened, which starts a new
 /// chain. Acknowledged records are never lost: they were committed before the acknowledgement.
 /// </remarks>
-public sealed class PostgreSqlLineageSink : ILineageSink, IAsyncDisposable, IDisposable, ILineageSinkHealth
+public sealed class PostgreSqlLineageSink : ILineageSink, IAsyncDisposable, IDisposable, ILineageSinkHealth, GovernedExecution.Lineage.Browsing.ILineageBrowsable
 {
     private readonly NpgsqlDataSource _dataSource;
     private readonly PostgreSqlLineageSinkOptions _options;
@@ -209,6 +209,10 @@ public sealed class PostgreSqlLineageSink : ILineageSink, IAsyncDisposable, IDis
 
     /// <summary>Drains the queue, writes the closing checkpoint and marks the writer closed (blocking).</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>A browser over every writer's records in the sink's schema (this writer's and the others').</summary>
+    GovernedExecution.Lineage.Browsing.ILineageBrowser GovernedExecution.Lineage.Browsing.ILineageBrowsable.OpenBrowser() =>
+        new PostgreSqlLineageBrowser(new PostgreSqlLineageStore(_dataSource, _options.Schema));
 
     /// <inheritdoc />
     public override string ToString() => $"PostgreSqlLineageSink {{ Schema = {_options.Schema}, WriterId = {LogId} }}";

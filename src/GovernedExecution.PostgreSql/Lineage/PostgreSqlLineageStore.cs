@@ -135,6 +135,15 @@ internal sealed class PostgreSqlLineageStore(NpgsqlDataSource dataSource, string
     private const string Columns = "writer_id, sequence, execution_id, parent_execution_id, kind, principal, action, outcome, recorded_at, hash, record";
     private readonly string _schema = LineageSql.QuoteSchema(schema);
 
+    /// <summary>What the store reads, for people.</summary>
+    internal string Description => "PostgreSQL schema " + schema;
+
+    /// <summary>The data source (for the browser's queries).</summary>
+    internal NpgsqlDataSource DataSource => dataSource;
+
+    /// <summary>The quoted schema name.</summary>
+    internal string QuotedSchema => _schema;
+
     /// <summary>One page of the records that match, in time order (then writer, then sequence).</summary>
     internal async Task<LineageRecordPage> QueryAsync(LineageRecordQuery query, CancellationToken cancellationToken = default)
     {

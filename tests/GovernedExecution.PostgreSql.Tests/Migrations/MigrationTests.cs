@@ -17,7 +17,7 @@ public sealed class MigrationTests(PostgresServer server)
         var first = await VersionsAsync(db, "governed_execution");
         await GovernedExecutionPostgreSql.MigrateAsync(db);
 
-        Assert.Equal([1, 2, 100, 101], first.Select(v => v.Version));
+        Assert.Equal([1, 2, 100, 101, 102], first.Select(v => v.Version));
         Assert.Equal(first, await VersionsAsync(db, "governed_execution"));
         Assert.Equal(2L, await ScalarAsync<long>(db, "SELECT count(*) FROM pg_tables WHERE schemaname = 'governed_execution' AND tablename IN ('replay_tokens', 'witnessed_checkpoints')"));
     }
@@ -46,7 +46,7 @@ public sealed class MigrationTests(PostgresServer server)
             }
         }
 
-        Assert.Equal([1, 2, 100, 101], (await VersionsAsync(db, "governed_execution")).Select(v => v.Version));
+        Assert.Equal([1, 2, 100, 101, 102], (await VersionsAsync(db, "governed_execution")).Select(v => v.Version));
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class MigrationTests(PostgresServer server)
         }
 
         await GovernedExecutionPostgreSql.MigrateAsync(db, "by_hand");
-        Assert.Equal([1, 2, 100, 101], (await VersionsAsync(db, "by_hand")).Select(v => v.Version));
+        Assert.Equal([1, 2, 100, 101, 102], (await VersionsAsync(db, "by_hand")).Select(v => v.Version));
         Assert.Equal(0L, await ScalarAsync<long>(db, "SELECT count(*) FROM pg_namespace WHERE nspname = 'governed_execution'"));
     }
 
@@ -99,7 +99,7 @@ public sealed class MigrationTests(PostgresServer server)
         await using var db = await server.CreateDatabaseAsync();
         var schema = "_" + new string('a', 62);
         await GovernedExecutionPostgreSql.MigrateAsync(db, schema);
-        Assert.Equal([1, 2, 100, 101], (await VersionsAsync(db, schema)).Select(v => v.Version));
+        Assert.Equal([1, 2, 100, 101, 102], (await VersionsAsync(db, schema)).Select(v => v.Version));
     }
 
     [Fact]
