@@ -592,14 +592,17 @@ internal sealed partial class GovernedExecutor : IGovernedExecutor
                 phase.Span.SetTag(GovernedTelemetry.PolicySetDigestTag, decision.PolicySetDigest);
             }
 
-            Add(LineageEventKind.PolicyEvaluated,
+            KeyValuePair<string, string>[] attributes =
             [
                 new("decision", Name(decision.Kind)),
                 new("policies", Joined(decision.DeterminingPolicies)),
                 new("errors", ErrorPolicies(decision.Errors)),
                 new("policy_set", decision.PolicySetDigest),
-                .. LineageDecisionInputs.Attributes(decision.ConsultedEntities, _owner._recordEntities),
-            ]);
+            ];
+
+            // A spread in the literal above would build through a list on every call, inputs or not.
+            var inputs = LineageDecisionInputs.Attributes(decision.ConsultedEntities, _owner._recordEntities);
+            Add(LineageEventKind.PolicyEvaluated, inputs.Length == 0 ? attributes : [.. attributes, .. inputs]);
             if (!decision.IsPermitted)
             {
                 Deny(ReasonFor(decision), decision.Kind == PolicyDecisionKind.Forbidden ? "a forbid policy applied"
