@@ -237,19 +237,16 @@ internal static class ArtifactBatch
         return sn == 0; // a shorter path leaves levels unclimbed
     }
 
-    /// <summary>Checks the batch signature over <paramref name="root"/> with a key already pinned to <paramref name="algorithm"/>.</summary>
+    /// <summary>
+    /// Checks the batch signature over <paramref name="root"/> with a key already pinned to <paramref name="algorithm"/>:
+    /// the Sig_structure <c>["Signature1", protected, h'', root]</c> is a COSE_Sign1 Sig_structure whose payload is the
+    /// root, so it is checked as every artifact's signature is (<see cref="CoseSign1Signature.Verify"/>).
+    /// </summary>
     internal static bool VerifyRoot(ReadOnlySpan<byte> protectedHeader, ReadOnlySpan<byte> root, ReadOnlySpan<byte> signature, AsymmetricAlgorithm key, ArtifactAlgorithm algorithm)
     {
-        var tbs = ToBeSigned(protectedHeader, root);
-        var hash = KeyMaterial.HashFor(algorithm);
         try
         {
-            return key switch
-            {
-                ECDsa ec => ec.VerifyData(tbs, signature, hash, DSASignatureFormat.IeeeP1363FixedFieldConcatenation),
-                RSA rsa => rsa.VerifyData(tbs, signature, hash, RSASignaturePadding.Pss),
-                _ => false,
-            };
+            return CoseSign1Signature.Verify(protectedHeader, default, root, signature, key, algorithm);
         }
         catch (CryptographicException)
         {

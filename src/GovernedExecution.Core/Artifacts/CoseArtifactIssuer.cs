@@ -65,7 +65,7 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
         if (_batches is not null)
         {
             var claims = writer.Encode();
-            _ = Usable(key);
+            EnsureUsable(key);
             return AuthorizationArtifact.Wrap(await _batches.SignAsync(key, claims).ConfigureAwait(false));
         }
 
@@ -86,11 +86,11 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
     }
 
     /// <summary>Refuses a disposed key before anything is signed with it.</summary>
-    private static bool Usable(SigningKey key)
+    private static void EnsureUsable(SigningKey key)
     {
         try
         {
-            return key.Key is not null;
+            _ = key.Key;
         }
         catch (ObjectDisposedException ex)
         {

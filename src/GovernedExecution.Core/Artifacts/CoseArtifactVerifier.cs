@@ -758,8 +758,8 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
 
         internal void Add(string check)
         {
-            if (_count < AllBatchedChecks.Length && _order == AllChecks && string.Equals(AllBatchedChecks[_count], check, StringComparison.Ordinal)
-                && string.Equals(check, "inclusion", StringComparison.Ordinal))
+            // A batched artifact's inclusion proof is the one check the single form lacks: from it on, the batched order holds.
+            if (_order == AllChecks && string.Equals(check, "inclusion", StringComparison.Ordinal))
             {
                 _order = AllBatchedChecks;
             }
