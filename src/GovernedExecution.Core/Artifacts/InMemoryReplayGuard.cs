@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-
 namespace GovernedExecution.Artifacts;
 
 /// <summary>
@@ -7,13 +5,19 @@ namespace GovernedExecution.Artifacts;
 /// retention margin). When it is full of unexpired ids it throws, which denies the execution: it never forgets an
 /// id early.
 /// </summary>
+/// <remarks>
+/// Ids are kept in the order they fall due, so forgetting them costs the same whether the guard is nearly empty or
+/// full: a call never walks the ids it keeps.
+/// </remarks>
 public sealed class InMemoryReplayGuard : IReplayGuard
 {
-    private readonly ConcurrentDictionary<Guid, DateTimeOffset> _used = new();
+    private readonly HashSet<Guid> _used = [];
+    private readonly PriorityQueue<Guid, DateTimeOffset> _due = new();
     private readonly TimeProvider _time;
     private readonly int _capacity;
     private readonly TimeSpan _retention;
-    private readonly Lock _sweepLock = new();
+    private readonly Lock _lock = new();
+    private long _examined;
 
     /// <summary>Creates a guard.</summary>
     /// <param name="timeProvider">The clock.</param>
@@ -32,42 +36,51 @@ public sealed class InMemoryReplayGuard : IReplayGuard
     }
 
     /// <summary>The number of ids held.</summary>
-    public int Count => _used.Count;
+    public int Count
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _used.Count;
+            }
+        }
+    }
+
+    /// <summary>How many held ids the guard has looked at to forget them, over its life (for tests of its cost).</summary>
+    internal long Examined => Interlocked.Read(ref _examined);
 
     /// <inheritdoc />
     /// <exception cref="InvalidOperationException">The guard is full of unexpired ids.</exception>
     public ValueTask<bool> TryConsumeAsync(Guid tokenId, DateTimeOffset expiresAt, CancellationToken cancellationToken)
     {
-        // A replay is a replay, even when the guard is full.
-        if (_used.ContainsKey(tokenId))
+        // Read before the lock: a clock that throws leaves the guard as it was.
+        var now = _time.GetUtcNow();
+        var forgetAt = expiresAt > DateTimeOffset.MaxValue - _retention ? DateTimeOffset.MaxValue : expiresAt + _retention;
+        lock (_lock)
         {
-            return ValueTask.FromResult(false);
-        }
+            // A replay is a replay, even when the guard is full.
+            if (_used.Contains(tokenId))
+            {
+                return ValueTask.FromResult(false);
+            }
 
-        if (_used.Count >= _capacity)
-        {
-            Sweep();
+            // Only ids that have fallen due are looked at, each once in its life.
+            while (_due.TryPeek(out var due, out var at) && at < now)
+            {
+                _examined++;
+                _due.Dequeue();
+                _used.Remove(due);
+            }
+
             if (_used.Count >= _capacity)
             {
                 throw new InvalidOperationException("The replay guard is full of unexpired token ids.");
             }
-        }
 
-        return ValueTask.FromResult(_used.TryAdd(tokenId, expiresAt + _retention));
-    }
-
-    private void Sweep()
-    {
-        lock (_sweepLock)
-        {
-            var now = _time.GetUtcNow();
-            foreach (var pair in _used)
-            {
-                if (pair.Value < now)
-                {
-                    _used.TryRemove(pair);
-                }
-            }
+            _used.Add(tokenId);
+            _due.Enqueue(tokenId, forgetAt);
+            return ValueTask.FromResult(true);
         }
     }
 }
