@@ -60,7 +60,7 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
 
         var writer = t_writer ??= new CborWriter(CborConformanceMode.Canonical, initialCapacity: 1024);
         writer.Reset();
-        EncodeClaims(writer, request, now, expires, Guid.NewGuid());
+        EncodeClaims(writer, request, now, expires, Internal.RandomIds.NewGuid());
         var length = writer.BytesWritten;
         if (_batches is not null)
         {

@@ -387,7 +387,7 @@ internal sealed partial class GovernedExecutor : IGovernedExecutor
                 LineageEventKind.ExecutionDenied => "refused",
                 _ => "run",
             };
-            ExecutionId = Guid.NewGuid();
+            ExecutionId = Internal.RandomIds.NewGuid();
             try
             {
                 _startTime = owner._time.GetUtcNow();
