@@ -239,7 +239,9 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
             return Stage.Fail(ArtifactVerdict.CannotEvaluate, DenialReason.KeyUnavailable, "the trusted key was disposed");
         }
 
-        if (key.Algorithm != algorithm || !CoseSign1Layer.KeyFits(material, algorithm))
+        // A trusted key's curve and size were checked against its pinned algorithm when it was made, on a copy nothing
+        // else can re-import into (TrustedKey's constructor): the pin is the whole check here.
+        if (key.Algorithm != algorithm)
         {
             return Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, $"the key is pinned to {key.Algorithm}, the artifact says {algorithm}");
         }

@@ -116,18 +116,31 @@ public sealed class VerifierHeaderTests : IDisposable
     [Fact]
     public async Task Trusted_key_stays_pinned_to_its_algorithm_when_its_material_is_replaced_later()
     {
-        // The caller still holds the ECDsa it wrapped and imports a P-384 key into it: the pin (ES256) must still
-        // refuse an artifact that this P-384 key signed, even one that claims ES256.
+        // The caller still holds the ECDsa it wrapped and imports a P-384 key into it: an artifact that this P-384 key
+        // signed, even one that claims ES256, must still be refused; the trusted key verifies with its own copy of the
+        // P-256 public key, taken when it was made.
         using var p384 = ECDsa.Create(ECCurve.NamedCurves.nistP384);
         var material = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        using var original = ECDsa.Create(material.ExportParameters(true));
         using var trusted = TrustedKey.FromECDsa(material, ArtifactAlgorithm.ES256, "rotated-in-place");
         material.ImportParameters(p384.ExportParameters(false));
-        var bytes = _bench.Forge(_intent).SignBytes(p384, ArtifactAlgorithm.ES256, "rotated-in-place");
+        var store = new InMemoryTrustedKeyStore(trusted);
 
-        var result = await _bench.VerifyAsync(AuthorizationArtifact.FromBytes(bytes), _intent, store: new InMemoryTrustedKeyStore(trusted));
+        var forged = await _bench.VerifyAsync(AuthorizationArtifact.FromBytes(_bench.Forge(_intent).SignBytes(p384, ArtifactAlgorithm.ES256, "rotated-in-place")), _intent, store: store);
+        var genuine = await _bench.VerifyAsync(AuthorizationArtifact.FromBytes(_bench.Forge(_intent).SignBytes(original, ArtifactAlgorithm.ES256, "rotated-in-place")), _intent, store: store);
 
-        VerifierBench.AssertRefused(result, ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "the key is pinned to ES256, the artifact says ES256");
-        Assert.Equal("key", result.Checks[^1]);
+        VerifierBench.AssertRefused(forged, ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "the signature does not verify");
+        VerifierBench.AssertVerified(genuine);
+    }
+
+    [Fact]
+    public void Trusted_key_made_from_a_key_that_does_not_fit_its_pin_is_refused_and_leaves_nothing_open()
+    {
+        using var p384 = ECDsa.Create(ECCurve.NamedCurves.nistP384);
+
+        Assert.Throws<ArgumentException>(() => TrustedKey.FromECDsa(p384, ArtifactAlgorithm.ES256, "wrong-curve"));
+        using var brainpool = ECDsa.Create(ECCurve.NamedCurves.brainpoolP256r1);
+        Assert.Throws<ArgumentException>(() => TrustedKey.FromECDsa(brainpool, ArtifactAlgorithm.ES256, "same-size-other-curve"));
     }
 
     [Fact]

@@ -10,18 +10,32 @@ namespace GovernedExecution.Artifacts.Keys;
 public sealed class TrustedKey : IDisposable
 {
     private readonly AsymmetricAlgorithm _key;
+    private readonly AsymmetricAlgorithm _given;
     private int _disposed;
 
     private TrustedKey(AsymmetricAlgorithm key, ArtifactAlgorithm algorithm, string? keyId)
     {
-        KeyMaterial.EnsureMatches(key, algorithm);
-        _key = key;
-        Algorithm = algorithm;
-        KeyId = keyId ?? KeyMaterial.Thumbprint(key);
-        if (KeyId.Length == 0)
+        // Verification uses a copy of the public part that nothing else can reach: a caller still holding the object it
+        // gave cannot re-import another curve into it afterwards, so the fit checked here holds for every later use.
+        var own = PublicCopy(key);
+        try
         {
-            throw new ArgumentException("A key id cannot be empty.", nameof(keyId));
+            KeyMaterial.EnsureMatches(own, algorithm);
+            KeyId = keyId ?? KeyMaterial.Thumbprint(own);
+            if (KeyId.Length == 0)
+            {
+                throw new ArgumentException("A key id cannot be empty.", nameof(keyId));
+            }
         }
+        catch
+        {
+            own.Dispose();
+            throw;
+        }
+
+        _key = own;
+        _given = key;
+        Algorithm = algorithm;
     }
 
     /// <summary>The key id an artifact names in its protected header.</summary>
@@ -279,8 +293,16 @@ public sealed class TrustedKey : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _key.Dispose();
+            _given.Dispose();
         }
     }
+
+    private static AsymmetricAlgorithm PublicCopy(AsymmetricAlgorithm key) => key switch
+    {
+        ECDsa ec => ECDsa.Create(ec.ExportParameters(false)),
+        RSA rsa => RSA.Create(rsa.ExportParameters(false)),
+        _ => throw new ArgumentException("Unsupported key type.", nameof(key)),
+    };
 
     /// <summary>The key id and algorithm; never key material.</summary>
     public override string ToString() => $"TrustedKey {{ KeyId = {KeyId}, Algorithm = {Algorithm} }}";
