@@ -20,6 +20,7 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
     private readonly TimeSpan _maxLifetime;
     private readonly TimeSpan _timeout;
     private readonly BatchRootCache _roots = new();
+    private KeyIdText? _keyIds;
 
     /// <param name="trust">The trusted-key store.</param>
     /// <param name="replay">The replay guard.</param>
@@ -185,17 +186,30 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
     private async ValueTask<Stage> AuthenticateAsync(ReadOnlyMemory<byte> encoded, CheckList checks, DateTimeOffset now, Budget budget, CancellationToken cancellationToken)
     {
         checks.Add("structure");
-        if (!CoseSign1Layer.TryDecode(encoded, out var message, out var error))
+        string error;
+        if (!CoseSign1View.TryReadExact(encoded, ref _keyIds, out var view))
         {
-            return Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, error);
+            // Not the exact shape the issuers write: the COSE library decodes it and the header rules judge it.
+            if (!CoseSign1Layer.TryDecode(encoded, out var message, out error))
+            {
+                return Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, error);
+            }
+
+            checks.Add("headers");
+            if (!TryReadHeaders(message, out var decodedKeyId, out var decodedBatched, out error) || !CoseSign1Layer.TryReadAlgorithm(message, out var decodedAlgorithm, out error))
+            {
+                return Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, error);
+            }
+
+            view = CoseSign1View.FromMessage(message, decodedKeyId, decodedAlgorithm, decodedBatched, ProofsHeader);
+        }
+        else
+        {
+            checks.Add("headers");
         }
 
-        checks.Add("headers");
-        if (!TryReadHeaders(message, out var keyId, out var batched, out error) || !CoseSign1Layer.TryReadAlgorithm(message, out var algorithm, out error))
-        {
-            return Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, error);
-        }
-
+        var keyId = view.KeyId;
+        var algorithm = view.Algorithm;
         checks.Add("algorithm");
         if (!_allowed.Contains(algorithm))
         {
@@ -251,19 +265,19 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
             return Stage.Fail(ArtifactVerdict.Untrusted, DenialReason.UntrustedKey, "the key is outside its validity period");
         }
 
-        if (batched)
+        if (view.Batched)
         {
             // Section 8: the payload's inclusion proof leads to the root; the signature covers that root.
             checks.Add("inclusion");
             Span<byte> root = stackalloc byte[32];
-            if (!ArtifactBatch.TryComputeRoot(message.UnprotectedHeaders[ProofsHeader].EncodedValue, message.Content!.Value.Span, root, out error))
+            if (!ArtifactBatch.TryComputeRoot(view.Proofs, view.Payload.Span, root, out error))
             {
                 return Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, error);
             }
 
             checks.Add("signature");
-            var protectedHeader = message.RawProtectedHeaders.Span;
-            var signature = message.Signature.Span;
+            var protectedHeader = view.ProtectedHeader.Span;
+            var signature = view.Signature.Span;
             if (!_roots.Contains(keyId, material, protectedHeader, root, signature))
             {
                 if (!ArtifactBatch.VerifyRoot(protectedHeader, root, signature, material, algorithm))
@@ -277,14 +291,14 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
         else
         {
             checks.Add("signature");
-            if (!CoseSign1Layer.VerifySignature(message, material, algorithm))
+            if (!CoseSign1Layer.VerifySignature(view.ProtectedHeader.Span, view.Payload.Span, view.Signature.Span, material, algorithm))
             {
                 return Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "the signature does not verify");
             }
         }
 
         checks.Add("claims");
-        var claims = TryDecodeClaims(message.Content!.Value, keyId, algorithm);
+        var claims = TryDecodeClaims(view.Payload, keyId, algorithm);
         if (claims is null)
         {
             return Stage.Fail(ArtifactVerdict.Invalid, DenialReason.SignatureInvalid, "malformed claims");

@@ -128,12 +128,15 @@ internal static class CoseSign1Layer
     /// The signature of an embedded-payload message, with the hash of <paramref name="algorithm"/> (read from its
     /// protected header by <see cref="TryReadAlgorithm"/>, the key checked against it by <see cref="KeyFits"/>).
     /// </summary>
-    internal static bool VerifySignature(CoseSign1Message message, AsymmetricAlgorithm key, ArtifactAlgorithm algorithm, ReadOnlySpan<byte> externalData = default)
+    internal static bool VerifySignature(CoseSign1Message message, AsymmetricAlgorithm key, ArtifactAlgorithm algorithm, ReadOnlySpan<byte> externalData = default) =>
+        message.Content is { } content && VerifySignature(message.RawProtectedHeaders.Span, content.Span, message.Signature.Span, key, algorithm, externalData);
+
+    /// <summary>The same, over the parts of a message: its protected header as encoded, its payload and its signature.</summary>
+    internal static bool VerifySignature(ReadOnlySpan<byte> protectedHeader, ReadOnlySpan<byte> payload, ReadOnlySpan<byte> signature, AsymmetricAlgorithm key, ArtifactAlgorithm algorithm, ReadOnlySpan<byte> externalData = default)
     {
         try
         {
-            return message.Content is { } content
-                && CoseSign1Signature.Verify(message.RawProtectedHeaders.Span, externalData, content.Span, message.Signature.Span, key, algorithm);
+            return CoseSign1Signature.Verify(protectedHeader, externalData, payload, signature, key, algorithm);
         }
         catch (Exception ex) when (IsMalformed(ex))
         {
