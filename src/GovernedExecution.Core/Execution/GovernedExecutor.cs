@@ -667,9 +667,15 @@ internal sealed partial class GovernedExecutor : IGovernedExecutor
 
             _phase = "issuer";
             using var phase = GovernedPhase.Start("governed.artifact.mint", "issue", _owner._time);
-            // The earliest end of the parent and every approval; none when there is neither (Min skips nulls).
-            DateTimeOffset?[] ends = [parent?.Claims.ExpiresAt, .. approvals.Select(a => (DateTimeOffset?)a.ExpiresAt)];
-            var notLaterThan = ends.Min();
+            // The earliest end of the parent and every approval; none when there is neither.
+            var notLaterThan = parent?.Claims.ExpiresAt;
+            foreach (var approval in approvals)
+            {
+                if (notLaterThan is not { } earliest || approval.ExpiresAt < earliest)
+                {
+                    notLaterThan = approval.ExpiresAt;
+                }
+            }
 
             var request = new ArtifactRequest(IntentDigest!, Intent.Principal.ToString(), audience, decision)
             {

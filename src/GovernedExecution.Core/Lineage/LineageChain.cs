@@ -144,7 +144,118 @@ internal sealed class LineageChain
     /// thread writes the next record. The previous record's hash is <paramref name="previousText"/> when given, otherwise
     /// <paramref name="previousHash"/> (its hex digits as UTF-8).
     /// </summary>
-    private static ReadOnlySpan<byte> WriteBody(long sequence, string logId, LineageEvent e, ReadOnlySpan<byte> previousHash, string? previousText)
+    internal static ReadOnlySpan<byte> WriteBody(long sequence, string logId, LineageEvent e, ReadOnlySpan<byte> previousHash, string? previousText) =>
+        IsPlain(logId) && ArePlain(e.Attributes)
+            ? WritePlainBody(sequence, logId, e, previousHash, previousText)
+            : WriteBodyWithJsonWriter(sequence, logId, e, previousHash, previousText);
+
+    /// <summary>
+    /// Text that the record writer's encoder writes as it is: printable ASCII other than the quote and the backslash.
+    /// Every record whose log id, names and values are all plain is written by <see cref="WritePlainBody"/>.
+    /// </summary>
+    internal static bool IsPlain(ReadOnlySpan<char> text) => !text.ContainsAnyExceptInRange((char)0x20, (char)0x7E) && !text.ContainsAny('"', '\\');
+
+    private static bool ArePlain(IReadOnlyList<KeyValuePair<string, string>> attributes)
+    {
+        for (var i = 0; i < attributes.Count; i++)
+        {
+            var pair = attributes[i];
+            if (!IsPlain(pair.Key) || !IsPlain(pair.Value))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// The same bytes as <see cref="WriteBodyWithJsonWriter"/> for a record whose text is all plain (nothing to escape,
+    /// one byte per character), written directly into the thread's buffer. LineageChainTests compares the two on
+    /// every printable and unprintable character and on generated records.
+    /// </summary>
+    internal static ReadOnlySpan<byte> WritePlainBody(long sequence, string logId, LineageEvent e, ReadOnlySpan<byte> previousHash, string? previousText)
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var attributes = e.Attributes;
+        var size = 256 + logId.Length;
+        for (var i = 0; i < attributes.Count; i++)
+        {
+            var pair = attributes[i];
+            size += 6 + (pair.Key?.Length ?? 0) + (pair.Value?.Length ?? 0);
+        }
+
+        var span = buffer.GetSpan(size);
+        var at = 0;
+        Put(span, ref at, "{\"v\":"u8);
+        at += FormatVersion.TryFormat(span[at..], out var written, default, CultureInfo.InvariantCulture) ? written : throw new InvalidOperationException();
+        Put(span, ref at, ",\"log\":\""u8);
+        PutText(span, ref at, logId);
+        Put(span, ref at, "\",\"seq\":"u8);
+        at += sequence.TryFormat(span[at..], out written, default, CultureInfo.InvariantCulture) ? written : throw new InvalidOperationException();
+        Put(span, ref at, ",\"time\":\""u8);
+        at += e.Time.UtcDateTime.TryFormat(span[at..], out written, "O", CultureInfo.InvariantCulture) ? written : throw new InvalidOperationException();
+        Put(span, ref at, "\",\"exec\":\""u8);
+        at += e.ExecutionId.TryFormat(span[at..], out written, "D") ? written : throw new InvalidOperationException();
+        if (e.ParentExecutionId is { } parent)
+        {
+            Put(span, ref at, "\",\"parent\":\""u8);
+            at += parent.TryFormat(span[at..], out written, "D") ? written : throw new InvalidOperationException();
+            Put(span, ref at, "\""u8);
+        }
+        else
+        {
+            Put(span, ref at, "\",\"parent\":null"u8);
+        }
+
+        Put(span, ref at, ",\"kind\":\""u8);
+        PutText(span, ref at, KindName(e.Kind));
+        Put(span, ref at, "\",\"data\":{"u8);
+        for (var i = 0; i < attributes.Count; i++)
+        {
+            var pair = attributes[i];
+            Put(span, ref at, i == 0 ? "\""u8 : ",\""u8);
+            PutText(span, ref at, pair.Key ?? string.Empty);
+            Put(span, ref at, "\":\""u8);
+            PutText(span, ref at, pair.Value ?? string.Empty);
+            Put(span, ref at, "\""u8);
+        }
+
+        Put(span, ref at, "},\"prev\":\""u8);
+        if (previousText is null)
+        {
+            Put(span, ref at, previousHash);
+        }
+        else
+        {
+            PutText(span, ref at, previousText);
+        }
+
+        Put(span, ref at, "\"}"u8);
+        buffer.Advance(at);
+        return buffer.WrittenSpan;
+    }
+
+    private static void Put(Span<byte> span, ref int at, ReadOnlySpan<byte> bytes)
+    {
+        bytes.CopyTo(span[at..]);
+        at += bytes.Length;
+    }
+
+    /// <summary>Plain text, one byte per character.</summary>
+    private static void PutText(Span<byte> span, ref int at, string text)
+    {
+        if (System.Text.Ascii.FromUtf16(text, span[at..], out var written) != OperationStatus.Done)
+        {
+            throw new InvalidOperationException("Only plain text is written directly.");
+        }
+
+        at += written;
+    }
+
+    /// <summary>The record body through <see cref="Utf8JsonWriter"/> and the record encoder: any text, escaped as the format says.</summary>
+    internal static ReadOnlySpan<byte> WriteBodyWithJsonWriter(long sequence, string logId, LineageEvent e, ReadOnlySpan<byte> previousHash, string? previousText)
     {
         // One buffer and one writer per thread: a record allocates at most its line, its hash text and itself.
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);

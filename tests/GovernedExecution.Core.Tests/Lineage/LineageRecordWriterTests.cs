@@ -1,0 +1,127 @@
+using GovernedExecution.Lineage;
+
+namespace GovernedExecution.Tests.Lineage;
+
+/// <summary>
+/// The two writers of a record's body: the direct writer used when all text is plain, and the JSON writer with the
+/// record encoder, which is the format's definition. Where the direct writer is used, both give the same bytes.
+/// </summary>
+public sealed class LineageRecordWriterTests
+{
+    private static readonly DateTimeOffset Time = new(2026, 12, 5, 6, 7, 8, 123, TimeSpan.FromHours(2));
+
+    [Fact]
+    public void Plain_characters_are_exactly_those_the_record_encoder_writes_unchanged()
+    {
+        for (var c = 0; c < 0x3000; c++)
+        {
+            if (char.IsSurrogate((char)c))
+            {
+                continue;
+            }
+
+            var text = "a" + (char)c + "b";
+            var viaWriter = Text(LineageChain.WriteBodyWithJsonWriter(1, "log", Event([new("k", text)]), default, LineageChain.GenesisHash));
+            var unchanged = viaWriter.Contains("\"k\":\"" + text + "\"", StringComparison.Ordinal);
+
+            Assert.True(!LineageChain.IsPlain(text) || unchanged, $"U+{c:X4} is called plain but the encoder changes it");
+            if (c < 0x80)
+            {
+                // Within ASCII, plain is exactly "written unchanged".
+                Assert.Equal(unchanged, LineageChain.IsPlain(text));
+            }
+        }
+    }
+
+    [Fact]
+    public void Every_plain_character_in_every_position_gives_the_same_bytes_from_both_writers()
+    {
+        for (var c = 0x20; c < 0x7F; c++)
+        {
+            if (c is '"' or '\\')
+            {
+                continue;
+            }
+
+            var ch = ((char)c).ToString();
+            var e = Event([new(ch, ch), new("k" + ch, ch + "v")], parent: Guid.NewGuid());
+            AssertSameBytes(42, "log" + ch, e, null);
+        }
+    }
+
+    [Fact]
+    public void Generated_records_give_the_same_bytes_from_both_writers()
+    {
+        var random = new Random(18005);
+        var kinds = Enum.GetValues<LineageEventKind>();
+        for (var i = 0; i < 2_000; i++)
+        {
+            var attributes = new List<KeyValuePair<string, string>>();
+            for (var a = random.Next(0, 9); a > 0; a--)
+            {
+                attributes.Add(new(PlainText(random, 0, 24), PlainText(random, 0, 200)));
+            }
+
+            var time = DateTimeOffset.UnixEpoch.AddTicks(random.NextInt64(0, DateTimeOffset.MaxValue.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks));
+            var e = new LineageEvent(kinds[random.Next(kinds.Length)], Guid.NewGuid(), random.Next(2) == 0 ? null : Guid.NewGuid(), time, attributes);
+            var sequence = random.Next(3) switch { 0 => random.Next(1, 10), 1 => random.NextInt64(1, long.MaxValue), _ => long.MaxValue };
+            var previous = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(BitConverter.GetBytes(i)));
+            AssertSameBytes(sequence, PlainText(random, 1, 40), e, previous);
+        }
+    }
+
+    [Fact]
+    public void Text_that_needs_escaping_goes_through_the_json_writer()
+    {
+        var e = Event([new("note", "line\nbreak \"quoted\" é")]);
+
+        var body = Text(LineageChain.WriteBody(1, "log", e, default, LineageChain.GenesisHash));
+
+        Assert.Contains("\"note\":\"line\\nbreak \\\"quoted\\\" é\"", body, StringComparison.Ordinal);
+        Assert.Equal(Text(LineageChain.WriteBodyWithJsonWriter(1, "log", e, default, LineageChain.GenesisHash)), body);
+    }
+
+    [Fact]
+    public void Previous_hash_as_bytes_or_as_text_gives_the_same_body()
+    {
+        var e = Event([new("a", "b")]);
+        var hash = Convert.ToHexStringLower(new byte[32].Select((_, i) => (byte)(i * 7)).ToArray());
+
+        var fromText = LineageChain.WritePlainBody(7, "log", e, default, hash).ToArray();
+        var fromBytes = LineageChain.WritePlainBody(7, "log", e, System.Text.Encoding.ASCII.GetBytes(hash), null).ToArray();
+
+        Assert.Equal(fromText, fromBytes);
+        Assert.Equal(fromText, LineageChain.WriteBodyWithJsonWriter(7, "log", e, default, hash).ToArray());
+    }
+
+    private static void AssertSameBytes(long sequence, string logId, LineageEvent e, string? previous)
+    {
+        previous ??= LineageChain.GenesisHash;
+        Assert.True(LineageChain.IsPlain(logId));
+        var direct = LineageChain.WritePlainBody(sequence, logId, e, default, previous).ToArray();
+        var viaWriter = LineageChain.WriteBodyWithJsonWriter(sequence, logId, e, default, previous).ToArray();
+        Assert.Equal(Text(viaWriter), Text(direct));
+    }
+
+    private static string PlainText(Random random, int min, int max)
+    {
+        var chars = new char[random.Next(min, max + 1)];
+        for (var i = 0; i < chars.Length; i++)
+        {
+            char c;
+            do
+            {
+                c = (char)random.Next(0x20, 0x7F);
+            }
+            while (c is '"' or '\\');
+            chars[i] = c;
+        }
+
+        return new string(chars);
+    }
+
+    private static LineageEvent Event(IEnumerable<KeyValuePair<string, string>> attributes, Guid? parent = null) =>
+        new(LineageEventKind.PolicyEvaluated, Guid.Parse("6f1c2c1e-58b2-4b8e-9f3e-0c1d2e3f4a5b"), parent, Time, attributes);
+
+    private static string Text(ReadOnlySpan<byte> bytes) => System.Text.Encoding.UTF8.GetString(bytes);
+}
