@@ -153,7 +153,10 @@ internal sealed class LineageChain
     /// Text that the record writer's encoder writes as it is: printable ASCII other than the quote and the backslash.
     /// Every record whose log id, names and values are all plain is written by <see cref="WritePlainBody"/>.
     /// </summary>
-    internal static bool IsPlain(ReadOnlySpan<char> text) => !text.ContainsAnyExceptInRange((char)0x20, (char)0x7E) && !text.ContainsAny('"', '\\');
+    internal static bool IsPlain(ReadOnlySpan<char> text) => !text.ContainsAnyExcept(PlainCharacters);
+
+    private static readonly SearchValues<char> PlainCharacters = SearchValues.Create(
+        " !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
 
     private static bool ArePlain(IReadOnlyList<KeyValuePair<string, string>> attributes)
     {
