@@ -30,6 +30,11 @@ internal sealed class LineageChain
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
+    // One hash context per thread, reset after each record: the cryptography library sets up a context for every
+    // one-shot hash, which costs more than hashing a record's few hundred bytes.
+    [ThreadStatic]
+    private static IncrementalHash? t_hash;
+
     private static readonly JsonEncodedText VersionName = JsonEncodedText.Encode("v");
     private static readonly JsonEncodedText LogName = JsonEncodedText.Encode("log");
     private static readonly JsonEncodedText SequenceName = JsonEncodedText.Encode("seq");
@@ -112,7 +117,7 @@ internal sealed class LineageChain
             for (var i = 0; i < events.Count; i++)
             {
                 var body = WriteBody(_sequence + 1, LogId, events[i], _headText, null);
-                SHA256.HashData(body, digest);
+                HashBody(body, digest);
                 _sequence++;
                 Convert.TryToHexStringLower(digest, _headText, out _);
                 _head = null;
@@ -120,12 +125,37 @@ internal sealed class LineageChain
         }
     }
 
+    /// <summary>SHA-256 of a record's body, with the thread's reusable context.</summary>
+    private static void HashBody(ReadOnlySpan<byte> body, Span<byte> digest)
+    {
+        var hash = t_hash ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        try
+        {
+            hash.AppendData(body);
+            if (hash.TryGetHashAndReset(digest, out var written) && written == digest.Length)
+            {
+                return;
+            }
+        }
+        catch
+        {
+            // A context that failed halfway may hold part of this record: it never hashes another.
+            t_hash = null;
+            hash.Dispose();
+            throw;
+        }
+
+        t_hash = null;
+        hash.Dispose();
+        throw new CryptographicException("The record's hash did not fit its buffer.");
+    }
+
     /// <summary>Builds the record line: the canonical JSON without the hash member, hashed, then the hash member appended.</summary>
     internal static LineageRecord Create(long sequence, string logId, LineageEvent e, string previousHash)
     {
         var body = WriteBody(sequence, logId, e, default, previousHash);
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        SHA256.HashData(body, digest);
+        HashBody(body, digest);
         var hash = Convert.ToHexStringLower(digest);
         var line = new byte[body.Length - 1 + HashTailLength];
         body[..^1].CopyTo(line);
