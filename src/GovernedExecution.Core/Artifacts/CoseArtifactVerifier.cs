@@ -22,6 +22,9 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
     private readonly BatchRootCache _roots = new();
     private KeyIdText? _keyIds;
 
+    [ThreadStatic]
+    private static CborReader? t_claimsReader;
+
     /// <param name="trust">The trusted-key store.</param>
     /// <param name="replay">The replay guard.</param>
     /// <param name="time">The clock.</param>
@@ -554,7 +557,17 @@ internal sealed class CoseArtifactVerifier : IArtifactVerifier
             // Canonical mode refuses indefinite lengths (Definite would throw if one came through), and keys that
             // are not sorted or not distinct: the map holds at most the 15 claims named below, every other key is refused
             // at once, and a missing required claim is refused after the loop. The count needs no bounds of its own.
-            var reader = new CborReader(payload, CborConformanceMode.Canonical);
+            // One reader per thread, reset for each payload: decoding finishes before anything else runs on the thread.
+            var reader = t_claimsReader;
+            if (reader is null)
+            {
+                reader = t_claimsReader = new CborReader(payload, CborConformanceMode.Canonical);
+            }
+            else
+            {
+                reader.Reset(payload);
+            }
+
             var count = Definite(reader.ReadStartMap());
 
             string? iss = null, sub = null, aud = null, policySet = null;
