@@ -1,4 +1,5 @@
 using GovernedExecution.Artifacts.Keys;
+using GovernedExecution.Diagnostics;
 
 namespace GovernedExecution.Artifacts;
 
@@ -123,6 +124,8 @@ internal sealed class ArtifactBatchSigner
                 {
                     group[i].Signed = signed[i];
                 }
+
+                GovernedTelemetry.ArtifactBatchSize.Record(group.Count);
             }
             catch (Exception ex)
             {
