@@ -214,6 +214,34 @@ public sealed class BatchedSigningTests : IDisposable
     }
 
     [Fact]
+    public async Task Leader_lets_waiting_work_run_first_so_that_callers_behind_it_share_its_signature()
+    {
+        // On busy cores, callers wait for a processor, not for the signer: few arrive during one signature, and a leader
+        // that signs at once signs alone. A leader that finds work waiting lets it run first (one turn of the thread
+        // pool), and those callers join its batch. The turn is held here until all of them are queued.
+        const int Callers = 12;
+        var turn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var turns = 0;
+        var signer = new ArtifactBatchSigner(() =>
+        {
+            Interlocked.Increment(ref turns);
+            return new ValueTask(turn.Task);
+        });
+
+        var first = Task.Run(() => signer.SignAsync(_key, [0]).AsTask());
+        await WaitUntilAsync(() => Volatile.Read(ref turns) == 1 || _ecdsa.Signatures > 0);
+        Assert.Equal(0, _ecdsa.Signatures); // the leader did not sign before the waiting work had its turn
+        var rest = Enumerable.Range(1, Callers - 1).Select(i => Task.Run(() => signer.SignAsync(_key, [(byte)i]).AsTask())).ToArray();
+        await WaitUntilAsync(() => signer.Queued == Callers - 1);
+        turn.SetResult();
+        var signed = await Task.WhenAll([first, .. rest]);
+
+        Assert.Equal(1, _ecdsa.Signatures);
+        Assert.Equal(1, Volatile.Read(ref turns)); // one turn per batch, only for its leader
+        Assert.Equal(Enumerable.Range(0, Callers), signed.Select(a => TreeSizeAndIndex(AuthorizationArtifact.FromBytes(a))).Select(p => { Assert.Equal(Callers, p.Size); return p.Index; }).Order());
+    }
+
+    [Fact]
     public async Task Batches_are_bounded()
     {
         const int Callers = 300;
