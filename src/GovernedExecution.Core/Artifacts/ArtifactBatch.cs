@@ -181,9 +181,11 @@ internal static class ArtifactBatch
     }
 
     /// <summary><c>18([protected, {396: {-1: [proof]}}, payload, signature])</c>.</summary>
+    /// <remarks>The writers are reused on each thread (a leader encodes its whole batch): only the artifact is allocated.</remarks>
     internal static byte[] Encode(byte[] protectedHeader, int treeSize, int leafIndex, byte[][] path, ReadOnlySpan<byte> payload, byte[] signature)
     {
-        var proof = new CborWriter(CborConformanceMode.Canonical);
+        var proof = t_proofWriter ??= new CborWriter(CborConformanceMode.Canonical, initialCapacity: ProofStackLimit);
+        proof.Reset();
         proof.WriteStartArray(3);
         proof.WriteInt32(treeSize);
         proof.WriteInt32(leafIndex);
@@ -195,8 +197,11 @@ internal static class ArtifactBatch
 
         proof.WriteEndArray();
         proof.WriteEndArray();
+        var proofBytes = proof.BytesWritten <= ProofStackLimit ? stackalloc byte[ProofStackLimit] : new byte[proof.BytesWritten];
+        proofBytes = proofBytes[..proof.Encode(proofBytes)];
 
-        var writer = new CborWriter(CborConformanceMode.Canonical, initialCapacity: 64 + protectedHeader.Length + payload.Length + signature.Length + (path.Length * 34));
+        var writer = t_artifactWriter ??= new CborWriter(CborConformanceMode.Canonical, initialCapacity: 1024);
+        writer.Reset();
         writer.WriteTag((CborTag)18); // COSE_Sign1
         writer.WriteStartArray(4);
         writer.WriteByteString(protectedHeader);
@@ -205,7 +210,7 @@ internal static class ArtifactBatch
         writer.WriteStartMap(1);
         writer.WriteInt32(InclusionProofs);
         writer.WriteStartArray(1);
-        writer.WriteByteString(proof.Encode());
+        writer.WriteByteString(proofBytes);
         writer.WriteEndArray();
         writer.WriteEndMap();
         writer.WriteEndMap();
@@ -216,6 +221,15 @@ internal static class ArtifactBatch
         System.Diagnostics.Debug.Assert(encoded[0] == Sign1Tag, "tag 18 in one byte");
         return encoded;
     }
+
+    // [tree_size, leaf_index, path] of the largest tree (1024 leaves, 10 hashes): 1 + 3 + 3 + 1 + 10 * 34 bytes.
+    private const int ProofStackLimit = 384;
+
+    [ThreadStatic]
+    private static CborWriter? t_proofWriter;
+
+    [ThreadStatic]
+    private static CborWriter? t_artifactWriter;
 
     /// <summary>
     /// Reads the value of the proofs parameter (label 396) exactly: <c>{-1: [bstr .cbor [tree_size, leaf_index, [+ bstr]]]}</c>,
