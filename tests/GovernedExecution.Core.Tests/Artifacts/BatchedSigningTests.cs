@@ -214,6 +214,48 @@ public sealed class BatchedSigningTests : IDisposable
     }
 
     [Fact]
+    public async Task A_throwing_batch_size_listener_changes_no_outcome()
+    {
+        const int Callers = 6;
+        using var marker = new System.Diagnostics.Activity("batch-size-listener").SetParentId(System.Diagnostics.ActivityTraceId.CreateRandom(), System.Diagnostics.ActivitySpanId.CreateRandom()).Start();
+        var trace = marker.TraceId;
+        var thrown = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == GovernedExecution.Diagnostics.GovernedExecutionTelemetry.MeterName && instrument.Name == BatchSize)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, _, _) =>
+        {
+            if (System.Diagnostics.Activity.Current?.TraceId == trace)
+            {
+                Interlocked.Increment(ref thrown);
+                throw new InvalidOperationException("listener fault");
+            }
+        });
+        listener.Start();
+        var executor = Executor(out var issuer, ArtifactSigningMode.Batched);
+        _ecdsa.Gate = new ManualResetEventSlim(false);
+        var artifacts = new AuthorizationArtifact?[Callers];
+
+        var first = Task.Run(() => RunAsync(executor, artifacts, 0));
+        await WaitUntilAsync(() => _ecdsa.Signatures == 1);
+        var rest = Enumerable.Range(1, Callers - 1).Select(i => Task.Run(() => RunAsync(executor, artifacts, i))).ToArray();
+        await WaitUntilAsync(() => issuer.Batches!.Queued == Callers - 1);
+        _ecdsa.Gate.Set();
+        var outcomes = await Task.WhenAll([first, .. rest]);
+
+        Assert.All(outcomes, o => Assert.True(o.IsSuccess, o.Denial?.ToString()));
+        Assert.Equal(Callers, _ran);
+        Assert.Equal(2, Volatile.Read(ref thrown)); // the listener saw (and threw at) both signatures
+    }
+
+    [Fact]
     public async Task Leader_lets_waiting_work_run_first_so_that_callers_behind_it_share_its_signature()
     {
         // On busy cores, callers wait for a processor, not for the signer: few arrive during one signature, and a leader
