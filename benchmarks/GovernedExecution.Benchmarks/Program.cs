@@ -11,7 +11,12 @@ using GovernedExecution.Benchmarks;
 //   dotnet run -c Release --project benchmarks/GovernedExecution.Benchmarks -- cedar-hard-cpu
 if (args is ["throughput-cpu", var file, .. var rest])
 {
-    return ThroughputCpu.Run(file, rest is [var n] ? int.Parse(n, System.Globalization.CultureInfo.InvariantCulture) : 4096);
+    return rest switch
+    {
+        [var n, var callers, var signing, var lineage] => ThroughputCpu.Run(file, int.Parse(n, System.Globalization.CultureInfo.InvariantCulture), (int.Parse(callers, System.Globalization.CultureInfo.InvariantCulture), Enum.Parse<GovernedExecution.Artifacts.ArtifactSigningMode>(signing), lineage)),
+        [var n] => ThroughputCpu.Run(file, int.Parse(n, System.Globalization.CultureInfo.InvariantCulture)),
+        _ => ThroughputCpu.Run(file, 4096),
+    };
 }
 
 if (args is ["probe", "types", var sampled])

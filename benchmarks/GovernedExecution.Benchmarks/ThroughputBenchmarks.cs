@@ -27,6 +27,7 @@ public class ThroughputBenchmarks
     private FileLineageSink? _file;
     private IGovernedExecutor _executor = null!;
     private ExecutionIntent[] _intents = [];
+    private ArtifactBatchMeter? _batches;
 
     [Params(1, 8, 32, 64)]
     public int Callers { get; set; }
@@ -37,7 +38,6 @@ public class ThroughputBenchmarks
     [Params("file", "memory")]
     public string Lineage { get; set; } = "file";
 
-    [GlobalSetup]
     public void Setup()
     {
         _directory = Path.Combine(Path.GetTempPath(), "govexec-throughput-" + Guid.NewGuid().ToString("N"));
@@ -61,9 +61,25 @@ public class ThroughputBenchmarks
         _intents = [.. Enumerable.Range(0, Callers).Select(c => GovernedTestHost.Intent("read", "ticket-" + c))];
     }
 
+    /// <summary>For the BenchmarkDotNet run (in process): counts the signatures of this case, printed at its cleanup.</summary>
+    [GlobalSetup(Target = nameof(GovernedCalls))]
+    public void SetupWithBatchMeter()
+    {
+        Setup();
+        _batches = new ArtifactBatchMeter();
+    }
+
     [GlobalCleanup]
     public void Cleanup()
     {
+        if (_batches is not null)
+        {
+            // In the log, next to the case: every call of every iteration (warm-up included) counts.
+            Console.WriteLine($"// artifact signatures: {_batches.Signatures}, artifacts: {_batches.Artifacts}, mean batch size: {_batches.MeanBatchSize:F2}, largest: {_batches.Largest}");
+            _batches.Dispose();
+            _batches = null;
+        }
+
         _file?.Dispose();
         _key?.Dispose();
         Directory.Delete(_directory, recursive: true);

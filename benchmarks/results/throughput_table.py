@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Regenerates the throughput tables from benchmarks/results/throughput.csv (the CSV that BenchmarkDotNet writes for
 ThroughputBenchmarks, copied as is: wall-clock time per call) and benchmarks/results/throughput-cpu.csv (what
-`-- throughput-cpu` writes: processor time per call). Writes the table between the markers
+`-- throughput-cpu` writes: processor time per call, and, from its Signatures and MeanBatchSize columns, how many
+artifacts each artifact signature covered). Writes the table between the markers
 <!-- throughput-table:begin --> and <!-- throughput-table:end --> in README.md and benchmarks/results/throughput.md.
 
     python3 benchmarks/results/throughput_table.py
@@ -28,9 +29,13 @@ def table():
     for row in csv.DictReader(CSV.open(encoding="utf-8")):
         wall[(int(row["Callers"]), row["Signing"], row["Lineage"])] = microseconds(row["Mean"])
     cpu = {}
+    batches = {}
     if CPU_CSV.exists():
         for row in csv.DictReader(CPU_CSV.open(encoding="utf-8")):
-            cpu[(int(row["Callers"]), row["Signing"], row["Lineage"])] = float(row["CpuUsPerCall"])
+            key = (int(row["Callers"]), row["Signing"], row["Lineage"])
+            cpu[key] = float(row["CpuUsPerCall"])
+            if row.get("Signatures") and row.get("MeanBatchSize"):
+                batches[key] = (int(row["Signatures"]), float(row["MeanBatchSize"]))
     columns = [(s, l) for l in ("file", "memory") for s in ("PerArtifact", "Batched")]
     header = "| callers | " + " | ".join(
         f"{'per-artifact' if s == 'PerArtifact' else 'batched'}, {'file lineage (durable)' if l == 'file' else 'in-memory lineage'}"
@@ -43,6 +48,9 @@ def table():
             cell = f"{wall[key]:,.0f} us wall ({1e6 / wall[key]:,.0f}/s)" if key in wall else ""
             if key in cpu:
                 cell += f"; {cpu[key]:,.0f} us CPU ({2e6 / cpu[key]:,.0f}/s on 2 idle cores)"
+            if key in batches:
+                signatures, mean = batches[key]
+                cell += f"; {signatures:,} signatures, {mean:,.1f} artifacts each"
             out.append(cell)
         lines.append(f"| {callers} | " + " | ".join(out) + " |")
     return "\n".join(lines)

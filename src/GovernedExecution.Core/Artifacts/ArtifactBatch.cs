@@ -69,16 +69,9 @@ internal static class ArtifactBatch
     /// <exception cref="ObjectDisposedException">The key was disposed.</exception>
     internal static byte[][] Sign(SigningKey key, IReadOnlyList<byte[]> payloads)
     {
-        var leaves = new byte[payloads.Count][];
-        for (var i = 0; i < leaves.Length; i++)
-        {
-            leaves[i] = new byte[MerkleHash.Size];
-            MerkleHash.LeafHash(payloads[i], leaves[i]);
-        }
-
-        var root = MerkleTree.Root(leaves);
+        var tree = new Tree(payloads);
         var header = ProtectedHeader(key.Algorithm, key.KeyId);
-        var tbs = ToBeSigned(header, root);
+        var tbs = ToBeSigned(header, tree.Root);
         var hash = KeyMaterial.HashFor(key.Algorithm);
         var signature = key.Key switch
         {
@@ -87,19 +80,112 @@ internal static class ArtifactBatch
             _ => throw new InvalidOperationException("Unsupported key type."),
         };
 
-        var artifacts = new byte[leaves.Length][];
-        for (var i = 0; i < leaves.Length; i++)
+        var artifacts = new byte[payloads.Count][];
+        for (var i = 0; i < artifacts.Length; i++)
         {
-            artifacts[i] = Encode(header, leaves.Length, i, MerkleTree.InclusionProof(i, leaves), payloads[i], signature);
+            artifacts[i] = Encode(header, artifacts.Length, i, tree.Path(i), payloads[i], signature);
         }
 
         return artifacts;
     }
 
+    /// <summary>Node hashes made by <see cref="Tree"/> on this thread (for tests: n - 1 for a batch of n).</summary>
+    [ThreadStatic]
+    internal static long t_nodeHashes;
+
+    /// <summary>
+    /// The RFC 9162 tree of a batch, built once, level by level: each level hashes its nodes in pairs and carries an odd
+    /// last node up unchanged, which gives the tree of RFC 9162 section 2.1.1 (split at the largest power of two below
+    /// n). The root and every inclusion path are read from the stored levels: n - 1 node hashes for the whole batch,
+    /// where computing each path on its own costs n - 1 hashes per artifact.
+    /// </summary>
+    internal sealed class Tree
+    {
+        private readonly byte[] _nodes;
+        private readonly int[] _starts;
+        private readonly int[] _counts;
+
+        internal Tree(IReadOnlyList<byte[]> payloads)
+        {
+            var n = payloads.Count;
+            if (n is < 1 or > MaxTreeSize)
+            {
+                throw new ArgumentOutOfRangeException(nameof(payloads), n, "A batch holds 1 to 1024 artifacts.");
+            }
+
+            var levels = 1;
+            for (var c = n; c > 1; c = (c + 1) / 2)
+            {
+                levels++;
+            }
+
+            _starts = new int[levels];
+            _counts = new int[levels];
+            var total = 0;
+            for (int level = 0, c = n; level < levels; level++, c = (c + 1) / 2)
+            {
+                _starts[level] = total;
+                _counts[level] = c;
+                total += c;
+            }
+
+            _nodes = new byte[total * MerkleHash.Size];
+            for (var i = 0; i < n; i++)
+            {
+                MerkleHash.LeafHash(payloads[i], Node(0, i));
+            }
+
+            for (var level = 1; level < levels; level++)
+            {
+                var below = _counts[level - 1];
+                for (var j = 0; j < _counts[level]; j++)
+                {
+                    if ((2 * j) + 1 < below)
+                    {
+                        MerkleHash.NodeHash(Node(level - 1, 2 * j), Node(level - 1, (2 * j) + 1), Node(level, j));
+                        t_nodeHashes++;
+                    }
+                    else
+                    {
+                        Node(level - 1, 2 * j).CopyTo(Node(level, j)); // the odd last node, carried up
+                    }
+                }
+            }
+
+            Root = Node(levels - 1, 0).ToArray();
+        }
+
+        internal int Size => _counts[0];
+
+        internal byte[] Root { get; }
+
+        /// <summary>The inclusion path of leaf <paramref name="index"/>, from the leaf's sibling up (RFC 9162 section 2.1.3.1).</summary>
+        internal byte[][] Path(int index)
+        {
+            ArgumentOutOfRangeException.ThrowIfNegative(index);
+            ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, Size);
+            var path = new List<byte[]>(_counts.Length);
+            for (var level = 0; level < _counts.Length - 1; level++, index >>= 1)
+            {
+                var sibling = index ^ 1;
+                if (sibling < _counts[level])
+                {
+                    path.Add(Node(level, sibling).ToArray());
+                }
+            }
+
+            return [.. path];
+        }
+
+        private Span<byte> Node(int level, int index) => _nodes.AsSpan((_starts[level] + index) * MerkleHash.Size, MerkleHash.Size);
+    }
+
     /// <summary><c>18([protected, {396: {-1: [proof]}}, payload, signature])</c>.</summary>
+    /// <remarks>The writers are reused on each thread (a leader encodes its whole batch): only the artifact is allocated.</remarks>
     internal static byte[] Encode(byte[] protectedHeader, int treeSize, int leafIndex, byte[][] path, ReadOnlySpan<byte> payload, byte[] signature)
     {
-        var proof = new CborWriter(CborConformanceMode.Canonical);
+        var proof = t_proofWriter ??= new CborWriter(CborConformanceMode.Canonical, initialCapacity: ProofStackLimit);
+        proof.Reset();
         proof.WriteStartArray(3);
         proof.WriteInt32(treeSize);
         proof.WriteInt32(leafIndex);
@@ -111,8 +197,11 @@ internal static class ArtifactBatch
 
         proof.WriteEndArray();
         proof.WriteEndArray();
+        var proofBytes = proof.BytesWritten <= ProofStackLimit ? stackalloc byte[ProofStackLimit] : new byte[proof.BytesWritten];
+        proofBytes = proofBytes[..proof.Encode(proofBytes)];
 
-        var writer = new CborWriter(CborConformanceMode.Canonical, initialCapacity: 64 + protectedHeader.Length + payload.Length + signature.Length + (path.Length * 34));
+        var writer = t_artifactWriter ??= new CborWriter(CborConformanceMode.Canonical, initialCapacity: 1024);
+        writer.Reset();
         writer.WriteTag((CborTag)18); // COSE_Sign1
         writer.WriteStartArray(4);
         writer.WriteByteString(protectedHeader);
@@ -121,7 +210,7 @@ internal static class ArtifactBatch
         writer.WriteStartMap(1);
         writer.WriteInt32(InclusionProofs);
         writer.WriteStartArray(1);
-        writer.WriteByteString(proof.Encode());
+        writer.WriteByteString(proofBytes);
         writer.WriteEndArray();
         writer.WriteEndMap();
         writer.WriteEndMap();
@@ -132,6 +221,15 @@ internal static class ArtifactBatch
         System.Diagnostics.Debug.Assert(encoded[0] == Sign1Tag, "tag 18 in one byte");
         return encoded;
     }
+
+    // [tree_size, leaf_index, path] of the largest tree (1024 leaves, 10 hashes): 1 + 3 + 3 + 1 + 10 * 34 bytes.
+    private const int ProofStackLimit = 384;
+
+    [ThreadStatic]
+    private static CborWriter? t_proofWriter;
+
+    [ThreadStatic]
+    private static CborWriter? t_artifactWriter;
 
     /// <summary>
     /// Reads the value of the proofs parameter (label 396) exactly: <c>{-1: [bstr .cbor [tree_size, leaf_index, [+ bstr]]]}</c>,

@@ -1,4 +1,5 @@
 using GovernedExecution.Artifacts.Keys;
+using GovernedExecution.Diagnostics;
 
 namespace GovernedExecution.Artifacts;
 
@@ -13,9 +14,19 @@ internal sealed class ArtifactBatchSigner
     /// <summary>How many callers may wait for a signature; one more is refused at once (the signer is stuck or far behind).</summary>
     internal const int MaxQueued = 16 * ArtifactBatch.MaxBatch;
 
+    private readonly Func<ValueTask> _letWaitingWorkRun;
     private readonly Lock _gate = new();
     private readonly Queue<Entry> _queue = new();
     private bool _busy;
+
+    /// <param name="letWaitingWorkRun">
+    /// What a leader awaits before it takes its batch: by default one turn of the thread pool when work is waiting for a
+    /// thread (<see cref="LetWaitingWorkRun"/>); tests hold it to make a batch form.
+    /// </param>
+    internal ArtifactBatchSigner(Func<ValueTask>? letWaitingWorkRun = null)
+    {
+        _letWaitingWorkRun = letWaitingWorkRun ?? LetWaitingWorkRun;
+    }
 
     /// <summary>Callers waiting for the next batch (for tests).</summary>
     internal int Queued
@@ -59,6 +70,11 @@ internal sealed class ArtifactBatchSigner
             return entry.Result();
         }
 
+        // The signer is ours. Callers that are ready but wait for a processor would arrive during this signature only if
+        // a core were free to run them: let them run up to the queue first, so that they share this signature instead of
+        // each paying for its own (with every core busy, signing at once would not make this caller finish sooner).
+        await _letWaitingWorkRun().ConfigureAwait(false);
+
         List<Entry> batch;
         lock (_gate)
         {
@@ -85,6 +101,14 @@ internal sealed class ArtifactBatchSigner
 
         return entry.Result();
     }
+
+    /// <summary>
+    /// Nothing when no work item waits for a thread (a lone caller is signed at once); otherwise one turn at the back
+    /// of the thread pool's queue. Never throws.
+    /// </summary>
+    private static ValueTask LetWaitingWorkRun() => ThreadPool.PendingWorkItemCount == 0 ? default : YieldOnceAsync();
+
+    private static async ValueTask YieldOnceAsync() => await Task.Yield();
 
     private void HandOff()
     {
@@ -123,6 +147,8 @@ internal sealed class ArtifactBatchSigner
                 {
                     group[i].Signed = signed[i];
                 }
+
+                GovernedTelemetry.ArtifactBatchSize.Record(group.Count);
             }
             catch (Exception ex)
             {

@@ -2,6 +2,7 @@ using System.Formats.Cbor;
 using System.Security.Cryptography;
 using System.Security.Cryptography.Cose;
 using GovernedExecution.Artifacts.Keys;
+using GovernedExecution.Diagnostics;
 using GovernedExecution.Intents;
 
 namespace GovernedExecution.Artifacts;
@@ -82,6 +83,7 @@ internal sealed class CoseArtifactIssuer : IArtifactIssuer
             throw new KeyUnavailableException("The signing key was disposed.", ex);
         }
 
+        GovernedTelemetry.ArtifactBatchSize.Record(1);
         return AuthorizationArtifact.Wrap(signed);
     }
 

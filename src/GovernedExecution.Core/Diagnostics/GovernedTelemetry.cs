@@ -29,6 +29,12 @@ internal static class GovernedTelemetry
         HistogramBucketBoundaries = [0.00001, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
     };
 
+    // Batches hold 1 to 256 artifacts (ArtifactBatch.MaxBatch): powers of two.
+    private static readonly InstrumentAdvice<long> ArtifactCounts = new()
+    {
+        HistogramBucketBoundaries = [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    };
+
     internal static readonly ActivitySource Source = new(GovernedExecutionTelemetry.ActivitySourceName, typeof(GovernedTelemetry).Assembly.GetName().Version?.ToString());
     internal static readonly Meter Meter = new(GovernedExecutionTelemetry.MeterName, typeof(GovernedTelemetry).Assembly.GetName().Version?.ToString());
 
@@ -47,6 +53,8 @@ internal static class GovernedTelemetry
     internal static readonly GuardedCounter LineageRepairs = new(Meter.CreateCounter<long>("governed_execution.lineage.repairs", description: "Torn lineage file tails cut on open."));
     internal static readonly GuardedHistogram PhaseDuration = new(Meter.CreateHistogram("governed_execution.phase.duration", "s", "Duration of each phase of a governed call, by phase (evaluate, approval, issue, verify, lineage, operation).", null, Seconds));
     internal static readonly GuardedHistogram ExecutionDuration = new(Meter.CreateHistogram("governed_execution.execution.duration", "s", "Duration of a governed call (run, dry run, issue, refusal), by mode and outcome, and reason when denied.", null, Seconds));
+
+    internal static readonly GuardedCountHistogram ArtifactBatchSize = new(Meter.CreateHistogram("governed_execution.artifact.batch_size", "{artifact}", "Artifacts covered by each artifact signature (1 when signed alone; more when batched).", null, ArtifactCounts));
 
     internal static readonly GuardedCounter LineageDenials = new(Meter.CreateCounter<long>("governed_execution.lineage.denials", description: "Executions denied because a required lineage sink did not accept their records."));
 }

@@ -47,6 +47,22 @@ internal sealed class GuardedUpDownCounter(UpDownCounter<long> inner)
     }
 }
 
+/// <summary>A histogram of counts whose measurements a faulty <see cref="MeterListener"/> cannot turn into an exception.</summary>
+internal sealed class GuardedCountHistogram(Histogram<long> inner)
+{
+    internal void Record(long count)
+    {
+        try
+        {
+            inner.Record(count);
+        }
+        catch (Exception)
+        {
+            // As for GuardedCounter: a signer's batch is delivered whatever a listener does.
+        }
+    }
+}
+
 /// <summary>A duration histogram whose measurements a faulty <see cref="MeterListener"/> cannot turn into an exception.</summary>
 internal sealed class GuardedHistogram(Histogram<double> inner)
 {

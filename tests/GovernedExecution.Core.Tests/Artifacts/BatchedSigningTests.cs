@@ -6,6 +6,7 @@ using GovernedExecution.DependencyInjection;
 using GovernedExecution.Execution;
 using GovernedExecution.Lineage;
 using GovernedExecution.Testing;
+using GovernedExecution.Tests.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Time.Testing;
 
@@ -18,6 +19,8 @@ namespace GovernedExecution.Tests.Artifacts;
 /// </summary>
 public sealed class BatchedSigningTests : IDisposable
 {
+    private const string BatchSize = "governed_execution.artifact.batch_size";
+
     private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 11, 26, 12, 0, 0, TimeSpan.Zero));
     private readonly GatedECDsa _ecdsa = new();
     private readonly SigningKey _key;
@@ -149,6 +152,135 @@ public sealed class BatchedSigningTests : IDisposable
         Assert.All(outcomes, o => Assert.Equal(DenialReason.KeyUnavailable, o.Denial?.Reason));
         Assert.Equal(1, _ecdsa.Signatures); // the queued batch was refused before anything was signed with the disposed key
         Assert.Equal(0, _ran);
+    }
+
+    [Fact]
+    public async Task Batch_size_histogram_records_the_artifacts_each_signature_covered()
+    {
+        const int Callers = 12;
+        using var trace = new TraceRecorder();
+        var executor = Executor(out var issuer, ArtifactSigningMode.Batched);
+        _ecdsa.Gate = new ManualResetEventSlim(false);
+        var artifacts = new AuthorizationArtifact?[Callers];
+
+        // The first caller is held inside its signature, so the other eleven must queue and share the next one.
+        var first = Task.Run(() => RunAsync(executor, artifacts, 0));
+        await WaitUntilAsync(() => _ecdsa.Signatures == 1);
+        var rest = Enumerable.Range(1, Callers - 1).Select(i => Task.Run(() => RunAsync(executor, artifacts, i))).ToArray();
+        await WaitUntilAsync(() => issuer.Batches!.Queued == Callers - 1);
+        _ecdsa.Gate.Set();
+        var outcomes = await Task.WhenAll([first, .. rest]);
+
+        Assert.All(outcomes, o => Assert.True(o.IsSuccess, o.Denial?.ToString()));
+        var sizes = trace.Measurements(BatchSize).Select(m => m.Value).ToArray();
+        Assert.Equal(_ecdsa.Signatures, sizes.Length); // one measurement per signature
+        Assert.Equal(Callers, sizes.Sum()); // together they cover every artifact, once
+        Assert.Equal([1.0, Callers - 1], sizes.Order());
+    }
+
+    [Theory]
+    [InlineData(ArtifactSigningMode.Batched)]
+    [InlineData(ArtifactSigningMode.PerArtifact)]
+    public async Task Batch_size_histogram_records_one_for_a_lone_caller(ArtifactSigningMode mode)
+    {
+        using var trace = new TraceRecorder();
+        var executor = Executor(out _, mode);
+
+        for (var i = 0; i < 3; i++)
+        {
+            var outcome = await executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (context, _) => ValueTask.FromResult(1));
+            Assert.True(outcome.IsSuccess, outcome.Denial?.ToString());
+        }
+
+        Assert.Equal([1.0, 1.0, 1.0], trace.Measurements(BatchSize).Select(m => m.Value));
+    }
+
+    [Fact]
+    public async Task Batch_size_histogram_records_nothing_for_a_failed_signature()
+    {
+        using var trace = new TraceRecorder();
+        var executor = Executor(out _, ArtifactSigningMode.Batched);
+        _ecdsa.Fail = true;
+
+        var outcome = await executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), (context, _) =>
+        {
+            Interlocked.Increment(ref _ran);
+            return ValueTask.FromResult(1);
+        });
+
+        Assert.Equal(DenialReason.KeyUnavailable, outcome.Denial?.Reason);
+        Assert.Equal(0, _ran);
+        Assert.Empty(trace.Measurements(BatchSize));
+    }
+
+    [Fact]
+    public async Task A_throwing_batch_size_listener_changes_no_outcome()
+    {
+        const int Callers = 6;
+        using var marker = new System.Diagnostics.Activity("batch-size-listener").SetParentId(System.Diagnostics.ActivityTraceId.CreateRandom(), System.Diagnostics.ActivitySpanId.CreateRandom()).Start();
+        var trace = marker.TraceId;
+        var thrown = 0;
+        using var listener = new System.Diagnostics.Metrics.MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == GovernedExecution.Diagnostics.GovernedExecutionTelemetry.MeterName && instrument.Name == BatchSize)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, _, _, _) =>
+        {
+            if (System.Diagnostics.Activity.Current?.TraceId == trace)
+            {
+                Interlocked.Increment(ref thrown);
+                throw new InvalidOperationException("listener fault");
+            }
+        });
+        listener.Start();
+        var executor = Executor(out var issuer, ArtifactSigningMode.Batched);
+        _ecdsa.Gate = new ManualResetEventSlim(false);
+        var artifacts = new AuthorizationArtifact?[Callers];
+
+        var first = Task.Run(() => RunAsync(executor, artifacts, 0));
+        await WaitUntilAsync(() => _ecdsa.Signatures == 1);
+        var rest = Enumerable.Range(1, Callers - 1).Select(i => Task.Run(() => RunAsync(executor, artifacts, i))).ToArray();
+        await WaitUntilAsync(() => issuer.Batches!.Queued == Callers - 1);
+        _ecdsa.Gate.Set();
+        var outcomes = await Task.WhenAll([first, .. rest]);
+
+        Assert.All(outcomes, o => Assert.True(o.IsSuccess, o.Denial?.ToString()));
+        Assert.Equal(Callers, _ran);
+        Assert.Equal(2, Volatile.Read(ref thrown)); // the listener saw (and threw at) both signatures
+    }
+
+    [Fact]
+    public async Task Leader_lets_waiting_work_run_first_so_that_callers_behind_it_share_its_signature()
+    {
+        // On busy cores, callers wait for a processor, not for the signer: few arrive during one signature, and a leader
+        // that signs at once signs alone. A leader that finds work waiting lets it run first (one turn of the thread
+        // pool), and those callers join its batch. The turn is held here until all of them are queued.
+        const int Callers = 12;
+        var turn = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var turns = 0;
+        var signer = new ArtifactBatchSigner(() =>
+        {
+            Interlocked.Increment(ref turns);
+            return new ValueTask(turn.Task);
+        });
+
+        var first = Task.Run(() => signer.SignAsync(_key, [0]).AsTask());
+        await WaitUntilAsync(() => Volatile.Read(ref turns) == 1 || _ecdsa.Signatures > 0);
+        Assert.Equal(0, _ecdsa.Signatures); // the leader did not sign before the waiting work had its turn
+        var rest = Enumerable.Range(1, Callers - 1).Select(i => Task.Run(() => signer.SignAsync(_key, [(byte)i]).AsTask())).ToArray();
+        await WaitUntilAsync(() => signer.Queued == Callers - 1);
+        turn.SetResult();
+        var signed = await Task.WhenAll([first, .. rest]);
+
+        Assert.Equal(1, _ecdsa.Signatures);
+        Assert.Equal(1, Volatile.Read(ref turns)); // one turn per batch, only for its leader
+        Assert.Equal(Enumerable.Range(0, Callers), signed.Select(a => TreeSizeAndIndex(AuthorizationArtifact.FromBytes(a))).Select(p => { Assert.Equal(Callers, p.Size); return p.Index; }).Order());
     }
 
     [Fact]
