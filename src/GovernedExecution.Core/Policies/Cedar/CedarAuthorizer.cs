@@ -88,8 +88,43 @@ internal sealed class CedarCompiledPolicy
         _principal = CedarCompiledPolicySet.IsExactlyIndexed(policy.Principal) ? null : policy.Principal;
         _action = CedarCompiledPolicySet.IsExactlyIndexed(policy.Action) ? null : policy.Action;
         _resource = CedarCompiledPolicySet.IsExactlyIndexed(policy.Resource) ? null : policy.Resource;
-        _conditions = [.. policy.Conditions.Select(c => compiler.Bool(c.Body))];
-        _when = [.. policy.Conditions.Select(c => c.IsWhen)];
+        // A `when` on `A && B && ...` holds exactly when each conjunct holds, taken left to right and stopping at the
+        // first false one (errors included), so its conjuncts are checked one by one, not through nested closures.
+        var conditions = new List<CedarBoolCode>();
+        var when = new List<bool>();
+        foreach (var c in policy.Conditions)
+        {
+            foreach (var part in c.IsWhen ? Conjuncts(c.Body) : [c.Body])
+            {
+                conditions.Add(compiler.Bool(part));
+                when.Add(c.IsWhen);
+            }
+        }
+
+        _conditions = [.. conditions];
+        _when = [.. when];
+    }
+
+    private static List<CedarExpr> Conjuncts(CedarExpr e)
+    {
+        var parts = new List<CedarExpr>();
+        var pending = new Stack<CedarExpr>();
+        pending.Push(e);
+        while (pending.Count > 0)
+        {
+            var next = pending.Pop();
+            if (next is AndExpr and)
+            {
+                pending.Push(and.Right);
+                pending.Push(and.Left);
+            }
+            else
+            {
+                parts.Add(next);
+            }
+        }
+
+        return parts;
     }
 
     public CedarPolicy Source { get; }

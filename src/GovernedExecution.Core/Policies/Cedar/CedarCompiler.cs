@@ -248,6 +248,11 @@ internal sealed class CedarCompiler
         var l = Value(e.Left);
         if (e.Right is LiteralExpr { Value: var k })
         {
+            if (SlotRead(e.Left) is { } read)
+            {
+                return equal ? env => read.Read(env).Equals(k) : env => !read.Read(env).Equals(k);
+            }
+
             if (k is LongValue kl)
             {
                 var kv = kl.Value;
@@ -275,6 +280,34 @@ internal sealed class CedarCompiler
         if (l is not null && e.Right is LiteralExpr { Value: LongValue k })
         {
             var kv = k.Value;
+            if (SlotRead(e.Left) is { } read)
+            {
+                // An attribute of the request read in place (no closure call), compared by an operator fixed here.
+                return op switch
+                {
+                    BinaryOp.Less => env =>
+                    {
+                        var a = read.Read(env);
+                        return a is LongValue la ? la.Value < kv : BinaryExpr.Compare(op, a, k);
+                    },
+                    BinaryOp.LessEq => env =>
+                    {
+                        var a = read.Read(env);
+                        return a is LongValue la ? la.Value <= kv : BinaryExpr.Compare(op, a, k);
+                    },
+                    BinaryOp.Greater => env =>
+                    {
+                        var a = read.Read(env);
+                        return a is LongValue la ? la.Value > kv : BinaryExpr.Compare(op, a, k);
+                    },
+                    _ => env =>
+                    {
+                        var a = read.Read(env);
+                        return a is LongValue la ? la.Value >= kv : BinaryExpr.Compare(op, a, k);
+                    },
+                };
+            }
+
             return env =>
             {
                 var a = l(env);
@@ -360,6 +393,14 @@ internal sealed class CedarCompiler
             return string.Equals(entity.Type, type, StringComparison.Ordinal) && BinaryExpr.EvalIn(entity, target(env), env);
         };
     }
+
+    /// <summary>A read of an attribute of the request's principal, resource or context, as a call the closure using it can inline; null for other expressions.</summary>
+    private AttributeRead? SlotRead(CedarExpr e) => e switch
+    {
+        GetAttrExpr { Target: VarExpr { Var: VarKind.Context } } get => new AttributeRead(VarKind.Context, _slots.Context(get.Attr), get.Attr),
+        GetAttrExpr { Target: VarExpr { Var: VarKind.Principal or VarKind.Resource } target } get => new AttributeRead(target.Var, _slots.Entity(get.Attr), get.Attr),
+        _ => null,
+    };
 
     private CedarValueCode GetAttr(GetAttrExpr e)
     {
@@ -450,6 +491,34 @@ internal sealed class CedarCompiler
         RecordExpr record => record.Fields.All(f => IsConstant(f.Value)),
         _ => false,
     };
+}
+
+/// <summary>
+/// One attribute read of the request's principal, resource or context by slot, with the errors and messages of
+/// <see cref="CedarExpr.GetAttr"/> (the same as the closures <see cref="CedarCompiler"/> builds for such reads).
+/// </summary>
+internal sealed class AttributeRead(VarKind target, int slot, string name)
+{
+    private readonly VarKind _target = target;
+    private readonly int _slot = slot;
+    private readonly string _name = name;
+
+    public CedarValue Read(EvalEnv env)
+    {
+        switch (_target)
+        {
+            case VarKind.Context:
+                return env.ContextSlot(_slot, _name) ?? throw new CedarEvaluationException("record does not have attribute " + CedarText.Quote(_name));
+            case VarKind.Principal:
+                return env.PrincipalSlots is { } p
+                    ? p[_slot] ?? throw new CedarEvaluationException("entity " + env.Principal + " does not have attribute " + CedarText.Quote(_name))
+                    : throw new CedarEvaluationException("entity " + env.Principal + " does not exist");
+            default:
+                return env.ResourceSlots is { } r
+                    ? r[_slot] ?? throw new CedarEvaluationException("entity " + env.Resource + " does not have attribute " + CedarText.Quote(_name))
+                    : throw new CedarEvaluationException("entity " + env.Resource + " does not exist");
+        }
+    }
 }
 
 /// <summary>
