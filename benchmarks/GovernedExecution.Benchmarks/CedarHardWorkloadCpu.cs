@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
+using GovernedExecution.Intents;
+using GovernedExecution.Policies;
 using GovernedExecution.Policies.Cedar;
 using GovernedExecution.Testing.Cedar;
 
@@ -38,6 +40,71 @@ internal static class CedarHardWorkloadCpu
         }
 
         return 0;
+    }
+
+    /// <summary>
+    /// Loops over one engine for <paramref name="seconds"/> seconds, for a profiler: <c>buffer</c> (compiled, reused
+    /// buffer), <c>interpreted</c>, <c>evaluator</c> (<see cref="CedarPolicyEvaluator"/>, what the executor calls) or
+    /// <c>slice</c> (the entity slice and its digests alone).
+    /// </summary>
+    public static int Profile(int size, string engine, int seconds)
+    {
+        var workload = new CedarHardWorkload(size);
+        var set = CedarPolicySet.Parse(workload.PolicyText);
+        var entities = CedarEntities.ParseJson(workload.EntitiesJson);
+        var problems = CedarHardWorkloadDecisions.Disagreements(workload, set, entities);
+        if (problems.Count > 0)
+        {
+            Console.Error.WriteLine(string.Join("\n", problems));
+            return 1;
+        }
+
+        var requests = workload.Requests.Select(r => CedarRequest.Create(r.PrincipalText, r.ActionText, r.ResourceText, r.ContextJson)).ToArray();
+        var intents = workload.Requests.Select(Intent).ToArray();
+        var previous = CedarInterpretedReference.Of(set);
+        var evaluator = new CedarPolicyEvaluator(set, entities);
+        var buffer = new CedarDecisionBuffer();
+        var literals = evaluator.Literals;
+        Func<int, bool> decide = engine switch
+        {
+            "buffer" => i => set.Decide(requests[i].Principal, requests[i].Action, requests[i].Resource, requests[i].Context, entities.Store, buffer),
+            "interpreted" => i => previous.IsAllowed(requests[i], entities),
+            "evaluator" => i => evaluator.EvaluateAsync(intents[i], DateTimeOffset.UnixEpoch, CancellationToken.None).Result.Kind == PolicyDecisionKind.Permitted,
+            "slice" => i => CedarEntitySlice.Take(requests[i].Principal, requests[i].Action, requests[i].Resource, requests[i].Context ?? RecordValue.Empty, entities.Store, literals).Count > 0,
+            _ => throw new ArgumentException("unknown engine " + engine, nameof(engine)),
+        };
+        var clock = Stopwatch.StartNew();
+        long decisions = 0;
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            for (var i = 0; i < requests.Length; i++)
+            {
+                decide(i);
+            }
+
+            decisions += requests.Length;
+        }
+
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{engine} at {size}: {clock.Elapsed.TotalNanoseconds / decisions:F0} ns wall per decision ({decisions} decisions)"));
+        return 0;
+    }
+
+    /// <summary>A workload request as the intent the executor would hand the evaluator.</summary>
+    internal static ExecutionIntent Intent(CedarWorkloadRequest r) => new(Reference(r.PrincipalText), Reference(r.ActionText), Reference(r.ResourceText))
+    {
+        Context = new Dictionary<string, IntentValue>
+        {
+            ["mfa"] = IntentValue.Boolean(r.Mfa),
+            ["risk"] = IntentValue.Long(r.Risk),
+            ["channel"] = IntentValue.String(r.Channel),
+            ["hour"] = IntentValue.Long(r.Hour),
+        },
+    };
+
+    private static EntityReference Reference(string text)
+    {
+        var sep = text.IndexOf("::", StringComparison.Ordinal);
+        return new EntityReference(text[..sep], text[(sep + 3)..^1]);
     }
 
     private static void Measure(int size, string name, CedarRequest[] requests, Func<CedarRequest, bool> decide)

@@ -9,6 +9,8 @@ using GovernedExecution.Benchmarks;
 //   dotnet run -c Release --project benchmarks/GovernedExecution.Benchmarks -- cedar-export FOLDER
 // or prints the processor time per Cedar decision on the hard workload (for a loaded machine):
 //   dotnet run -c Release --project benchmarks/GovernedExecution.Benchmarks -- cedar-hard-cpu
+// or loops over one engine on the hard workload for a profiler (perf with DOTNET_PerfMapEnabled=1):
+//   dotnet run -c Release --project benchmarks/GovernedExecution.Benchmarks -- cedar-hard-cpu profile 100 buffer 20
 if (args is ["throughput-cpu", var file, .. var rest])
 {
     return rest switch
@@ -37,6 +39,11 @@ if (args is ["probe", var scenario, ..])
 if (args is ["cedar-export", var folder])
 {
     return CedarComparison.Run(folder);
+}
+
+if (args is ["cedar-hard-cpu", "profile", var size, var engine, var seconds])
+{
+    return CedarHardWorkloadCpu.Profile(int.Parse(size, System.Globalization.CultureInfo.InvariantCulture), engine, int.Parse(seconds, System.Globalization.CultureInfo.InvariantCulture));
 }
 
 if (args is ["cedar-hard-cpu"])

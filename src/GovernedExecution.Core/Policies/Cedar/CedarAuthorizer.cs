@@ -80,7 +80,7 @@ internal sealed class CedarCompiledPolicy
     private readonly CedarBoolCode[] _conditions;
     private readonly bool[] _when;
 
-    public CedarCompiledPolicy(CedarPolicy policy)
+    public CedarCompiledPolicy(CedarPolicy policy, CedarCompiler compiler)
     {
         Source = policy;
         Id = policy.Id;
@@ -88,8 +88,43 @@ internal sealed class CedarCompiledPolicy
         _principal = CedarCompiledPolicySet.IsExactlyIndexed(policy.Principal) ? null : policy.Principal;
         _action = CedarCompiledPolicySet.IsExactlyIndexed(policy.Action) ? null : policy.Action;
         _resource = CedarCompiledPolicySet.IsExactlyIndexed(policy.Resource) ? null : policy.Resource;
-        _conditions = [.. policy.Conditions.Select(c => CedarCompiler.Bool(c.Body))];
-        _when = [.. policy.Conditions.Select(c => c.IsWhen)];
+        // A `when` on `A && B && ...` holds exactly when each conjunct holds, taken left to right and stopping at the
+        // first false one (errors included), so its conjuncts are checked one by one, not through nested closures.
+        var conditions = new List<CedarBoolCode>();
+        var when = new List<bool>();
+        foreach (var c in policy.Conditions)
+        {
+            foreach (var part in c.IsWhen ? Conjuncts(c.Body) : [c.Body])
+            {
+                conditions.Add(compiler.Bool(part));
+                when.Add(c.IsWhen);
+            }
+        }
+
+        _conditions = [.. conditions];
+        _when = [.. when];
+    }
+
+    private static List<CedarExpr> Conjuncts(CedarExpr e)
+    {
+        var parts = new List<CedarExpr>();
+        var pending = new Stack<CedarExpr>();
+        pending.Push(e);
+        while (pending.Count > 0)
+        {
+            var next = pending.Pop();
+            if (next is AndExpr and)
+            {
+                pending.Push(and.Right);
+                pending.Push(and.Left);
+            }
+            else
+            {
+                parts.Add(next);
+            }
+        }
+
+        return parts;
     }
 
     public CedarPolicy Source { get; }
@@ -138,6 +173,7 @@ internal sealed class CedarCompiledPolicySet
     private readonly ScopeIndex _principal;
     private readonly ScopeIndex _action;
     private readonly ScopeIndex _resource;
+    private readonly CedarAttributeSlots _slots = new();
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<CedarEntityStore, Binding> _bindings = new();
     private volatile Binding? _lastBinding;
 
@@ -154,7 +190,8 @@ internal sealed class CedarCompiledPolicySet
 
         list.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
         _sources = [.. list];
-        _policies = [.. list.Select(p => new CedarCompiledPolicy(p))];
+        var compiler = new CedarCompiler(_slots);
+        _policies = [.. list.Select(p => new CedarCompiledPolicy(p, compiler))];
         _words = (_sources.Length + 63) >> 6;
         _principal = new ScopeIndex(_sources, static p => p.Principal);
         _action = new ScopeIndex(_sources, static p => p.Action);
@@ -170,6 +207,7 @@ internal sealed class CedarCompiledPolicySet
         ScopeKind.Eq => c.Entity is not null,
         ScopeKind.In => c.Entity is not null || c.Entities is not null,
         ScopeKind.Is => c.EntityType is not null,
+        ScopeKind.IsIn => c.Entity is not null && c.EntityType is not null,
         _ => false,
     };
 
@@ -201,9 +239,15 @@ internal sealed class CedarCompiledPolicySet
         int words = _words;
         var scratch = buffer.Scratch(words);
         var binding = Bind(env.Entities);
-        var principal = _principal.Bits(env.Principal, binding, binding.Principal, scratch[..words]);
-        var action = _action.Bits(env.Action, binding, binding.Action, scratch.Slice(words, words));
-        var resource = _resource.Bits(env.Resource, binding, binding.Resource, scratch.Slice(2 * words, words));
+        var store = binding.Store;
+        int principalOrdinal = store.OrdinalOf(env.Principal);
+        int resourceOrdinal = store.OrdinalOf(env.Resource);
+        var principal = _principal.Bits(env.Principal, principalOrdinal, binding, binding.Principal, scratch[..words]);
+        var action = _action.Bits(env.Action, store.OrdinalOf(env.Action), binding, binding.Action, scratch.Slice(words, words));
+        var resource = _resource.Bits(env.Resource, resourceOrdinal, binding, binding.Resource, scratch.Slice(2 * words, words));
+        env.PrincipalSlots = principalOrdinal < 0 ? null : binding.Slots(principalOrdinal, _slots);
+        env.ResourceSlots = resourceOrdinal < 0 ? null : binding.Slots(resourceOrdinal, _slots);
+        env.ResetContextSlots(_slots.ContextCount);
         for (int w = 0; w < words; w++)
         {
             ulong candidates = principal[w] & action[w] & resource[w];
@@ -259,6 +303,7 @@ internal sealed class CedarCompiledPolicySet
             Principal = new ulong[]?[store.Count];
             Action = new ulong[]?[store.Count];
             Resource = new ulong[]?[store.Count];
+            Attributes = new CedarValue?[]?[store.Count];
         }
 
         public CedarEntityStore Store { get; }
@@ -268,6 +313,22 @@ internal sealed class CedarCompiledPolicySet
         public ulong[]?[] Action { get; }
 
         public ulong[]?[] Resource { get; }
+
+        /// <summary>Gets the attribute values by slot of the entities seen as principal or resource, by ordinal.</summary>
+        public CedarValue?[]?[] Attributes { get; }
+
+        /// <summary>The attribute values by slot of the entity at <paramref name="ordinal"/>, resolved on first use.</summary>
+        public CedarValue?[] Slots(int ordinal, CedarAttributeSlots slots)
+        {
+            var values = Volatile.Read(ref Attributes[ordinal]);
+            if (values is null)
+            {
+                values = slots.Resolve(Store.At(ordinal));
+                Volatile.Write(ref Attributes[ordinal], values);
+            }
+
+            return values;
+        }
     }
 
     /// <summary>Candidate policies for one scope variable, as bit sets over the policies (bit i for policy i).</summary>
@@ -276,6 +337,7 @@ internal sealed class CedarCompiledPolicySet
         private readonly ulong[] _any;
         private readonly Dictionary<EntityUid, int[]> _eq;
         private readonly Dictionary<EntityUid, int[]> _in;
+        private readonly Dictionary<EntityUid, (int Policy, string Type)[]> _isIn;
         private readonly Dictionary<string, int[]> _type;
 
         public ScopeIndex(CedarPolicy[] policies, Func<CedarPolicy, ScopeConstraint> select)
@@ -283,6 +345,7 @@ internal sealed class CedarCompiledPolicySet
             _any = new ulong[(policies.Length + 63) >> 6];
             var eq = new Dictionary<EntityUid, List<int>>();
             var inn = new Dictionary<EntityUid, List<int>>();
+            var isIn = new Dictionary<EntityUid, List<(int Policy, string Type)>>();
             var type = new Dictionary<string, List<int>>(StringComparer.Ordinal);
             for (int i = 0; i < policies.Length; i++)
             {
@@ -292,8 +355,16 @@ internal sealed class CedarCompiledPolicySet
                     case ScopeKind.Eq when c.Entity is not null:
                         Add(eq, c.Entity, i);
                         break;
-                    case ScopeKind.In or ScopeKind.IsIn when c.Entity is not null:
+                    case ScopeKind.In when c.Entity is not null:
                         Add(inn, c.Entity, i);
+                        break;
+                    case ScopeKind.IsIn when c.Entity is not null && c.EntityType is not null:
+                        if (!isIn.TryGetValue(c.Entity, out var typed))
+                        {
+                            isIn[c.Entity] = typed = [];
+                        }
+
+                        typed.Add((i, c.EntityType));
                         break;
                     case ScopeKind.In when c.Entities is not null:
                         foreach (var e in c.Entities)
@@ -314,13 +385,13 @@ internal sealed class CedarCompiledPolicySet
 
             _eq = Freeze(eq);
             _in = Freeze(inn);
+            _isIn = Freeze(isIn);
             _type = Freeze(type);
         }
 
         /// <summary>The policies whose constraint on this variable <paramref name="uid"/> can match.</summary>
-        public ReadOnlySpan<ulong> Bits(EntityUid uid, Binding binding, ulong[]?[] resolved, Span<ulong> scratch)
+        public ReadOnlySpan<ulong> Bits(EntityUid uid, int ordinal, Binding binding, ulong[]?[] resolved, Span<ulong> scratch)
         {
-            int ordinal = binding.Store.OrdinalOf(uid);
             if (ordinal < 0)
             {
                 // Not in the store: no ancestors, so only its own entries; nothing to keep.
@@ -332,7 +403,7 @@ internal sealed class CedarCompiledPolicySet
             if (bits is null)
             {
                 bits = new ulong[_any.Length];
-                Fill(bits, uid, binding.Store.Get(uid));
+                Fill(bits, uid, binding.Store.At(ordinal));
                 Volatile.Write(ref resolved[ordinal], bits);
             }
 
@@ -345,11 +416,30 @@ internal sealed class CedarCompiledPolicySet
             Set(bits, _eq.GetValueOrDefault(uid));
             Set(bits, _type.GetValueOrDefault(uid.Type));
             Set(bits, _in.GetValueOrDefault(uid));
-            if (entity is not null && _in.Count > 0)
+            Set(bits, _isIn.GetValueOrDefault(uid), uid.Type);
+            if (entity is not null && (_in.Count > 0 || _isIn.Count > 0))
             {
                 foreach (var ancestor in entity.Ancestors)
                 {
                     Set(bits, _in.GetValueOrDefault(ancestor));
+                    Set(bits, _isIn.GetValueOrDefault(ancestor), uid.Type);
+                }
+            }
+        }
+
+        /// <summary>Marks the <c>is T in E</c> policies whose type <c>T</c> is <paramref name="type"/> (the request entity's).</summary>
+        private static void Set(Span<ulong> bits, (int Policy, string Type)[]? entries, string type)
+        {
+            if (entries is null)
+            {
+                return;
+            }
+
+            foreach (var (i, t) in entries)
+            {
+                if (string.Equals(t, type, StringComparison.Ordinal))
+                {
+                    bits[i >> 6] |= 1UL << i;
                 }
             }
         }
@@ -381,10 +471,10 @@ internal sealed class CedarCompiledPolicySet
             }
         }
 
-        private static Dictionary<TKey, int[]> Freeze<TKey>(Dictionary<TKey, List<int>> d)
+        private static Dictionary<TKey, TValue[]> Freeze<TKey, TValue>(Dictionary<TKey, List<TValue>> d)
             where TKey : notnull
         {
-            var r = new Dictionary<TKey, int[]>(d.Count, d.Comparer);
+            var r = new Dictionary<TKey, TValue[]>(d.Count, d.Comparer);
             foreach (var kv in d)
             {
                 r[kv.Key] = [.. kv.Value];

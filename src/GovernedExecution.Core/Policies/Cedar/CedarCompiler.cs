@@ -16,9 +16,14 @@ internal delegate long CedarLongCode(EvalEnv env);
 /// errors with the same messages; a node with no specialised form (extension calls, template slots) runs its own
 /// <see cref="CedarExpr.Eval"/>, which is the definition the closures follow.
 /// </summary>
-internal static class CedarCompiler
+internal sealed class CedarCompiler
 {
-    public static CedarBoolCode Bool(CedarExpr e)
+    private readonly CedarAttributeSlots _slots;
+
+    /// <summary>Creates a compiler whose attribute reads of the request's entities and context use <paramref name="slots"/>.</summary>
+    public CedarCompiler(CedarAttributeSlots slots) => _slots = slots;
+
+    public CedarBoolCode Bool(CedarExpr e)
     {
         switch (e)
         {
@@ -58,9 +63,10 @@ internal static class CedarCompiler
                 return Bool(expanded);
             case HasExpr { Target: VarExpr { Var: VarKind.Principal or VarKind.Resource } target } has:
                 {
-                    bool principal = target.Var == VarKind.Principal;
-                    var attr = has.Attr;
-                    return env => (principal ? env.PrincipalEntity : env.ResourceEntity)?.Attrs.ContainsKey(attr) ?? false;
+                    int slot = _slots.Entity(has.Attr);
+                    return target.Var == VarKind.Principal
+                        ? env => env.PrincipalSlots is { } p && p[slot] is not null
+                        : env => env.ResourceSlots is { } r && r[slot] is not null;
                 }
 
             case HasExpr has:
@@ -97,7 +103,7 @@ internal static class CedarCompiler
         }
     }
 
-    public static CedarValueCode Value(CedarExpr e)
+    public CedarValueCode Value(CedarExpr e)
     {
         switch (e)
         {
@@ -152,7 +158,7 @@ internal static class CedarCompiler
     }
 
     /// <summary>Integer code for an arithmetic node (<c>+</c>, <c>-</c>, <c>*</c>, unary <c>-</c>).</summary>
-    private static CedarLongCode Long(CedarExpr e)
+    private CedarLongCode Long(CedarExpr e)
     {
         if (e is NegExpr neg)
         {
@@ -223,7 +229,7 @@ internal static class CedarCompiler
     }
 
     /// <summary>The operand of a negation: evaluated, then checked to be an integer.</summary>
-    private static CedarLongCode Operand(CedarExpr e)
+    private CedarLongCode Operand(CedarExpr e)
     {
         if (IsArithmetic(e))
         {
@@ -236,12 +242,17 @@ internal static class CedarCompiler
 
     private static bool IsArithmetic(CedarExpr e) => e is NegExpr or BinaryExpr { Op: BinaryOp.Add or BinaryOp.Sub or BinaryOp.Mul };
 
-    private static CedarBoolCode Equality(BinaryExpr e)
+    private CedarBoolCode Equality(BinaryExpr e)
     {
         bool equal = e.Op == BinaryOp.Eq;
         var l = Value(e.Left);
         if (e.Right is LiteralExpr { Value: var k })
         {
+            if (SlotRead(e.Left) is { } read)
+            {
+                return equal ? env => read.Read(env).Equals(k) : env => !read.Read(env).Equals(k);
+            }
+
             if (k is LongValue kl)
             {
                 var kv = kl.Value;
@@ -259,7 +270,7 @@ internal static class CedarCompiler
         };
     }
 
-    private static CedarBoolCode Comparison(BinaryExpr e)
+    private CedarBoolCode Comparison(BinaryExpr e)
     {
         var op = e.Op;
         var leftLong = IsArithmetic(e.Left) ? Long(e.Left) : null;
@@ -269,6 +280,34 @@ internal static class CedarCompiler
         if (l is not null && e.Right is LiteralExpr { Value: LongValue k })
         {
             var kv = k.Value;
+            if (SlotRead(e.Left) is { } read)
+            {
+                // An attribute of the request read in place (no closure call), compared by an operator fixed here.
+                return op switch
+                {
+                    BinaryOp.Less => env =>
+                    {
+                        var a = read.Read(env);
+                        return a is LongValue la ? la.Value < kv : BinaryExpr.Compare(op, a, k);
+                    },
+                    BinaryOp.LessEq => env =>
+                    {
+                        var a = read.Read(env);
+                        return a is LongValue la ? la.Value <= kv : BinaryExpr.Compare(op, a, k);
+                    },
+                    BinaryOp.Greater => env =>
+                    {
+                        var a = read.Read(env);
+                        return a is LongValue la ? la.Value > kv : BinaryExpr.Compare(op, a, k);
+                    },
+                    _ => env =>
+                    {
+                        var a = read.Read(env);
+                        return a is LongValue la ? la.Value >= kv : BinaryExpr.Compare(op, a, k);
+                    },
+                };
+            }
+
             return env =>
             {
                 var a = l(env);
@@ -321,7 +360,7 @@ internal static class CedarCompiler
         _ => a >= b,
     };
 
-    private static CedarBoolCode In(CedarExpr left, CedarExpr right)
+    private CedarBoolCode In(CedarExpr left, CedarExpr right)
     {
         var l = Value(left);
         if (right is LiteralExpr { Value: EntityUid parent })
@@ -338,7 +377,7 @@ internal static class CedarCompiler
         };
     }
 
-    private static CedarBoolCode Is(IsExpr e)
+    private CedarBoolCode Is(IsExpr e)
     {
         var t = Value(e.Target);
         var type = e.EntityType;
@@ -355,36 +394,51 @@ internal static class CedarCompiler
         };
     }
 
-    private static CedarValueCode GetAttr(GetAttrExpr e)
+    /// <summary>A read of an attribute of the request's principal, resource or context, as a call the closure using it can inline; null for other expressions.</summary>
+    private AttributeRead? SlotRead(CedarExpr e) => e switch
+    {
+        GetAttrExpr { Target: VarExpr { Var: VarKind.Context } } get => new AttributeRead(VarKind.Context, _slots.Context(get.Attr), get.Attr),
+        GetAttrExpr { Target: VarExpr { Var: VarKind.Principal or VarKind.Resource } target } get => new AttributeRead(target.Var, _slots.Entity(get.Attr), get.Attr),
+        _ => null,
+    };
+
+    private CedarValueCode GetAttr(GetAttrExpr e)
     {
         var attr = e.Attr;
         if (e.Target is VarExpr { Var: VarKind.Context })
         {
-            return env => env.Context.Attrs.TryGetValue(attr, out var v)
-                ? v
-                : throw new CedarEvaluationException("record does not have attribute " + CedarText.Quote(attr));
+            // Looked up once per request and attribute (EvalEnv.ContextSlot), with the message of CedarExpr.GetAttr.
+            int slot = _slots.Context(attr);
+            return env => env.ContextSlot(slot, attr) ?? throw new CedarEvaluationException("record does not have attribute " + CedarText.Quote(attr));
         }
 
         if (e.Target is VarExpr { Var: VarKind.Principal or VarKind.Resource } target)
         {
-            // The request's own entities: looked up once per request, with the messages of CedarExpr.GetAttr.
-            bool principal = target.Var == VarKind.Principal;
-            return env =>
+            // The request's own entities: their attributes resolved to slots once per entity store (EvalEnv.PrincipalSlots),
+            // with the messages of CedarExpr.GetAttr.
+            int slot = _slots.Entity(attr);
+            if (target.Var == VarKind.Principal)
             {
-                var entity = (principal ? env.PrincipalEntity : env.ResourceEntity)
-                    ?? throw new CedarEvaluationException("entity " + (principal ? env.Principal : env.Resource) + " does not exist");
-                return entity.Attrs.TryGetValue(attr, out var v)
-                    ? v
-                    : throw new CedarEvaluationException("entity " + entity.Uid + " does not have attribute " + CedarText.Quote(attr));
-            };
+                return env => env.PrincipalSlots is { } p
+                    ? p[slot] ?? throw MissingAttribute(env.Principal, attr)
+                    : throw Missing(env.Principal);
+            }
+
+            return env => env.ResourceSlots is { } r
+                ? r[slot] ?? throw MissingAttribute(env.Resource, attr)
+                : throw Missing(env.Resource);
         }
 
         var t = Value(e.Target);
         return env => CedarExpr.GetAttr(t(env), attr, env);
     }
 
+    private static CedarEvaluationException Missing(EntityUid uid) => new("entity " + uid + " does not exist");
+
+    private static CedarEvaluationException MissingAttribute(EntityUid uid, string attr) => new("entity " + uid + " does not have attribute " + CedarText.Quote(attr));
+
     /// <summary>The set methods, specialised; null for the other calls (extension functions), which keep their tree form.</summary>
-    private static CedarBoolCode? Call(CallExpr call)
+    private CedarBoolCode? Call(CallExpr call)
     {
         if (call.Args.Count != call.Info.Arity)
         {
@@ -437,4 +491,90 @@ internal static class CedarCompiler
         RecordExpr record => record.Fields.All(f => IsConstant(f.Value)),
         _ => false,
     };
+}
+
+/// <summary>
+/// One attribute read of the request's principal, resource or context by slot, with the errors and messages of
+/// <see cref="CedarExpr.GetAttr"/> (the same as the closures <see cref="CedarCompiler"/> builds for such reads).
+/// </summary>
+internal sealed class AttributeRead(VarKind target, int slot, string name)
+{
+    private readonly VarKind _target = target;
+    private readonly int _slot = slot;
+    private readonly string _name = name;
+
+    public CedarValue Read(EvalEnv env)
+    {
+        switch (_target)
+        {
+            case VarKind.Context:
+                return env.ContextSlot(_slot, _name) ?? throw new CedarEvaluationException("record does not have attribute " + CedarText.Quote(_name));
+            case VarKind.Principal:
+                return env.PrincipalSlots is { } p
+                    ? p[_slot] ?? throw new CedarEvaluationException("entity " + env.Principal + " does not have attribute " + CedarText.Quote(_name))
+                    : throw new CedarEvaluationException("entity " + env.Principal + " does not exist");
+            default:
+                return env.ResourceSlots is { } r
+                    ? r[_slot] ?? throw new CedarEvaluationException("entity " + env.Resource + " does not have attribute " + CedarText.Quote(_name))
+                    : throw new CedarEvaluationException("entity " + env.Resource + " does not exist");
+        }
+    }
+}
+
+/// <summary>
+/// The attribute names a compiled policy set reads directly from the request's principal and resource and from its
+/// context, each given a slot: an entity's values for those names are resolved once per entity store (not once per
+/// read), the context's once per request.
+/// </summary>
+internal sealed class CedarAttributeSlots
+{
+    private readonly Dictionary<string, int> _entity = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, int> _context = new(StringComparer.Ordinal);
+    private readonly List<string> _entityNames = [];
+
+    /// <summary>Gets the entity attribute names, by slot.</summary>
+    public IReadOnlyList<string> EntityNames => _entityNames;
+
+    /// <summary>Gets the number of context slots.</summary>
+    public int ContextCount => _context.Count;
+
+    public int Entity(string name)
+    {
+        if (!_entity.TryGetValue(name, out var slot))
+        {
+            slot = _entityNames.Count;
+            _entity.Add(name, slot);
+            _entityNames.Add(name);
+        }
+
+        return slot;
+    }
+
+    public int Context(string name)
+    {
+        if (!_context.TryGetValue(name, out var slot))
+        {
+            slot = _context.Count;
+            _context.Add(name, slot);
+        }
+
+        return slot;
+    }
+
+    /// <summary>The values of <paramref name="entity"/>'s attributes by slot (null where it has no such attribute).</summary>
+    public CedarValue?[] Resolve(CedarEntity entity)
+    {
+        if (_entityNames.Count == 0)
+        {
+            return [];
+        }
+
+        var values = new CedarValue?[_entityNames.Count];
+        for (int i = 0; i < values.Length; i++)
+        {
+            values[i] = entity.Attrs.GetValueOrDefault(_entityNames[i]);
+        }
+
+        return values;
+    }
 }

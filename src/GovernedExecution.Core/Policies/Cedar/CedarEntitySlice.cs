@@ -42,94 +42,151 @@ internal sealed class CedarEntitySlice
     /// <summary>Gets the lowercase hex SHA-256 of <see cref="ContextJson"/>.</summary>
     internal string ContextDigest { get; }
 
-    /// <summary>Takes the slice of <paramref name="store"/> for one request.</summary>
+    /// <summary>
+    /// Takes the slice of <paramref name="store"/> for one request. The closure of the policy set's literals does not
+    /// depend on the request: when <paramref name="literals"/> is the immutable <see cref="CedarSliceLiterals"/> of
+    /// <see cref="Literals"/>, it is computed once per (entity store, literal set) pair, keyed by those two objects
+    /// (both immutable), and each entity's canonical encoding once per store; a request only adds the closure of its
+    /// own principal, action, resource and context entities outside it. The bytes are those of
+    /// <see cref="CanonicalJson.Entities"/> over the whole closure, whatever was cached.
+    /// </summary>
     internal static CedarEntitySlice Take(EntityUid principal, EntityUid action, EntityUid resource, RecordValue context, CedarEntityStore store, IReadOnlyCollection<EntityUid> literals)
     {
-        var seen = new HashSet<EntityUid>();
-        var queue = new Queue<EntityUid>();
-        var included = new List<CedarEntity>();
-        void Visit(EntityUid uid)
+        var cache = Caches.GetValue(store, static s => new StoreCache(s));
+        var closure = literals is CedarSliceLiterals known
+            ? cache.Closures.GetValue(known, k => new LiteralClosure(cache, k))
+            : new LiteralClosure(cache, literals);
+        if (closure.Oversized)
         {
-            if (seen.Add(uid))
-            {
-                queue.Enqueue(uid);
-            }
+            return new CedarEntitySlice(null, MaxEntities + 1, CanonicalJson.Record(context));
         }
 
-        void VisitValue(CedarValue value)
+        // The request's own roots, walked with the same steps; an entity in the literals' closure has its whole
+        // closure there already, so the walk stops at it.
+        var extra = new List<int>();
+        var seen = new HashSet<int>();
+        var queue = new Queue<int>();
+        void Visit(EntityUid uid)
         {
-            switch (value)
+            var ordinal = store.OrdinalOf(uid);
+            if (ordinal >= 0 && !closure.Contains(ordinal) && seen.Add(ordinal))
             {
-                case EntityUid uid:
-                    Visit(uid);
-                    break;
-                case SetValue set:
-                    foreach (var item in set.Items)
-                    {
-                        VisitValue(item);
-                    }
-
-                    break;
-                case RecordValue record:
-                    foreach (var field in record.Attrs.Values)
-                    {
-                        VisitValue(field);
-                    }
-
-                    break;
+                extra.Add(ordinal);
+                queue.Enqueue(ordinal);
             }
         }
 
         Visit(principal);
         Visit(action);
         Visit(resource);
-        foreach (var literal in literals)
-        {
-            Visit(literal);
-        }
-
-        VisitValue(context);
+        VisitValue(context, Visit);
         while (queue.Count > 0)
         {
-            var entity = store.Get(queue.Dequeue());
-            if (entity is null)
+            if (closure.Count + extra.Count > MaxEntities)
             {
-                continue; // absent from the store: absent from the slice too, so evaluation sees the same absence
+                return new CedarEntitySlice(null, MaxEntities + 1, CanonicalJson.Record(context));
             }
 
-            included.Add(entity);
-            if (included.Count > MaxEntities)
-            {
-                return new CedarEntitySlice(null, included.Count, CanonicalJson.Record(context));
-            }
-
-            foreach (var ancestor in entity.Ancestors)
-            {
-                Visit(ancestor);
-            }
-
-            foreach (var value in entity.Attrs.Values)
-            {
-                VisitValue(value);
-            }
-
-            if (entity.Tags is { } tags)
-            {
-                foreach (var value in tags.Values)
-                {
-                    VisitValue(value);
-                }
-            }
+            Expand(store.At(queue.Dequeue()), Visit);
         }
 
-        return new CedarEntitySlice(CanonicalJson.Entities(included), included.Count, CanonicalJson.Record(context));
+        if (closure.Count + extra.Count > MaxEntities)
+        {
+            return new CedarEntitySlice(null, MaxEntities + 1, CanonicalJson.Record(context));
+        }
+
+        extra.Sort((a, b) => ByteOrder.Instance.Compare(cache.Encode(a).Uid, cache.Encode(b).Uid));
+        var count = closure.Count + extra.Count;
+        var length = 2 + Math.Max(0, count - 1) + closure.Length;
+        foreach (var ordinal in extra)
+        {
+            length += cache.Encode(ordinal).Whole.Length;
+        }
+
+        // A sorted merge of the two closures (disjoint), written as CanonicalJson.Entities writes the whole.
+        var bytes = GC.AllocateUninitializedArray<byte>(length); // every byte is written below
+        var at = 0;
+        bytes[at++] = (byte)'[';
+        int i = 0, j = 0;
+        var sorted = closure.Sorted;
+        while (i < sorted.Length || j < extra.Count)
+        {
+            Encoded next;
+            if (j == extra.Count || (i < sorted.Length && ByteOrder.Instance.Compare(cache.Encode(sorted[i]).Uid, cache.Encode(extra[j]).Uid) < 0))
+            {
+                next = cache.Encode(sorted[i++]);
+            }
+            else
+            {
+                next = cache.Encode(extra[j++]);
+            }
+
+            if (at > 1)
+            {
+                bytes[at++] = (byte)',';
+            }
+
+            next.Whole.CopyTo(bytes, at);
+            at += next.Whole.Length;
+        }
+
+        bytes[at++] = (byte)']';
+        return new CedarEntitySlice(bytes, count, CanonicalJson.Record(context));
+    }
+
+    private static readonly System.Runtime.CompilerServices.ConditionalWeakTable<CedarEntityStore, StoreCache> Caches = new();
+
+    private static void VisitValue(CedarValue value, Action<EntityUid> visit)
+    {
+        switch (value)
+        {
+            case EntityUid uid:
+                visit(uid);
+                break;
+            case SetValue set:
+                foreach (var item in set.Items)
+                {
+                    VisitValue(item, visit);
+                }
+
+                break;
+            case RecordValue record:
+                foreach (var field in record.Attrs.Values)
+                {
+                    VisitValue(field, visit);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>The steps of the closure from one entity: its ancestors and the entities its attribute and tag values hold.</summary>
+    private static void Expand(CedarEntity entity, Action<EntityUid> visit)
+    {
+        foreach (var ancestor in entity.Ancestors)
+        {
+            visit(ancestor);
+        }
+
+        foreach (var value in entity.Attrs.Values)
+        {
+            VisitValue(value, visit);
+        }
+
+        if (entity.Tags is { } tags)
+        {
+            foreach (var value in tags.Values)
+            {
+                VisitValue(value, visit);
+            }
+        }
     }
 
     /// <summary>
     /// The entities a policy set names as literals (in its scopes and conditions), read from its canonical Cedar text
     /// so that the evaluator's internal representation stays its own. Templates count too: more roots only widen the slice.
     /// </summary>
-    internal static IReadOnlyCollection<EntityUid> Literals(CedarPolicySet policies)
+    internal static CedarSliceLiterals Literals(CedarPolicySet policies)
     {
         var found = new HashSet<EntityUid>();
         foreach (var policy in policies.Policies)
@@ -163,7 +220,7 @@ internal sealed class CedarEntitySlice
             }
         }
 
-        return found;
+        return new CedarSliceLiterals(found);
     }
 
     /// <summary>
@@ -177,6 +234,17 @@ internal sealed class CedarEntitySlice
         {
             var encoded = new List<(byte[] Uid, byte[] Whole)>();
             foreach (var entity in entities)
+            {
+                encoded.Add(Entity(entity));
+            }
+
+            encoded.Sort((a, b) => ByteOrder.Instance.Compare(a.Uid, b.Uid));
+            return Array(encoded.Select(e => e.Whole));
+        }
+
+        /// <summary>One entity's encoding, and its uid's (the key entities are sorted by).</summary>
+        internal static (byte[] Uid, byte[] Whole) Entity(CedarEntity entity)
+        {
             {
                 var uid = Uid(entity.Uid);
                 var parents = new SortedSet<byte[]>(ByteOrder.Instance);
@@ -196,11 +264,8 @@ internal sealed class CedarEntitySlice
                     members.Add((Str("tags"), Record(tags)));
                 }
 
-                encoded.Add((uid, Object(members, sort: false)));
+                return (uid, Object(members, sort: false));
             }
-
-            encoded.Sort((a, b) => ByteOrder.Instance.Compare(a.Uid, b.Uid));
-            return Array(encoded.Select(e => e.Whole));
         }
 
         internal static byte[] Record(RecordValue record) => Record(record.Attrs);
@@ -306,6 +371,87 @@ internal sealed class CedarEntitySlice
         }
     }
 
+    /// <summary>An entity's canonical encoding and its uid's.</summary>
+    private sealed class Encoded(byte[] uid, byte[] whole)
+    {
+        public byte[] Uid { get; } = uid;
+
+        public byte[] Whole { get; } = whole;
+    }
+
+    /// <summary>What is kept per entity store (immutable, so nothing here goes stale): encodings, and literal closures per literal set.</summary>
+    private sealed class StoreCache(CedarEntityStore store)
+    {
+        private readonly Encoded?[] _encoded = new Encoded?[store.Count];
+
+        public CedarEntityStore Store { get; } = store;
+
+        public System.Runtime.CompilerServices.ConditionalWeakTable<CedarSliceLiterals, LiteralClosure> Closures { get; } = new();
+
+        public Encoded Encode(int ordinal)
+        {
+            var encoded = Volatile.Read(ref _encoded[ordinal]);
+            if (encoded is null)
+            {
+                var (uid, whole) = CanonicalJson.Entity(Store.At(ordinal));
+                encoded = new Encoded(uid, whole);
+                Volatile.Write(ref _encoded[ordinal], encoded);
+            }
+
+            return encoded;
+        }
+    }
+
+    /// <summary>The closure of a literal set in one store: its entities sorted by encoded uid, and their total encoded length.</summary>
+    private sealed class LiteralClosure
+    {
+        private readonly HashSet<int> _members = [];
+
+        public LiteralClosure(StoreCache cache, IEnumerable<EntityUid> literals)
+        {
+            var store = cache.Store;
+            var queue = new Queue<int>();
+            void Visit(EntityUid uid)
+            {
+                var ordinal = store.OrdinalOf(uid);
+                if (ordinal >= 0 && _members.Add(ordinal))
+                {
+                    queue.Enqueue(ordinal);
+                }
+            }
+
+            foreach (var literal in literals)
+            {
+                Visit(literal);
+            }
+
+            while (queue.Count > 0 && !Oversized)
+            {
+                Expand(store.At(queue.Dequeue()), Visit);
+                Oversized = _members.Count > MaxEntities;
+            }
+
+            Oversized |= _members.Count > MaxEntities;
+            Sorted = Oversized ? [] : [.. _members];
+            System.Array.Sort(Sorted, (a, b) => ByteOrder.Instance.Compare(cache.Encode(a).Uid, cache.Encode(b).Uid));
+            foreach (var ordinal in Sorted)
+            {
+                Length += cache.Encode(ordinal).Whole.Length;
+            }
+        }
+
+        /// <summary>Gets a value indicating whether the closure alone exceeds <see cref="MaxEntities"/> (no slice is recorded then).</summary>
+        public bool Oversized { get; }
+
+        public int Count => _members.Count;
+
+        public int[] Sorted { get; }
+
+        public int Length { get; }
+
+        public bool Contains(int ordinal) => _members.Contains(ordinal);
+    }
+
     /// <summary>Orders byte strings lexicographically (unsigned bytes; a prefix first).</summary>
     private sealed class ByteOrder : IComparer<byte[]>
     {
@@ -313,4 +459,18 @@ internal sealed class CedarEntitySlice
 
         public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
     }
+}
+
+/// <summary>The entities a policy set names as literals (<see cref="CedarEntitySlice.Literals"/>): immutable, so a slice can reuse their closure per entity store.</summary>
+internal sealed class CedarSliceLiterals : IReadOnlyCollection<EntityUid>
+{
+    private readonly EntityUid[] _items;
+
+    public CedarSliceLiterals(IEnumerable<EntityUid> items) => _items = [.. items];
+
+    public int Count => _items.Length;
+
+    public IEnumerator<EntityUid> GetEnumerator() => ((IEnumerable<EntityUid>)_items).GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }

@@ -31,6 +31,7 @@ internal sealed class CedarEntityStore
 
     private readonly Dictionary<EntityUid, CedarEntity> _entities;
     private readonly Dictionary<EntityUid, int> _ordinals;
+    private readonly CedarEntity[] _byOrdinal;
 
     public CedarEntityStore(IEnumerable<CedarEntity> entities)
     {
@@ -47,6 +48,12 @@ internal sealed class CedarEntityStore
             {
                 throw new CedarEvaluationException("duplicate entity entry " + e.Uid);
             }
+        }
+
+        _byOrdinal = new CedarEntity[_ordinals.Count];
+        foreach (var (uid, ordinal) in _ordinals)
+        {
+            _byOrdinal[ordinal] = _entities[uid];
         }
 
         ComputeClosure();
@@ -68,6 +75,9 @@ internal sealed class CedarEntityStore
 
     /// <summary>Gets the position (0 to <see cref="Count"/> - 1) of an entity of this store, or -1 when it is not in the store.</summary>
     public int OrdinalOf(EntityUid uid) => _ordinals.TryGetValue(uid, out var i) ? i : -1;
+
+    /// <summary>Gets the entity at a position given by <see cref="OrdinalOf"/>.</summary>
+    public CedarEntity At(int ordinal) => _byOrdinal[ordinal];
 
     /// <summary>True when <paramref name="child"/> equals <paramref name="ancestor"/> or is transitively in it.</summary>
     public bool IsIn(EntityUid child, EntityUid ancestor)

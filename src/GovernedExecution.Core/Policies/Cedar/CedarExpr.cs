@@ -9,6 +9,9 @@ internal sealed class EvalEnv
     private CedarEntity? _resourceEntity;
     private bool _principalLooked;
     private bool _resourceLooked;
+    private CedarValue?[] _contextValues = [];
+    private uint[] _contextStamps = [];
+    private uint _stamp;
 
     public EvalEnv(EntityUid principal, EntityUid action, EntityUid resource, RecordValue context, CedarEntityStore entities) =>
         Reset(principal, action, resource, context, entities);
@@ -58,6 +61,52 @@ internal sealed class EvalEnv
         }
     }
 
+    /// <summary>
+    /// Gets or sets the principal's attribute values by slot (<see cref="CedarAttributeSlots"/>), or null when the
+    /// principal is not in the store; set by <see cref="CedarCompiledPolicySet.Decide"/> for its own slots before it
+    /// evaluates any compiled policy, and read only by the code it compiled.
+    /// </summary>
+    public CedarValue?[]? PrincipalSlots { get; set; }
+
+    /// <summary>Gets or sets the resource's attribute values by slot; see <see cref="PrincipalSlots"/>.</summary>
+    public CedarValue?[]? ResourceSlots { get; set; }
+
+    /// <summary>
+    /// Forgets every context slot value looked up so far and makes room for <paramref name="count"/> slots; called by
+    /// <see cref="CedarCompiledPolicySet.Decide"/> at the start of every decision, so a value read for one request (or
+    /// one policy set's numbering) is never seen by another.
+    /// </summary>
+    public void ResetContextSlots(int count)
+    {
+        if (_contextStamps.Length < count)
+        {
+            _contextValues = new CedarValue?[count];
+            _contextStamps = new uint[count];
+            _stamp = 0;
+        }
+
+        if (++_stamp == 0)
+        {
+            // Wrapped around: stamps written 2^32 decisions ago would match again.
+            Array.Clear(_contextStamps);
+            _stamp = 1;
+        }
+    }
+
+    /// <summary>The context's attribute <paramref name="name"/> (null when it has none), looked up once per decision for slot <paramref name="slot"/>.</summary>
+    public CedarValue? ContextSlot(int slot, string name)
+    {
+        if (_contextStamps[slot] == _stamp)
+        {
+            return _contextValues[slot];
+        }
+
+        var value = Context.Attrs.GetValueOrDefault(name);
+        _contextValues[slot] = value;
+        _contextStamps[slot] = _stamp;
+        return value;
+    }
+
     /// <summary>Points a reused environment at another request (see <see cref="CedarDecisionBuffer"/>); never during an evaluation.</summary>
     public void Reset(EntityUid principal, EntityUid action, EntityUid resource, RecordValue context, CedarEntityStore entities)
     {
@@ -70,6 +119,8 @@ internal sealed class EvalEnv
         _resourceEntity = null;
         _principalLooked = false;
         _resourceLooked = false;
+        PrincipalSlots = null;
+        ResourceSlots = null;
     }
 }
 

@@ -22,7 +22,7 @@ public sealed class CedarPolicyEvaluator : IPolicyEvaluator
     private readonly CedarSchemaGate? _schema;
     private readonly Dictionary<string, CedarPolicy> _byId;
     private readonly Dictionary<string, string> _names;
-    private IReadOnlyCollection<EntityUid>? _literals;
+    private CedarSliceLiterals? _literals;
 
     /// <summary>Creates an evaluator with a fixed entity store.</summary>
     /// <param name="policies">The policy set.</param>
@@ -174,7 +174,7 @@ public sealed class CedarPolicyEvaluator : IPolicyEvaluator
         Decide((request.Principal, request.Action, request.Resource, request.Context), entities);
 
     /// <summary>Gets the entities the policy set names as literals (computed once).</summary>
-    internal IReadOnlyCollection<EntityUid> Literals => _literals ??= CedarEntitySlice.Literals(_policies);
+    internal CedarSliceLiterals Literals => _literals ??= CedarEntitySlice.Literals(_policies);
 
     private PolicyDecision Decide((EntityUid Principal, EntityUid Action, EntityUid Resource, RecordValue Context) request, CedarEntities entities)
     {
