@@ -15,7 +15,10 @@ internal static class CallProbe
 {
     internal static int Run(string scenario, int calls)
     {
-        using var host = new GovernedTestHost(time: TimeProvider.System, lineage: new ChainOnlyLineageSink());
+        // As RunAsyncBenchmarks: a replay guard sized for every call of the run.
+        using var host = new GovernedTestHost(
+            b => b.UseReplayGuard(new GovernedExecution.Artifacts.InMemoryReplayGuard(TimeProvider.System, capacity: 10_000_000)),
+            time: TimeProvider.System, lineage: new ChainOnlyLineageSink());
         var permitted = GovernedTestHost.Intent("read");
         var forbidden = GovernedTestHost.Intent("delete");
         using var ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -31,7 +31,11 @@ public class RunAsyncBenchmarks
     {
         // The in-memory sink keeps every record: this one hashes and chains the same way but keeps only the head,
         // so that memory stays flat over millions of calls.
-        _host = new GovernedTestHost(time: TimeProvider.System, lineage: new ChainOnlyLineageSink());
+        // The replay guard holds every token id for the artifact's lifetime, the skew and its retention (about 6.5
+        // minutes): sized for the calls of a whole run, so that it never fills and denies.
+        _host = new GovernedTestHost(
+            b => b.UseReplayGuard(new GovernedExecution.Artifacts.InMemoryReplayGuard(TimeProvider.System, capacity: 10_000_000)),
+            time: TimeProvider.System, lineage: new ChainOnlyLineageSink());
         _permitted = GovernedTestHost.Intent("read");
         _forbidden = GovernedTestHost.Intent("delete");
         _ecdsa = ECDsa.Create(ECCurve.NamedCurves.nistP256);

@@ -57,6 +57,9 @@ public class ThroughputBenchmarks
             .UseSigningKey(_key)
             .UseTrustedKeys(_key.ToTrustedKey())
             .AddLineageSink(sink)
+            // Every token id is held for the artifact's lifetime, the skew and the retention (about 6.5 minutes): at
+            // these rates that is millions of ids, so the guard is sized for the whole run instead of the default 100,000.
+            .UseReplayGuard(new InMemoryReplayGuard(TimeProvider.System, capacity: 20_000_000))
             .Build();
         _intents = [.. Enumerable.Range(0, Callers).Select(c => GovernedTestHost.Intent("read", "ticket-" + c))];
     }
