@@ -56,7 +56,12 @@ public sealed class AuthorizationArtifact
 
     internal static AuthorizationArtifact Wrap(byte[] encoded) => new(encoded, null);
 
-    internal byte[] ComputeDigestBytes() => SHA256.HashData(_encoded);
+    internal byte[] ComputeDigestBytes()
+    {
+        var digest = new byte[SHA256.HashSizeInBytes];
+        Internal.Sha256.Hash(_encoded, digest);
+        return digest;
+    }
 
     /// <summary>The size and digest; never the content.</summary>
     public override string ToString() => $"AuthorizationArtifact {{ Length = {_encoded.Length}, Digest = {ComputeDigest()} }}";

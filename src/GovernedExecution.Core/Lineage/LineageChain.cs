@@ -30,11 +30,6 @@ internal sealed class LineageChain
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
-    // One hash context per thread, reset after each record: the cryptography library sets up a context for every
-    // one-shot hash, which costs more than hashing a record's few hundred bytes.
-    [ThreadStatic]
-    private static IncrementalHash? t_hash;
-
     private static readonly JsonEncodedText VersionName = JsonEncodedText.Encode("v");
     private static readonly JsonEncodedText LogName = JsonEncodedText.Encode("log");
     private static readonly JsonEncodedText SequenceName = JsonEncodedText.Encode("seq");
@@ -117,7 +112,7 @@ internal sealed class LineageChain
             for (var i = 0; i < events.Count; i++)
             {
                 var body = WriteBody(_sequence + 1, LogId, events[i], _headText, null);
-                HashBody(body, digest);
+                Internal.Sha256.Hash(body, digest);
                 _sequence++;
                 Convert.TryToHexStringLower(digest, _headText, out _);
                 _head = null;
@@ -125,37 +120,12 @@ internal sealed class LineageChain
         }
     }
 
-    /// <summary>SHA-256 of a record's body, with the thread's reusable context.</summary>
-    private static void HashBody(ReadOnlySpan<byte> body, Span<byte> digest)
-    {
-        var hash = t_hash ??= IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        try
-        {
-            hash.AppendData(body);
-            if (hash.TryGetHashAndReset(digest, out var written) && written == digest.Length)
-            {
-                return;
-            }
-        }
-        catch
-        {
-            // A context that failed halfway may hold part of this record: it never hashes another.
-            t_hash = null;
-            hash.Dispose();
-            throw;
-        }
-
-        t_hash = null;
-        hash.Dispose();
-        throw new CryptographicException("The record's hash did not fit its buffer.");
-    }
-
     /// <summary>Builds the record line: the canonical JSON without the hash member, hashed, then the hash member appended.</summary>
     internal static LineageRecord Create(long sequence, string logId, LineageEvent e, string previousHash)
     {
         var body = WriteBody(sequence, logId, e, default, previousHash);
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
-        HashBody(body, digest);
+        Internal.Sha256.Hash(body, digest);
         var hash = Convert.ToHexStringLower(digest);
         var line = new byte[body.Length - 1 + HashTailLength];
         body[..^1].CopyTo(line);
@@ -180,13 +150,17 @@ internal sealed class LineageChain
             : WriteBodyWithJsonWriter(sequence, logId, e, previousHash, previousText);
 
     /// <summary>
-    /// Text that the record writer's encoder writes as it is: printable ASCII other than the quote and the backslash.
-    /// Every record whose log id, names and values are all plain is written by <see cref="WritePlainBody"/>.
+    /// Text that <see cref="WritePlainBody"/> writes itself: printable ASCII, which the record encoder writes as it is,
+    /// but for the quote and the backslash, which it writes as <c>\"</c> and <c>\\</c>. Every record whose log id, names
+    /// and values are all plain is written by <see cref="WritePlainBody"/>.
     /// </summary>
-    internal static bool IsPlain(ReadOnlySpan<char> text) => !text.ContainsAnyExcept(PlainCharacters);
+    internal static bool IsPlain(ReadOnlySpan<char> text) => !text.ContainsAnyExcept(PrintableAscii);
 
-    private static readonly SearchValues<char> PlainCharacters = SearchValues.Create(
-        " !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
+    // Searches over fixed sets (the generic range search boxes its bounds until the code is optimised).
+    private static readonly SearchValues<char> PrintableAscii = SearchValues.Create(
+        " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~");
+
+    private static readonly SearchValues<char> Escaped = SearchValues.Create("\"\\");
 
     private static bool ArePlain(IReadOnlyList<KeyValuePair<string, string>> attributes)
     {
@@ -212,11 +186,12 @@ internal sealed class LineageChain
         var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
         buffer.ResetWrittenCount();
         var attributes = e.Attributes;
-        var size = 256 + logId.Length;
+        // Every character of text takes at most two bytes (an escaped quote or backslash).
+        var size = 256 + (2 * logId.Length);
         for (var i = 0; i < attributes.Count; i++)
         {
             var pair = attributes[i];
-            size += 6 + (pair.Key?.Length ?? 0) + (pair.Value?.Length ?? 0);
+            size += 6 + (2 * ((pair.Key?.Length ?? 0) + (pair.Value?.Length ?? 0)));
         }
 
         var span = buffer.GetSpan(size);
@@ -276,15 +251,29 @@ internal sealed class LineageChain
         at += bytes.Length;
     }
 
-    /// <summary>Plain text, one byte per character.</summary>
+    /// <summary>Plain text: one byte per character, a backslash before each quote and backslash.</summary>
     private static void PutText(Span<byte> span, ref int at, string text)
     {
-        if (System.Text.Ascii.FromUtf16(text, span[at..], out var written) != OperationStatus.Done)
+        var rest = text.AsSpan();
+        while (true)
         {
-            throw new InvalidOperationException("Only plain text is written directly.");
-        }
+            var next = rest.IndexOfAny(Escaped);
+            var run = next < 0 ? rest : rest[..next];
+            if (System.Text.Ascii.FromUtf16(run, span[at..], out var written) != OperationStatus.Done)
+            {
+                throw new InvalidOperationException("Only plain text is written directly.");
+            }
 
-        at += written;
+            at += written;
+            if (next < 0)
+            {
+                return;
+            }
+
+            span[at++] = (byte)'\\';
+            span[at++] = (byte)rest[next];
+            rest = rest[(next + 1)..];
+        }
     }
 
     /// <summary>The record body through <see cref="Utf8JsonWriter"/> and the record encoder: any text, escaped as the format says.</summary>

@@ -70,7 +70,7 @@ internal static class MerkleHash
         buffer[0] = NodePrefix;
         left.CopyTo(buffer[1..]);
         right.CopyTo(buffer[(1 + Size)..]);
-        SHA256.HashData(buffer, destination);
+        Internal.Sha256.Hash(buffer, destination);
     }
 
     /// <summary>Writes the root of the empty tree, SHA-256 of the empty string, to <paramref name="destination"/>.</summary>
@@ -86,7 +86,7 @@ internal static class MerkleHash
     {
         buffer[0] = prefix;
         data.CopyTo(buffer[1..]);
-        SHA256.HashData(buffer, destination);
+        Internal.Sha256.Hash(buffer, destination);
     }
 
     private static void RequireDestination(Span<byte> destination)
