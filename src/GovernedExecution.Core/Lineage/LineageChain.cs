@@ -30,6 +30,13 @@ internal sealed class LineageChain
     [ThreadStatic]
     private static Utf8JsonWriter? t_writer;
 
+    // The middles of a batch's plain records, written before the chain is locked, and where each ends.
+    [ThreadStatic]
+    private static ArrayBufferWriter<byte>? t_middles;
+
+    [ThreadStatic]
+    private static int[]? t_ends;
+
     private static readonly JsonEncodedText VersionName = JsonEncodedText.Encode("v");
     private static readonly JsonEncodedText LogName = JsonEncodedText.Encode("log");
     private static readonly JsonEncodedText SequenceName = JsonEncodedText.Encode("seq");
@@ -41,6 +48,7 @@ internal sealed class LineageChain
     private static readonly JsonEncodedText PreviousName = JsonEncodedText.Encode("prev");
 
     private readonly Lock _lock = new();
+    private readonly byte[]? _prefix; // every record's start, {"v":1,"log":"…","seq":, when the log id is plain
     private readonly byte[] _headText = new byte[64]; // the head, as the ASCII hex digits a record's "prev" holds
     private long _sequence;
     private string? _head; // the head as text, made when asked for
@@ -54,6 +62,8 @@ internal sealed class LineageChain
         {
             throw new ArgumentException("A chain head is 64 hex digits.", nameof(head));
         }
+
+        _prefix = IsPlain(logId) ? PlainPrefix(logId) : null;
     }
 
     /// <summary>The id of the log every record of this chain names.</summary>
@@ -85,11 +95,15 @@ internal sealed class LineageChain
     internal LineageRecord[] Append(IReadOnlyList<LineageEvent> events)
     {
         var records = new LineageRecord[events.Count];
+        Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        var middles = PrepareMiddles(events, out var ends);
         lock (_lock)
         {
             for (var i = 0; i < events.Count; i++)
             {
-                var record = Create(_sequence + 1, LogId, events[i], Head);
+                var body = BodyInLock(events[i], i, middles, ends);
+                Internal.Sha256.Hash(body, digest);
+                var record = ToRecord(_sequence + 1, LogId, events[i], Head, body, digest);
                 _sequence++;
                 _head = record.Hash;
                 System.Text.Encoding.ASCII.GetBytes(record.Hash, _headText);
@@ -107,11 +121,12 @@ internal sealed class LineageChain
     internal void Advance(IReadOnlyList<LineageEvent> events)
     {
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
+        var middles = PrepareMiddles(events, out var ends);
         lock (_lock)
         {
             for (var i = 0; i < events.Count; i++)
             {
-                var body = WriteBody(_sequence + 1, LogId, events[i], _headText, null);
+                var body = BodyInLock(events[i], i, middles, ends);
                 Internal.Sha256.Hash(body, digest);
                 _sequence++;
                 Convert.TryToHexStringLower(digest, _headText, out _);
@@ -120,12 +135,73 @@ internal sealed class LineageChain
         }
     }
 
+    /// <summary>
+    /// Before the lock: the middle of every plain record (all that does not depend on its place in the chain), one
+    /// after the other in the thread's second buffer; <paramref name="ends"/> holds where each ends, or -1 for a record
+    /// that is written whole under the lock. Null when the log id itself is not plain.
+    /// </summary>
+    private ArrayBufferWriter<byte>? PrepareMiddles(IReadOnlyList<LineageEvent> events, out int[]? ends)
+    {
+        ends = null;
+        if (_prefix is null)
+        {
+            return null;
+        }
+
+        var middles = t_middles ??= new ArrayBufferWriter<byte>(2048);
+        middles.ResetWrittenCount();
+        var reused = t_ends ??= new int[16];
+        ends = events.Count <= reused.Length ? reused : new int[events.Count];
+        for (var i = 0; i < events.Count; i++)
+        {
+            var e = events[i];
+            if (ArePlain(e.Attributes))
+            {
+                WritePlainMiddle(middles, e);
+                ends[i] = middles.WrittenCount;
+            }
+            else
+            {
+                ends[i] = -1;
+            }
+        }
+
+        return middles;
+    }
+
+    /// <summary>Under the lock: record <paramref name="index"/>'s body at the next sequence after the current head.</summary>
+    private ReadOnlySpan<byte> BodyInLock(LineageEvent e, int index, ArrayBufferWriter<byte>? middles, int[]? ends)
+    {
+        if (middles is null || ends![index] < 0)
+        {
+            return WriteBodyWithJsonWriter(_sequence + 1, LogId, e, _headText, null);
+        }
+
+        var start = 0;
+        for (var j = index - 1; j >= 0; j--)
+        {
+            if (ends[j] >= 0)
+            {
+                start = ends[j];
+                break;
+            }
+        }
+
+        return Assemble(_prefix, _sequence + 1, middles.WrittenSpan[start..ends[index]], _headText);
+    }
+
     /// <summary>Builds the record line: the canonical JSON without the hash member, hashed, then the hash member appended.</summary>
     internal static LineageRecord Create(long sequence, string logId, LineageEvent e, string previousHash)
     {
         var body = WriteBody(sequence, logId, e, default, previousHash);
         Span<byte> digest = stackalloc byte[SHA256.HashSizeInBytes];
         Internal.Sha256.Hash(body, digest);
+        return ToRecord(sequence, logId, e, previousHash, body, digest);
+    }
+
+    /// <summary>The record of a body and its hash: the line is the body with the hash member appended.</summary>
+    private static LineageRecord ToRecord(long sequence, string logId, LineageEvent e, string previousHash, ReadOnlySpan<byte> body, ReadOnlySpan<byte> digest)
+    {
         var hash = Convert.ToHexStringLower(digest);
         var line = new byte[body.Length - 1 + HashTailLength];
         body[..^1].CopyTo(line);
@@ -177,17 +253,49 @@ internal sealed class LineageChain
     }
 
     /// <summary>
-    /// The same bytes as <see cref="WriteBodyWithJsonWriter"/> for a record whose text is all plain (nothing to escape,
-    /// one byte per character), written directly into the thread's buffer. LineageChainTests compares the two on
-    /// every printable and unprintable character and on generated records.
+    /// The same bytes as <see cref="WriteBodyWithJsonWriter"/> for a record whose text is all plain, written directly
+    /// into the thread's buffer: the chain's prefix, the sequence, the record's middle (<see cref="WritePlainMiddle"/>),
+    /// the previous hash and the closing characters. LineageRecordWriterTests compares the two on every printable and
+    /// unprintable character and on generated records.
     /// </summary>
     internal static ReadOnlySpan<byte> WritePlainBody(long sequence, string logId, LineageEvent e, ReadOnlySpan<byte> previousHash, string? previousText)
     {
-        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
-        buffer.ResetWrittenCount();
+        var middles = t_middles ??= new ArrayBufferWriter<byte>(1024);
+        middles.ResetWrittenCount();
+        WritePlainMiddle(middles, e);
+        var prefix = PlainPrefix(logId);
+        if (previousText is null)
+        {
+            return Assemble(prefix, sequence, middles.WrittenSpan, previousHash);
+        }
+
+        Span<byte> previous = stackalloc byte[64];
+        System.Text.Encoding.ASCII.GetBytes(previousText, previous);
+        return Assemble(prefix, sequence, middles.WrittenSpan, previous);
+    }
+
+    /// <summary>A chain's constant start of every record, <c>{"v":1,"log":"…","seq":</c>, for a plain log id.</summary>
+    private static byte[] PlainPrefix(string logId)
+    {
+        var span = new byte[32 + (2 * logId.Length)];
+        var at = 0;
+        Put(span, ref at, "{\"v\":"u8);
+        at += FormatVersion.TryFormat(span.AsSpan(at), out var written, default, CultureInfo.InvariantCulture) ? written : throw new InvalidOperationException();
+        Put(span, ref at, ",\"log\":\""u8);
+        PutText(span, ref at, logId);
+        Put(span, ref at, "\",\"seq\":"u8);
+        return span[..at];
+    }
+
+    /// <summary>
+    /// What follows a plain record's sequence up to its previous hash: <c>,"time":…,"data":{…},"prev":"</c>. It does not
+    /// depend on the record's place in the chain, so it is written before the chain is locked.
+    /// </summary>
+    private static void WritePlainMiddle(ArrayBufferWriter<byte> buffer, LineageEvent e)
+    {
         var attributes = e.Attributes;
         // Every character of text takes at most two bytes (an escaped quote or backslash).
-        var size = 256 + (2 * logId.Length);
+        var size = 256;
         for (var i = 0; i < attributes.Count; i++)
         {
             var pair = attributes[i];
@@ -196,14 +304,8 @@ internal sealed class LineageChain
 
         var span = buffer.GetSpan(size);
         var at = 0;
-        Put(span, ref at, "{\"v\":"u8);
-        at += FormatVersion.TryFormat(span[at..], out var written, default, CultureInfo.InvariantCulture) ? written : throw new InvalidOperationException();
-        Put(span, ref at, ",\"log\":\""u8);
-        PutText(span, ref at, logId);
-        Put(span, ref at, "\",\"seq\":"u8);
-        at += sequence.TryFormat(span[at..], out written, default, CultureInfo.InvariantCulture) ? written : throw new InvalidOperationException();
         Put(span, ref at, ",\"time\":\""u8);
-        at += e.Time.UtcDateTime.TryFormat(span[at..], out written, "O", CultureInfo.InvariantCulture) ? written : throw new InvalidOperationException();
+        at += e.Time.UtcDateTime.TryFormat(span[at..], out var written, "O", CultureInfo.InvariantCulture) ? written : throw new InvalidOperationException();
         Put(span, ref at, "\",\"exec\":\""u8);
         at += e.ExecutionId.TryFormat(span[at..], out written, "D") ? written : throw new InvalidOperationException();
         if (e.ParentExecutionId is { } parent)
@@ -231,15 +333,20 @@ internal sealed class LineageChain
         }
 
         Put(span, ref at, "},\"prev\":\""u8);
-        if (previousText is null)
-        {
-            Put(span, ref at, previousHash);
-        }
-        else
-        {
-            PutText(span, ref at, previousText);
-        }
+        buffer.Advance(at);
+    }
 
+    /// <summary>A plain record's body in the thread's buffer: prefix, sequence, middle, previous hash (64 hex digits), <c>"}</c>.</summary>
+    private static ReadOnlySpan<byte> Assemble(scoped ReadOnlySpan<byte> prefix, long sequence, scoped ReadOnlySpan<byte> middle, scoped ReadOnlySpan<byte> previousHash)
+    {
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var span = buffer.GetSpan(prefix.Length + 20 + middle.Length + previousHash.Length + 2);
+        var at = 0;
+        Put(span, ref at, prefix);
+        at += sequence.TryFormat(span[at..], out var written, default, CultureInfo.InvariantCulture) ? written : throw new InvalidOperationException();
+        Put(span, ref at, middle);
+        Put(span, ref at, previousHash);
         Put(span, ref at, "\"}"u8);
         buffer.Advance(at);
         return buffer.WrittenSpan;

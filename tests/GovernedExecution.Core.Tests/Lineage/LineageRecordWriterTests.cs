@@ -65,6 +65,50 @@ public sealed class LineageRecordWriterTests
     }
 
     [Fact]
+    public async Task Records_chained_by_concurrent_writers_are_those_the_json_writer_gives_in_one_unbroken_chain()
+    {
+        // Batches mixing plain records (written before the lock) and records that need the JSON writer, from 8
+        // writers at once: every line is the JSON writer's body for its place, and each record names the one before.
+        var chain = new LineageChain("log-" + Guid.NewGuid().ToString("D"));
+        var all = new System.Collections.Concurrent.ConcurrentBag<LineageRecord>();
+        await Parallel.ForAsync(0, 8, async (writer, ct) =>
+        {
+            await Task.Yield();
+            var random = new Random(writer);
+            for (var batch = 0; batch < 200; batch++)
+            {
+                var events = new List<LineageEvent>();
+                for (var n = random.Next(1, 7); n > 0; n--)
+                {
+                    var value = random.Next(4) == 0 ? "needs \u00e9scaping\n" : PlainText(random, 0, 30);
+                    events.Add(new LineageEvent(LineageEventKind.PolicyEvaluated, Guid.NewGuid(), null, Time.AddTicks(random.Next()), [new("a", value), new("b", "Agent::\"x\"")]));
+                }
+
+                foreach (var record in chain.Append(events))
+                {
+                    all.Add(record);
+                }
+            }
+        });
+
+        var records = all.OrderBy(r => r.Sequence).ToArray();
+        var previous = LineageChain.GenesisHash;
+        for (var i = 0; i < records.Length; i++)
+        {
+            var r = records[i];
+            Assert.Equal(i + 1, r.Sequence);
+            Assert.Equal(previous, r.PreviousHash);
+            var expected = LineageChain.WriteBodyWithJsonWriter(r.Sequence, chain.LogId, r.Event, default, previous).ToArray();
+            Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(expected)), r.Hash);
+            Assert.True(LineageChain.TrySplitLine(r.Line.Span, out var body, out _));
+            Assert.Equal(expected, body);
+            previous = r.Hash;
+        }
+
+        Assert.Equal(previous, chain.Head);
+    }
+
+    [Fact]
     public void Text_that_needs_escaping_goes_through_the_json_writer()
     {
         var e = Event([new("note", "line\nbreak \"quoted\" é"), new("principal", "Agent::\"support-bot\"")]);
