@@ -80,6 +80,45 @@ public sealed class CoseSign1ViewTests : IDisposable
         Assert.InRange(accepted, 1, candidates - 1);
     }
 
+    [Theory]
+    [InlineData(1, 0)]
+    [InlineData(23, 23)]
+    [InlineData(24, 24)]
+    [InlineData(255, 255)]
+    [InlineData(256, 256)]
+    [InlineData(300, 65535)]
+    [InlineData(7, 65536)]
+    public void Every_shortest_length_form_is_read_exactly(int kidLength, int payloadLength)
+    {
+        // Lengths on each side of every boundary of the shortest form (one byte, then 1, 2 and 4 bytes after the head),
+        // in the kid, the payload and the signature, each algorithm's encoding, and the header entries in any order.
+        var kid = new string('k', kidLength);
+        byte[] payload = [.. Enumerable.Range(0, payloadLength).Select(i => (byte)i)];
+        byte[] signature = [.. Enumerable.Range(0, Math.Max(1, payloadLength % 300)).Select(i => (byte)(i * 3))];
+        foreach (var (alg, expected) in new[] { (-7, ArtifactAlgorithm.ES256), (-35, ArtifactAlgorithm.ES384), (-36, ArtifactAlgorithm.ES512), (-37, ArtifactAlgorithm.PS256) })
+        {
+            byte[][] headers =
+            [
+                Header(w => { w.WriteInt32(1); w.WriteInt32(alg); w.WriteInt32(3); w.WriteTextString(ArtifactFormat.ContentType); w.WriteInt32(4); w.WriteByteString(System.Text.Encoding.UTF8.GetBytes(kid)); }, 3),
+                Header(w => { w.WriteInt32(4); w.WriteByteString(System.Text.Encoding.UTF8.GetBytes(kid)); w.WriteInt32(3); w.WriteTextString(ArtifactFormat.ContentType); w.WriteInt32(1); w.WriteInt32(alg); }, 3),
+            ];
+            foreach (var header in headers)
+            {
+                var envelope = BatchForge.Envelope(header, w => { w.WriteStartMap(0); w.WriteEndMap(); }, payload, signature).Encoded;
+                KeyIdText? cache = null;
+
+                Assert.True(CoseSign1View.TryReadExact(envelope, ref cache, out var view));
+
+                Assert.Equal(kid, view.KeyId);
+                Assert.Equal(expected, view.Algorithm);
+                Assert.True(view.Payload.Span.SequenceEqual(payload));
+                Assert.True(view.Signature.Span.SequenceEqual(signature));
+                Assert.True(view.ProtectedHeader.Span.SequenceEqual(header));
+                AssertSameAsLibrary(envelope, view);
+            }
+        }
+    }
+
     [Fact]
     public void Kid_that_is_not_UTF8_or_empty_and_headers_repeated_or_unknown_are_left_to_the_library()
     {
