@@ -201,7 +201,10 @@ public sealed class TrustedKey : IDisposable
         }
     }
 
-    /// <summary>Wraps an ECDSA public key; the result owns it.</summary>
+    /// <summary>
+    /// Wraps an ECDSA public key; the result owns it (and disposes it). Artifacts are verified with a copy of its public
+    /// part taken now, so that importing another key into <paramref name="key"/> later changes nothing.
+    /// </summary>
     /// <param name="key">The key.</param>
     /// <param name="algorithm">The algorithm to pin; by default the one the curve implies.</param>
     /// <param name="keyId">The key id; by default the RFC 7638 JWK thumbprint.</param>
@@ -214,7 +217,10 @@ public sealed class TrustedKey : IDisposable
         return new TrustedKey(key, algorithm ?? KeyMaterial.AlgorithmFor(key), keyId);
     }
 
-    /// <summary>Wraps an RSA public key, pinned to PS256; the result owns it.</summary>
+    /// <summary>
+    /// Wraps an RSA public key, pinned to PS256; the result owns it (and disposes it). Artifacts are verified with a copy
+    /// of its public part taken now, so that importing another key into <paramref name="key"/> later changes nothing.
+    /// </summary>
     /// <param name="key">The key.</param>
     /// <param name="keyId">The key id; by default the RFC 7638 JWK thumbprint.</param>
     /// <returns>The trusted key.</returns>
