@@ -35,6 +35,9 @@ internal sealed class AuthorizationBound : IDisposable
     /// <summary>The cause that ended the authorization, or <see langword="null"/> while it holds (or once completed).</summary>
     internal RevocationCause? Cause => Volatile.Read(ref _end) as RevocationCause;
 
+    /// <summary>The longest due time a timer accepts (<see cref="System.Threading.Timer"/>: 2^32 - 2 milliseconds).</summary>
+    internal static readonly TimeSpan LongestTimer = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
     /// <summary>
     /// Arms the bound: the caller's token cancels the operation (a cancellation, not a revocation), the parent's ends it,
     /// and a timer ends it just after <paramref name="untilExpiry"/> or <paramref name="maxDuration"/>, whichever is first.
@@ -65,7 +68,9 @@ internal sealed class AuthorizationBound : IDisposable
         }
 
         // The end is inclusive, as in the check before the start (expired once now > exp + skew): fire one tick after it.
-        due += TimeSpan.FromTicks(1);
+        // An end beyond the longest time a timer can wait (about 49.7 days; only an artifact verifier of the host's
+        // own can give one) ends the authorization at that longest time instead: earlier, never later.
+        due = due >= LongestTimer ? LongestTimer : due + TimeSpan.FromTicks(1);
 
         // The timer does not capture the flow: its callback must not run as (or inside) the governed execution. A
         // caller may have suppressed the flow already: it stays as the caller left it.

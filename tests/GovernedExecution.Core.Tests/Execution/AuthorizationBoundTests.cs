@@ -42,6 +42,29 @@ public sealed class AuthorizationBoundTests : IDisposable
     }
 
     [Fact]
+    public async Task An_artifact_verifier_of_the_hosts_own_that_gives_a_far_expiry_still_runs_and_bounds_the_run_at_the_longest_timer()
+    {
+        // A verifier of the host's own may vouch for claims that end far beyond the longest time a timer can wait
+        // (here the end of the calendar): the bound once threw setting its timer, and every such call was denied
+        // ("revocation failed").
+        var policies = GovernedTestHost.DefaultPolicies();
+        var codec = new NoCryptoArtifacts(policies.PolicySetDigest);
+        using var host = new GovernedTestHost(b => b.UseArtifactCodec(codec, codec), policies, TimeProvider.System, new ChainOnlyLineageSink());
+        CancellationToken seen = default;
+
+        var outcome = await host.Executor.RunOutcomeAsync(GovernedTestHost.Intent("read"), 1, (s, ctx, ct) =>
+        {
+            seen = ct;
+            return ValueTask.FromResult(s + 1);
+        });
+
+        Assert.True(outcome.IsSuccess, outcome.IsDenied ? outcome.Denial!.Detail : "faulted");
+        Assert.Equal(2, outcome.Result);
+        Assert.True(seen.CanBeCanceled);
+        Assert.Equal(TimeSpan.FromMilliseconds(uint.MaxValue - 1), AuthorizationBound.LongestTimer);
+    }
+
+    [Fact]
     public async Task Key_revocation_mid_run_cancels_the_operation()
     {
         var running = Start(_host.Executor);
