@@ -57,6 +57,28 @@ public sealed class VerifierClaimsTests : IDisposable
         VerifierBench.AssertMalformedClaims(await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent));
     }
 
+    [Theory]
+    [InlineData("0s", false)]
+    [InlineData("0ms", false)]
+    [InlineData("1ms", true)]
+    [InlineData("30s", true)]
+    [InlineData("5 m", false)]
+    public async Task A_max_duration_obligation_is_satisfiable_only_for_a_positive_duration(string value, bool satisfiable)
+    {
+        var forge = _bench.Forge(_intent).Set(ArtifactFormat.Obligations, w => VerifierBench.WriteObligation(w, "max_duration", value));
+
+        var result = await _bench.VerifyAsync(forge.Sign(_bench.Key), _intent);
+
+        if (satisfiable)
+        {
+            VerifierBench.AssertVerified(result);
+        }
+        else
+        {
+            VerifierBench.AssertRefused(result, ArtifactVerdict.Rejected, DenialReason.ObligationUnsatisfied, "obligation 'max_duration' cannot be satisfied here");
+        }
+    }
+
     [Fact]
     public async Task Decision_outside_the_documented_values_is_malformed_claims_not_a_refused_permit()
     {
