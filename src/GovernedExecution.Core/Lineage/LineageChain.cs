@@ -260,31 +260,50 @@ internal sealed class LineageChain
     /// </summary>
     internal static ReadOnlySpan<byte> WritePlainBody(long sequence, string logId, LineageEvent e, ReadOnlySpan<byte> previousHash, string? previousText)
     {
+        // A record made on its own (the durable sinks make every record this way): the prefix is written in place,
+        // never allocated per record.
         var middles = t_middles ??= new ArrayBufferWriter<byte>(1024);
         middles.ResetWrittenCount();
         WritePlainMiddle(middles, e);
-        var prefix = PlainPrefix(logId);
+        var buffer = t_buffer ??= new ArrayBufferWriter<byte>(1024);
+        buffer.ResetWrittenCount();
+        var span = buffer.GetSpan(PrefixSize(logId) + 20 + middles.WrittenCount + 64 + 2);
+        var at = 0;
+        WritePrefix(span, ref at, logId);
+        at += sequence.TryFormat(span[at..], out var written, default, CultureInfo.InvariantCulture) ? written : throw new InvalidOperationException();
+        Put(span, ref at, middles.WrittenSpan);
         if (previousText is null)
         {
-            return Assemble(prefix, sequence, middles.WrittenSpan, previousHash);
+            Put(span, ref at, previousHash);
+        }
+        else
+        {
+            PutText(span, ref at, previousText);
         }
 
-        Span<byte> previous = stackalloc byte[64];
-        System.Text.Encoding.ASCII.GetBytes(previousText, previous);
-        return Assemble(prefix, sequence, middles.WrittenSpan, previous);
+        Put(span, ref at, "\"}"u8);
+        buffer.Advance(at);
+        return buffer.WrittenSpan;
     }
 
     /// <summary>A chain's constant start of every record, <c>{"v":1,"log":"…","seq":</c>, for a plain log id.</summary>
     private static byte[] PlainPrefix(string logId)
     {
-        var span = new byte[32 + (2 * logId.Length)];
+        var span = new byte[PrefixSize(logId)];
         var at = 0;
+        WritePrefix(span, ref at, logId);
+        return span[..at];
+    }
+
+    private static int PrefixSize(string logId) => 32 + (2 * logId.Length);
+
+    private static void WritePrefix(Span<byte> span, ref int at, string logId)
+    {
         Put(span, ref at, "{\"v\":"u8);
-        at += FormatVersion.TryFormat(span.AsSpan(at), out var written, default, CultureInfo.InvariantCulture) ? written : throw new InvalidOperationException();
+        at += FormatVersion.TryFormat(span[at..], out var written, default, CultureInfo.InvariantCulture) ? written : throw new InvalidOperationException();
         Put(span, ref at, ",\"log\":\""u8);
         PutText(span, ref at, logId);
         Put(span, ref at, "\",\"seq\":"u8);
-        return span[..at];
     }
 
     /// <summary>
